@@ -1,0 +1,153 @@
+"""The one module that opens the DuckDB file: short-lived connections, a bounded wait for the lock, the schema.
+
+DuckDB lets one process write a database file at a time. Every caller (app, CLI, tests) opens the
+file for one operation through `session()` and closes it right after, so a scheduled import can run
+while the app is up: a process that finds the file busy retries for `LOYALTY_LOCK_WAIT` seconds
+(default 30), then raises `StoreBusy` naming the process that holds it.
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from .schema import KINDS, SPECS
+
+DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "loyalty.duckdb"
+
+
+class StoreBusy(RuntimeError):
+    """The database file is held by another process longer than we are willing to wait."""
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """The database file: the argument, else $LOYALTY_DB, else data/loyalty.duckdb."""
+    return Path(path or os.environ.get("LOYALTY_DB") or DEFAULT_DB)
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier (a column name from a user's file) for DuckDB SQL text."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lock_holder(message: str) -> str:
+    match = re.search(r"PID (\d+)", message)
+    if not match:
+        return "another program"
+    pid = match.group(1)
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        cmd = ""
+    return f"process {pid} ({cmd})" if cmd else f"process {pid}"
+
+
+def connect(path: str | os.PathLike | None = None, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the database (creating it and its schema when new), waiting a bounded time for the lock."""
+    target = db_path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + (float(os.environ.get("LOYALTY_LOCK_WAIT", 30)) if wait is None else wait)
+    while True:
+        try:
+            con = duckdb.connect(str(target))
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise StoreBusy(
+                    f"The database {target} is busy: {_lock_holder(str(exc))} is using it. "
+                    "Try again when it has finished."
+                ) from None
+            time.sleep(0.2)
+    con.execute("SET TimeZone = 'UTC'")
+    ensure_schema(con)
+    return con
+
+
+@contextmanager
+def session(path: str | os.PathLike | None = None, wait: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection for one operation, closed on exit so other processes can get the file."""
+    con = connect(path, wait)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _table_ddl(kind: str, table: str) -> str:
+    spec = SPECS[kind]
+    cols = [f"{spec.key} VARCHAR NOT NULL"]
+    cols += [f"{c.name} {c.sql_type}" for c in spec.stored_columns]
+    cols.append("batch_id BIGINT NOT NULL")
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+BOOKKEEPING_DDL = (
+    "CREATE SEQUENCE IF NOT EXISTS batch_seq START 1",
+    """CREATE TABLE IF NOT EXISTS import_batches (
+        id BIGINT PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        file_name VARCHAR NOT NULL,
+        sha256 VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL,
+        inserted BIGINT NOT NULL,
+        updated BIGINT NOT NULL,
+        unchanged BIGINT NOT NULL,
+        rejected BIGINT NOT NULL,
+        status VARCHAR NOT NULL,          -- committed | rejected | undone
+        uploaded_by VARCHAR,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL,
+        undone_at TIMESTAMP,
+        mapping JSON
+    )""",
+    """CREATE TABLE IF NOT EXISTS rejected_rows (
+        batch_id BIGINT NOT NULL,
+        line BIGINT,
+        reason VARCHAR NOT NULL,
+        raw VARCHAR
+    )""",
+    """CREATE TABLE IF NOT EXISTS settings (
+        key VARCHAR PRIMARY KEY,
+        value JSON NOT NULL,
+        updated_at TIMESTAMP NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS saved_mappings (
+        name VARCHAR NOT NULL,
+        kind VARCHAR NOT NULL,
+        mapping JSON NOT NULL,
+        saved_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (name, kind)
+    )""",
+)
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table that is missing. The current rows of a kind live in `<kind>`; every
+    version a batch brought lives in `<kind>_versions`, which is what makes any batch undoable."""
+    if con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'import_batches'"
+    ).fetchone()[0]:
+        return
+    con.execute("BEGIN TRANSACTION")
+    for statement in BOOKKEEPING_DDL:
+        con.execute(statement)
+    for kind in KINDS:
+        con.execute(_table_ddl(kind, kind))
+        con.execute(_table_ddl(kind, f"{kind}_versions"))
+    con.execute("COMMIT")
+
+
+def data_version(con: duckdb.DuckDBPyConnection) -> str:
+    """A token that changes whenever data or settings change: the cache key of every query result."""
+    batches, last, undone = con.execute(
+        "SELECT count(*), coalesce(max(id), 0), count(undone_at) FROM import_batches"
+    ).fetchone()
+    settings = con.execute("SELECT coalesce(max(updated_at)::VARCHAR, '') FROM settings").fetchone()[0]
+    return f"{last}.{batches}.{undone}.{settings}"
