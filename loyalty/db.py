@@ -131,9 +131,7 @@ BOOKKEEPING_DDL = (
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table that is missing. The current rows of a kind live in `<kind>`; every
     version a batch brought lives in `<kind>_versions`, which is what makes any batch undoable."""
-    if con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'import_batches'"
-    ).fetchone()[0]:
+    if scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'import_batches'"):
         return
     con.execute("BEGIN TRANSACTION")
     for statement in BOOKKEEPING_DDL:
@@ -144,10 +142,15 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("COMMIT")
 
 
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):
+    """The single value of a one-row, one-column query (fetched whole, so the connection stays usable)."""
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
 def data_version(con: duckdb.DuckDBPyConnection) -> str:
     """A token that changes whenever data or settings change: the cache key of every query result."""
     batches, last, undone = con.execute(
         "SELECT count(*), coalesce(max(id), 0), count(undone_at) FROM import_batches"
-    ).fetchone()
-    settings = con.execute("SELECT coalesce(max(updated_at)::VARCHAR, '') FROM settings").fetchone()[0]
+    ).fetchall()[0]
+    settings = scalar(con, "SELECT coalesce(max(updated_at)::VARCHAR, '') FROM settings")
     return f"{last}.{batches}.{undone}.{settings}"

@@ -1,0 +1,580 @@
+"""The one import path shared by the Data page and the CLI (DESIGN section 3).
+
+A call reads each file into a staging table, maps its headers, parses every value in SQL, rolls
+line-item files up to one order per order id, keys each record, compares it with what is stored, and
+writes all files in ONE transaction: either every batch lands whole or nothing changes. A dry run takes
+the same path and rolls back, which is how the Data page shows its validation report before commit.
+
+Keys: the natural id (order_id, ticket_id, customer_id) when the row has one; otherwise a fingerprint of
+the kind's required values (orders: customer, date, amount) plus the row's occurrence count among equal
+fingerprints in the file. So re-importing a file or an overlapping export never double-counts, while two
+identical purchases in one file stay two orders. A record whose key exists is updated in place (counted
+as updated when a value changed, unchanged otherwise); columns the new file lacks keep their old values.
+
+Undo: every batch's records are kept in `<kind>_versions`; the current table holds, per key, the
+version of the newest batch still in force. Undoing a batch deletes its versions and restores, for each
+of its keys, the newest remaining version (or removes the key when none remains), so any batch can be
+undone in any order.
+"""
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+import duckdb
+import pandas as pd
+
+from . import parsing
+from .db import quote_ident, scalar
+from .mapping import merge
+from .readers import DELIMITER_NAMES, FileUnreadable, Staged, stage_file
+from .schema import DATE, INTEGER, KINDS, MONEY, NUMBER, TIMESTAMP, Column, TableSpec, spec
+
+Progress = Callable[[float, str], None]
+EXAMPLES_PER_REASON = 3
+
+
+class FileRejected(ValueError):
+    """A file that cannot be imported at all; the message is one sentence saying what to fix."""
+
+
+@dataclass
+class BatchSummary:
+    kind: str
+    file_name: str
+    batch_id: int | None
+    rows_read: int
+    accepted: int
+    rejected: int
+    records: int
+    inserted: int
+    updated: int
+    unchanged: int
+    rejected_by_reason: dict[str, int]
+    examples: dict[str, list[tuple[int | None, str]]]
+    mapping: dict[str, str]
+    file_format: str
+    delimiter: str | None
+    encoding: str | None
+    sheet: str | None
+    sheets: list[str]
+    sha256: str
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The CLI's JSON summary of this batch."""
+        out = asdict(self)
+        out["examples"] = {r: [{"line": ln, "raw": raw} for ln, raw in ex] for r, ex in self.examples.items()}
+        return out
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- mapping
+
+def _check_mapping(table: TableSpec, mapping: dict[str, str], staged: Staged, file_name: str) -> None:
+    missing = [c for c in table.required if c not in mapping]
+    if table.kind == "orders" and "amount" in missing and "unit_price" in mapping:
+        missing.remove("amount")  # a line-item file: amount = quantity × unit price
+    if missing:
+        found = ", ".join(staged.columns[:30])
+        raise FileRejected(
+            f"{file_name} has no column for {' and '.join(missing)}: map one of its columns "
+            f"({found}) to {'it' if len(missing) == 1 else 'them'}, or check that this is a {table.kind} file."
+        )
+
+
+# ---------------------------------------------------------------------------------------------- parsing
+
+def _source_types(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return {name: typ for name, typ, *_ in con.execute(f"DESCRIBE {table}").fetchall()}
+
+
+def _text_sql(raw: str, source_type: str) -> str:
+    """The column as cleaned text; whole floats (Parquet ids such as 12346.0) lose their '.0'."""
+    if source_type in ("DOUBLE", "FLOAT"):
+        raw = f"CASE WHEN {raw} = floor({raw}) THEN CAST(CAST({raw} AS BIGINT) AS VARCHAR) ELSE CAST({raw} AS VARCHAR) END"
+    elif source_type != "VARCHAR":
+        raw = f"CAST({raw} AS VARCHAR)"
+    return parsing.clean(raw)
+
+
+def _typed_sql(column: Column, raw: str, source_type: str) -> str | None:
+    """A direct cast when a typed source (Parquet, XLSX) already holds the right kind of value."""
+    temporal = source_type.startswith(("DATE", "TIMESTAMP"))
+    numeric = source_type.startswith(("DECIMAL", "DOUBLE", "FLOAT", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER"))
+    if column.kind in (DATE, TIMESTAMP) and temporal:
+        return f"CAST({raw} AS {column.sql_type})"
+    if column.kind in (MONEY, NUMBER) and numeric:
+        return f"TRY_CAST({raw} AS {column.sql_type})"
+    return None
+
+
+def _profile(con: duckdb.DuckDBPyConnection, staged: Staged, texts: dict[Column, str]) -> dict[str, bool]:
+    """Per column, whether its dates are day-first (d/m/Y) or its numbers use a decimal comma."""
+    probed = [c for c in texts if c.kind in (DATE, TIMESTAMP, MONEY, NUMBER)]
+    if not probed:
+        return {}
+    probes = []
+    for column in probed:
+        ref = quote_ident("t_" + column.name)
+        probe = parsing.slash_dayfirst_probe if column.kind in (DATE, TIMESTAMP) else parsing.decimal_comma_probe
+        probes.extend(probe(ref))
+    text_select = ", ".join(f"{texts[c]} AS {quote_ident('t_' + c.name)}" for c in probed)
+    counts = con.execute(
+        f"WITH t AS (SELECT {text_select} FROM {staged.table}) SELECT {', '.join(probes)} FROM t"
+    ).fetchall()[0]
+    flags = {}
+    for i, column in enumerate(probed):
+        first, second = counts[2 * i], counts[2 * i + 1]
+        if column.kind in (DATE, TIMESTAMP):
+            flags[column.name] = first > 0 and second == 0
+        else:
+            flags[column.name] = first > second or (first == second and staged.delimiter == ";")
+    return flags
+
+
+def _problem_checks(column: Column, text: str, value: str, dayfirst: bool) -> list[str]:
+    """CASE arms naming the first problem of a row's value in this column."""
+    name = column.name
+    arms = []
+    if column.kind in (DATE, TIMESTAMP):
+        arms.append(
+            f"WHEN {text} IS NOT NULL AND {value} IS NULL AND {parsing.readable_date(text, dayfirst)} "
+            f"THEN '{name}: date out of range'"
+        )
+    if column.kind in parsing.PROBLEMS:
+        arms.append(f"WHEN {text} IS NOT NULL AND {value} IS NULL THEN '{name}: {parsing.PROBLEMS[column.kind]}'")
+    if column.kind == INTEGER and column.low is not None:
+        arms.append(
+            f"WHEN {value} NOT BETWEEN {column.low} AND {column.high} "
+            f"THEN '{name}: out of range {column.low}–{column.high}'"
+        )
+    return arms
+
+
+def _build_parsed(con: duckdb.DuckDBPyConnection, table: TableSpec, staged: Staged, mapping: dict[str, str]) -> list[Column]:
+    """stage_parsed: one row per file row, its parsed canonical values, its raw text and its first
+    parse problem (`_reason`, NULL when the row reads cleanly). Returns the mapped columns."""
+    types = _source_types(con, staged.table)
+    mapped = [c for c in table.columns if c.name in mapping]
+    sources = {c: "s." + quote_ident(mapping[c.name]) for c in mapped}
+    texts = {c: _text_sql(sources[c], types[mapping[c.name]]) for c in mapped}
+    flags = _profile(con, staged, {c: _text_sql(quote_ident(mapping[c.name]), types[mapping[c.name]]) for c in mapped})
+    firsts, values, checks = [], [], []
+    for column in mapped:
+        t_ref, src_ref = quote_ident("t_" + column.name), quote_ident("src_" + column.name)
+        firsts.append(f"{texts[column]} AS {t_ref}, {sources[column]} AS {src_ref}")
+        flag = flags.get(column.name, False)
+        value = _typed_sql(column, src_ref, types[mapping[column.name]]) or parsing.parse_value(
+            column, t_ref, dayfirst=flag, decimal_comma=flag
+        )
+        values.append(f"{value} AS {quote_ident(column.name)}")
+        checks.extend(_problem_checks(column, t_ref, quote_ident(column.name), flag))
+    separator = "," if staged.delimiter in (None, "spaces") else staged.delimiter
+    raw = "concat_ws(?, " + ", ".join(
+        f"coalesce(CAST(s.{quote_ident(c)} AS VARCHAR), '')" for c in staged.columns
+    ) + ")"
+    reason = ("CASE " + " ".join(checks) + " END") if checks else "CAST(NULL AS VARCHAR)"
+    con.execute("DROP TABLE IF EXISTS stage_parsed")
+    con.execute(
+        f"""CREATE TEMP TABLE stage_parsed AS
+            WITH t AS (SELECT s._line, {raw} AS _raw, {', '.join(firsts)} FROM {staged.table} s),
+                 v AS (SELECT t.*, {', '.join(values)} FROM t)
+            SELECT _line, _raw, {', '.join(quote_ident(c.name) for c in mapped)}, {reason} AS _reason FROM v""",
+        [separator],
+    )
+    return mapped
+
+
+# ---------------------------------------------------------------------------------------------- records
+
+def _derived(table: TableSpec, mapping: dict[str, str], line_level: bool) -> dict[str, str]:
+    """Stored columns computed from import-only ones, as SQL over the grouped row (a rolled-up
+    line-item file has its amount already)."""
+    derived = {}
+    if table.kind == "orders" and "unit_price" in mapping and not line_level:
+        quantity = "coalesce(quantity, 1)" if "quantity" in mapping else "1"
+        derived["amount"] = f"coalesce(amount, {quantity} * unit_price)" if "amount" in mapping else f"{quantity} * unit_price"
+    if table.kind == "tickets":
+        for target, minutes in (("first_response_at", "first_response_minutes"), ("resolved_at", "resolution_minutes")):
+            if minutes in mapping:
+                shifted = f"opened_at + to_microseconds(CAST(round({minutes} * 60000000) AS BIGINT))"
+                derived[target] = f"coalesce({target}, {shifted})" if target in mapping else shifted
+    return derived
+
+
+def _line_level(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: dict[str, str]) -> bool:
+    """An orders file with an order id on several rows: one row per line item, to roll up."""
+    if table.kind != "orders" or "order_id" not in mapping:
+        return False
+    return bool(scalar(con, """
+        SELECT count(*) FROM (SELECT order_id FROM stage_parsed WHERE order_id IS NOT NULL
+                              GROUP BY order_id HAVING count(*) > 1 LIMIT 1)"""))
+
+
+def _rollup_select(mapping: dict[str, str], mapped: list[Column]) -> str:
+    """One order per order id from its lines: order fields from the first line that has them,
+    quantities and discounts summed, the order total from the one line holding it (Shopify), else the
+    sum of line amounts, else the sum of quantity × unit price."""
+    quantity = "coalesce(quantity, 1)" if "quantity" in mapping else "1"
+    line_total = f"sum({quantity} * unit_price)" if "unit_price" in mapping else "NULL"
+    exprs = ["min(_line) AS _line", "count(*) AS _lines"]
+    if "amount" not in mapping:
+        exprs.append(f"{line_total} AS amount")
+    for column in mapped:
+        name = quote_ident(column.name)
+        if column.name == "unit_price":
+            continue
+        if column.name in ("quantity", "discount"):
+            exprs.append(f"sum({name}) AS {name}")
+        elif column.name == "product":
+            exprs.append(f"string_agg(DISTINCT {name}, '; ' ORDER BY {name}) AS {name}")
+        elif column.name == "amount":
+            exprs.append(
+                "CASE WHEN count(amount) = 1 THEN max(amount) WHEN count(amount) > 1 THEN sum(amount) "
+                f"ELSE {line_total} END AS amount"
+            )
+        else:
+            exprs.append(f"arg_min({name}, _line) FILTER (WHERE {name} IS NOT NULL) AS {name}")
+    return (
+        f"SELECT {', '.join(exprs)} FROM stage_ok "
+        "GROUP BY CASE WHEN order_id IS NOT NULL THEN order_id ELSE '#' || _line END"
+    )
+
+
+def _grouped_select(table: TableSpec, mapping: dict[str, str], mapped: list[Column], line_level: bool) -> str:
+    """Rows of stage_ok grouped to one per record, with `_line` (its first line) and `_lines`."""
+    if line_level:
+        return _rollup_select(mapping, mapped)
+    names = ", ".join(quote_ident(c.name) for c in mapped)
+    natural = table.natural_id
+    if natural and natural in mapping:
+        group = f"CASE WHEN {natural} IS NOT NULL THEN {natural} ELSE '#' || _line END"
+        return (  # a natural id repeated in one file: the last row wins
+            f"SELECT _line, count(*) OVER (PARTITION BY {group}) AS _lines, {names} FROM stage_ok "
+            f"QUALIFY row_number() OVER (PARTITION BY {group} ORDER BY _line DESC) = 1"
+        )
+    return f"SELECT _line, 1 AS _lines, {names} FROM stage_ok"
+
+
+def _record_checks(table: TableSpec) -> str:
+    arms = [f"WHEN {c} IS NULL THEN '{c}: missing'" for c in table.required]
+    if table.kind == "tickets":
+        arms += [f"WHEN {c} < opened_at THEN '{c}: before opened_at'" for c in ("first_response_at", "resolved_at")]
+    return "CASE " + " ".join(arms) + " END"
+
+
+def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: dict[str, str], mapped: list[Column]) -> bool:
+    """stage_records (key, stored columns, _line) and stage_rejected (_line, reason, raw) from
+    stage_parsed. Returns whether the file was rolled up from line items."""
+    line_level = _line_level(con, table, mapping)
+    con.execute("DROP TABLE IF EXISTS stage_ok")
+    if line_level:  # an order with one unreadable line is rejected whole: a partial total would be wrong
+        con.execute("""CREATE TEMP TABLE stage_ok AS SELECT * FROM stage_parsed
+                       WHERE order_id IS NULL AND _reason IS NULL
+                          OR order_id NOT IN (SELECT order_id FROM stage_parsed
+                                              WHERE _reason IS NOT NULL AND order_id IS NOT NULL)""")
+        con.execute("""INSERT INTO stage_rejected
+                       SELECT _line, coalesce(_reason, 'order_id: another line of this order was rejected'), _raw
+                       FROM stage_parsed
+                       WHERE _reason IS NOT NULL
+                          OR order_id IN (SELECT order_id FROM stage_parsed
+                                          WHERE _reason IS NOT NULL AND order_id IS NOT NULL)""")
+    else:
+        con.execute("CREATE TEMP TABLE stage_ok AS SELECT * FROM stage_parsed WHERE _reason IS NULL")
+        con.execute("INSERT INTO stage_rejected SELECT _line, _reason, _raw FROM stage_parsed WHERE _reason IS NOT NULL")
+
+    derived = _derived(table, mapping, line_level)
+    provided = {c.name for c in mapped if c.stored} | set(derived) | ({"amount"} if line_level else set())
+    stored = table.stored_columns
+    finals = []
+    for column in stored:
+        name = column.name
+        if name in derived:
+            expr = derived[name]
+        elif name in provided:
+            expr = name
+        else:
+            expr = f"CAST(NULL AS {column.sql_type})"
+        if name == "amount" and table.kind == "orders":
+            credit = []
+            if "order_id" in mapping:
+                credit.append("regexp_matches(order_id, '^C[0-9]')")
+            if "quantity" in mapping:
+                credit.append("quantity < 0")
+            if credit:
+                expr = f"CASE WHEN {' OR '.join(credit)} THEN -abs({expr}) ELSE {expr} END"
+        finals.append(f"{expr} AS {name}")
+    required_fp = " , ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in table.required)
+    natural = table.natural_id if table.natural_id in provided else None
+    natural_sql = natural or "CAST(NULL AS VARCHAR)"
+    con.execute("DROP TABLE IF EXISTS stage_grouped")
+    con.execute(
+        f"""CREATE TEMP TABLE stage_grouped AS
+            WITH g AS ({_grouped_select(table, mapping, mapped, line_level)}),
+                 f AS (SELECT _line, _lines, {', '.join(finals)} FROM g),
+                 c AS (SELECT f.*, {_record_checks(table)} AS _reason,
+                              md5(concat_ws(chr(31), {required_fp})) AS _fp FROM f)
+            SELECT c.*, CASE WHEN {natural_sql} IS NOT NULL THEN {natural_sql}
+                             ELSE 'fp:' || _fp || ':' || row_number() OVER (
+                                 PARTITION BY _fp, {natural_sql} IS NULL ORDER BY _line) END AS _key
+            FROM c"""
+    )
+    # A rejected record rejects every file row it was made of.
+    if line_level:
+        con.execute("""INSERT INTO stage_rejected
+                       SELECT p._line, g._reason, p._raw FROM stage_grouped g
+                       JOIN stage_ok p ON p.order_id = g.order_id OR p._line = g._line
+                       WHERE g._reason IS NOT NULL""")
+    else:
+        con.execute("""INSERT INTO stage_rejected
+                       SELECT g._line, g._reason, p._raw FROM stage_grouped g JOIN stage_ok p USING (_line)
+                       WHERE g._reason IS NOT NULL""")
+    keep = ", ".join(
+        f"r.{c.name}" if c.name in provided else f"e.{c.name}" for c in stored
+    )
+    con.execute("DROP TABLE IF EXISTS stage_records")
+    con.execute(
+        f"""CREATE TEMP TABLE stage_records AS
+            SELECT r._key AS key, {keep}, r._line
+            FROM stage_grouped r LEFT JOIN {table.kind} e ON e.{table.key} = r._key
+            WHERE r._reason IS NULL"""
+    )
+    return line_level
+
+
+def _compare(con: duckdb.DuckDBPyConnection, table: TableSpec) -> dict[str, int]:
+    """How many records are new, changed or already stored as they are."""
+    cols = [c.name for c in table.stored_columns]
+    new = "row(" + ", ".join(f"r.{c}" for c in cols) + ")"
+    old = "row(" + ", ".join(f"e.{c}" for c in cols) + ")"
+    rows = con.execute(
+        f"""SELECT CASE WHEN e.{table.key} IS NULL THEN 'inserted'
+                        WHEN {new} IS DISTINCT FROM {old} THEN 'updated' ELSE 'unchanged' END AS outcome,
+                   count(*)
+            FROM stage_records r LEFT JOIN {table.kind} e ON e.{table.key} = r.key
+            GROUP BY outcome"""
+    ).fetchall()
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    counts.update(dict(rows))
+    return counts
+
+
+def _write(con: duckdb.DuckDBPyConnection, table: TableSpec, batch_id: int) -> None:
+    cols = ", ".join(c.name for c in table.stored_columns)
+    con.execute(f"INSERT INTO {table.kind}_versions ({table.key}, {cols}, batch_id) SELECT key, {cols}, ? FROM stage_records", [batch_id])
+    con.execute(f"DELETE FROM {table.kind} WHERE {table.key} IN (SELECT key FROM stage_records)")
+    con.execute(f"INSERT INTO {table.kind} ({table.key}, {cols}, batch_id) SELECT key, {cols}, ? FROM stage_records", [batch_id])
+
+
+# ---------------------------------------------------------------------------------------------- batches
+
+def _reason_report(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], dict[str, list[tuple[int | None, str]]]]:
+    counts = dict(con.execute(
+        "SELECT reason, count(*) FROM stage_rejected GROUP BY reason ORDER BY count(*) DESC, reason"
+    ).fetchall())
+    examples: dict[str, list[tuple[int | None, str]]] = {}
+    for reason, line, raw in con.execute(
+        """SELECT reason, _line, raw FROM stage_rejected
+           QUALIFY row_number() OVER (PARTITION BY reason ORDER BY _line) <= ?
+           ORDER BY reason, _line""", [EXAMPLES_PER_REASON]
+    ).fetchall():
+        examples.setdefault(reason, []).append((line, raw))
+    return counts, examples
+
+
+def _rejection_sentence(file_name: str, rows_read: int, counts: dict[str, int]) -> str:
+    if rows_read == 0:
+        return f"{file_name} has a header but no data rows."
+    top = "; ".join(f"{n} × {reason}" for reason, n in list(counts.items())[:3])
+    return (f"None of the {rows_read} rows of {file_name} could be imported ({top}): check the column "
+            "mapping and the file's format.")
+
+
+def _notes(con: duckdb.DuckDBPyConnection, table: TableSpec, staged: Staged, summary: BatchSummary,
+           line_level: bool) -> list[str]:
+    notes = []
+    if staged.file_format == "text":
+        notes.append(f"Read as {DELIMITER_NAMES[staged.delimiter]}-separated text, {staged.encoding}.")
+    if staged.sheet:
+        notes.append(f"Read sheet '{staged.sheet}' (of {', '.join(staged.sheets)}).")
+    if line_level:
+        notes.append(f"Rolled {summary.accepted} line items up to {summary.records} orders by order id.")
+    elif summary.accepted > summary.records:
+        notes.append(f"{summary.accepted - summary.records} rows repeated a {table.natural_id} of this file; "
+                     "the last row of each was kept.")
+    earlier = con.execute(
+        "SELECT min(id) FROM import_batches WHERE sha256 = ? AND kind = ? AND status = 'committed'",
+        [summary.sha256, table.kind],
+    ).fetchall()[0][0]
+    if earlier is not None:
+        notes.append(f"This exact file was imported before as batch {earlier}; nothing is counted twice.")
+    return notes
+
+
+def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override: dict[str, str] | None,
+                sheet: str | None, user: str, dry_run: bool, display_name: str | None) -> BatchSummary:
+    table = spec(kind)
+    name = display_name or path.name
+    started = _now()
+    try:
+        staged = stage_file(con, path, sheet)
+    except FileUnreadable as exc:
+        raise FileRejected(str(exc)) from None
+    try:
+        mapping = merge(kind, staged.columns, override)
+    except ValueError as exc:
+        raise FileRejected(str(exc)) from None
+    _check_mapping(table, mapping, staged, name)
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_rejected (_line BIGINT, reason VARCHAR, raw VARCHAR)")
+    if staged.bad_rows:
+        con.executemany("INSERT INTO stage_rejected VALUES (?, ?, ?)", [list(r) for r in staged.bad_rows])
+    mapped = _build_parsed(con, table, staged, mapping)
+    line_level = _build_records(con, table, mapping, mapped)
+    counts, examples = _reason_report(con)
+    rejected = scalar(con, "SELECT count(DISTINCT _line) FROM stage_rejected")
+    records = scalar(con, "SELECT count(*) FROM stage_records")
+    if records == 0:
+        raise FileRejected(_rejection_sentence(name, staged.rows_read, counts))
+    outcome = _compare(con, table)
+    summary = BatchSummary(
+        kind=kind, file_name=name, batch_id=None, rows_read=staged.rows_read,
+        accepted=staged.rows_read - rejected, rejected=rejected, records=records, **outcome,
+        rejected_by_reason=counts, examples=examples, mapping=mapping, file_format=staged.file_format,
+        delimiter=staged.delimiter, encoding=staged.encoding, sheet=staged.sheet, sheets=staged.sheets,
+        sha256=file_sha256(path),
+    )
+    summary.notes = _notes(con, table, staged, summary, line_level)
+    if dry_run:
+        return summary
+    summary.batch_id = scalar(con, "SELECT nextval('batch_seq')")
+    _write(con, table, summary.batch_id)
+    con.execute(
+        """INSERT INTO rejected_rows (batch_id, line, reason, raw)
+           SELECT ?, _line, reason, raw FROM stage_rejected ORDER BY _line""", [summary.batch_id]
+    )
+    con.execute(
+        """INSERT INTO import_batches (id, kind, file_name, sha256, rows_read, inserted, updated, unchanged,
+                                       rejected, status, uploaded_by, started_at, finished_at, mapping)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'committed', ?, ?, ?, ?)""",
+        [summary.batch_id, kind, name, summary.sha256, summary.rows_read, summary.inserted, summary.updated,
+         summary.unchanged, summary.rejected, user, started, _now(), json.dumps(mapping)],
+    )
+    return summary
+
+
+def _drop_stage_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("stage_raw", "stage_parsed", "stage_ok", "stage_grouped", "stage_records", "stage_rejected",
+                 "stage_shifts", "stage_rejects", "stage_reject_scans"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str | Path],
+                 mapping: dict[str, str] | None = None, sheet: str | None = None, dry_run: bool = False,
+                 uploaded_by: str | None = None, progress: Progress | None = None,
+                 display_names: list[str] | None = None) -> list[BatchSummary]:
+    """Import files of one kind as one transaction, one batch per file. Raises FileRejected (and
+    writes nothing) when any file cannot be imported; a dry run validates and writes nothing."""
+    spec(kind)
+    paths = [Path(p) for p in paths]
+    names = display_names or [p.name for p in paths]
+    user = uploaded_by or getpass.getuser()
+    summaries = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for i, (path, name) in enumerate(zip(paths, names)):
+            if progress:
+                progress(i / len(paths), f"Reading {name}")
+            summaries.append(_import_one(con, kind, path, mapping, sheet, user, dry_run, name))
+        con.execute("ROLLBACK" if dry_run else "COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        _drop_stage_tables(con)
+    if progress:
+        progress(1.0, "Done")
+    return summaries
+
+
+def import_frame(con: duckdb.DuckDBPyConnection, kind: str, frame: pd.DataFrame, name: str,
+                 uploaded_by: str | None = None) -> BatchSummary:
+    """Import a DataFrame of canonical columns through the same path as a file (used by the demo)."""
+    with tempfile.TemporaryDirectory(prefix="loyalty-frame-") as tmp:
+        path = Path(tmp) / f"{name}.parquet"
+        frame.to_parquet(path, index=False)
+        return import_files(con, kind, [path], uploaded_by=uploaded_by, display_names=[name])[0]
+
+
+class UndoRefused(ValueError):
+    """The batch cannot be undone; the message says why."""
+
+
+def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict[str, int]:
+    """Take a batch back: its records return to their previous versions (or disappear). One transaction."""
+    found = con.execute("SELECT kind, status FROM import_batches WHERE id = ?", [batch_id]).fetchall()
+    if not found:
+        raise UndoRefused(f"There is no batch {batch_id}.")
+    kind, status = found[0]
+    if status != "committed":
+        raise UndoRefused(f"Batch {batch_id} is {status}; only committed batches can be undone.")
+    table = spec(kind)
+    cols = ", ".join(c.name for c in table.stored_columns)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE undo_keys AS SELECT {table.key} AS key FROM {kind}_versions WHERE batch_id = ?", [batch_id])
+        con.execute(f"DELETE FROM {kind}_versions WHERE batch_id = ?", [batch_id])
+        removed = scalar(con, f"SELECT count(*) FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
+        con.execute(f"DELETE FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
+        con.execute(
+            f"""INSERT INTO {kind} ({table.key}, {cols}, batch_id)
+                SELECT {table.key}, {cols}, batch_id FROM {kind}_versions
+                WHERE {table.key} IN (SELECT key FROM undo_keys)
+                QUALIFY row_number() OVER (PARTITION BY {table.key} ORDER BY batch_id DESC) = 1"""
+        )
+        restored = scalar(con, f"SELECT count(*) FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
+        con.execute("UPDATE import_batches SET status = 'undone', undone_at = ? WHERE id = ?", [_now(), batch_id])
+        con.execute("DROP TABLE undo_keys")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return {"batch_id": batch_id, "removed": removed - restored, "restored": restored}
+
+
+def batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The import history, newest first."""
+    return con.execute(
+        """SELECT id AS batch, kind, file_name AS file, status, rows_read, inserted, updated, unchanged,
+                  rejected, uploaded_by, started_at, finished_at, undone_at, sha256
+           FROM import_batches ORDER BY id DESC"""
+    ).df()
+
+
+def rejected_rows(con: duckdb.DuckDBPyConnection, batch_id: int) -> pd.DataFrame:
+    """Every rejected row of a batch with its line number, reason and raw text."""
+    return con.execute(
+        "SELECT line, reason, raw FROM rejected_rows WHERE batch_id = ? ORDER BY line", [batch_id]
+    ).df()
+
+
+def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Current records per kind."""
+    return {k: scalar(con, f"SELECT count(*) FROM {k}") for k in KINDS}

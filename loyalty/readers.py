@@ -1,0 +1,355 @@
+"""Read an uploaded file into a DuckDB staging table of text columns, whatever shape the export takes.
+
+Formats: delimited text (comma, semicolon, tab, pipe, or runs of spaces; UTF-8 with or without BOM,
+Latin-1 / Windows-1252), XLSX (a chosen sheet) and Parquet, each optionally gzip-compressed. Text and
+Parquet stream through DuckDB's readers; only XLSX goes through openpyxl, a sheet being at most about a
+million rows. The staging table has a `_line` column: the physical line of the record in the file
+(header = line 1) for text, the sheet row for XLSX, the row number for Parquet. Line numbers assume
+one line per record (a quoted value spanning lines, or a blank line, shifts the lines after it).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from .db import quote_ident, scalar
+
+SAMPLE_BYTES = 256 * 1024
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", "spaces": "runs of spaces"}
+
+
+class FileUnreadable(ValueError):
+    """The file cannot be read at all; the message is one sentence for the user."""
+
+
+@dataclass
+class Staged:
+    """A file read into a staging table: its columns (in file order) and what the reader rejected."""
+    table: str
+    columns: list[str]
+    file_format: str
+    rows_read: int
+    delimiter: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
+    bad_rows: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw text)
+
+
+def _head(path: Path, compressed: bool, size: int = SAMPLE_BYTES) -> bytes:
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read(size)
+    except (OSError, EOFError) as exc:
+        raise FileUnreadable(f"{path.name} cannot be read: {exc}.") from None
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def detect_format(path: Path) -> tuple[str, bool]:
+    """('text' | 'xlsx' | 'parquet', gzip-compressed?) from the file's first bytes."""
+    if not path.exists():
+        raise FileUnreadable(f"{path} does not exist.")
+    if path.stat().st_size == 0:
+        raise FileUnreadable(f"{path.name} is empty.")
+    compressed = _is_gzip(path)
+    head = _head(path, compressed, 8)
+    if head.startswith(b"PAR1"):
+        return "parquet", compressed
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx", compressed
+    return "text", compressed
+
+
+def _decompressed_copy(path: Path, workdir: Path) -> Path:
+    target = workdir / path.name.removesuffix(".gz")
+    with gzip.open(path, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return target
+
+
+def _encoding(sample: bytes) -> str:
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(sample) - 4:  # a multi-byte character cut by the sample's end
+            return "utf-8"
+        return "cp1252"
+
+
+def _transcode(path: Path, compressed: bool, workdir: Path) -> Path:
+    """A UTF-8 copy of a Windows-1252 (or, for its five undefined bytes, Latin-1) file, in chunks."""
+    target = workdir / "utf8.csv"
+    opener = gzip.open if compressed else open
+    with opener(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
+        reader = io.TextIOWrapper(src, encoding="cp1252", errors="latin1_fallback", newline="")
+        shutil.copyfileobj(reader, dst, 1 << 20)
+    return target
+
+
+def _latin1_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
+    return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("latin1_fallback", _latin1_fallback)
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter whose field count is most consistent across the sample's lines; 'spaces' for
+    space-aligned text."""
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+    if not lines:
+        raise FileUnreadable("The file has no header line.")
+    best, best_score = None, (0.0, 0)
+    for delim in DELIMITERS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        width = counts[0]
+        if width < 2:
+            continue
+        score = (sum(c == width for c in counts) / len(counts), width)
+        if score > best_score:
+            best, best_score = delim, score
+    if best is not None:
+        return best
+    if len(re.split(r"\s+", lines[0].strip())) > 1:
+        return "spaces"
+    return ","  # a single-column file
+
+
+def _space_pattern(sample_lines: list[str]) -> str:
+    """Split on runs of 2+ spaces when that gives most lines the header's width, else on any run."""
+    wide = r"\s{2,}|\t"
+    header_width = len(re.split(wide, sample_lines[0].strip()))
+    fitting = sum(len(re.split(wide, ln.strip())) == header_width for ln in sample_lines[1:])
+    if header_width > 1 and fitting * 2 > len(sample_lines) - 1:
+        return wide
+    return r"\s+"
+
+
+def _stage_text(con: duckdb.DuckDBPyConnection, path: Path, compressed: bool, table: str, workdir: Path) -> Staged:
+    sample = _head(path, compressed)
+    if b"\x00" in sample:
+        raise FileUnreadable(
+            f"{path.name} is not a text file (it holds binary data): export it as CSV, XLSX or Parquet."
+        )
+    encoding = _encoding(sample)
+    source = path
+    if encoding != "utf-8":
+        source, compressed = _transcode(path, compressed, workdir), False
+        sample = _head(source, False)
+    text = sample.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    delimiter = sniff_delimiter(text)
+    if delimiter == "spaces":
+        staged = _stage_spaces(con, source, text, table)
+    else:
+        staged = _stage_delimited(con, source, delimiter, table)
+    staged.encoding = "utf-8" if encoding == "utf-8" else "windows-1252"
+    return staged
+
+
+def _stage_delimited(con: duckdb.DuckDBPyConnection, source: Path, delimiter: str, table: str) -> Staged:
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_reject_scans")
+    try:
+        con.execute(
+            f"""CREATE TEMP TABLE {table}_read AS
+                SELECT * FROM read_csv(?, delim = ?, header = true, all_varchar = true, quote = '"',
+                                       escape = '"', store_rejects = true, rejects_table = 'stage_rejects',
+                                       rejects_scan = 'stage_reject_scans', auto_detect = true,
+                                       max_line_size = 4194304)""",
+            [str(source), delimiter],
+        )
+    except duckdb.Error as exc:
+        raise FileUnreadable(f"{source.name} cannot be read as {DELIMITER_NAMES[delimiter]}-separated text: {_first_line(exc)}.") from None
+    rejects = con.execute(
+        "SELECT line, error_type, trim(csv_line, E'\\r\\n') FROM stage_rejects ORDER BY line"
+    ).fetchall()
+    # Accepted row i (0-based, file order) sits on line i + 2 plus the rejected lines before it.
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_shifts (at_row BIGINT)")
+    if rejects:
+        con.executemany(
+            "INSERT INTO stage_shifts VALUES (?)", [[line - 2 - k] for k, (line, _, _) in enumerate(rejects)]
+        )
+    _number_rows(con, f"{table}_read", table, "2 + (SELECT count(*) FROM stage_shifts s WHERE s.at_row <= __row_n)")
+    columns = [c for c in _columns(con, table) if c != "_line"]
+    bad = [(line, _reject_reason(kind), raw) for line, kind, raw in rejects]
+    rows = scalar(con, f"SELECT count(*) FROM {table}") + len(bad)
+    return Staged(table, columns, "text", rows, delimiter=delimiter, bad_rows=bad)
+
+
+def _number_rows(con: duckdb.DuckDBPyConnection, source: str, table: str, offset_sql: str) -> None:
+    """Copy `source` into `table` with `_line` = the row's 0-based position `__row_n` in file order plus
+    `offset_sql` (which may use `__row_n`), then drop `source`. (Inside a transaction DuckDB numbers new rows from a large base,
+    so positions are taken relative to the smallest rowid.)"""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+            WITH numbered AS (SELECT rowid - (SELECT min(rowid) FROM {source}) AS __row_n, * FROM {source})
+            SELECT __row_n + {offset_sql} AS _line, * EXCLUDE (__row_n) FROM numbered ORDER BY __row_n"""
+    )
+    con.execute(f"DROP TABLE {source}")
+
+
+def _reject_reason(error_type: str) -> str:
+    if error_type in ("TOO MANY COLUMNS", "MISSING COLUMNS"):
+        return "row: wrong number of fields"
+    return f"row: {error_type.lower()}"
+
+
+def _stage_spaces(con: duckdb.DuckDBPyConnection, source: Path, text: str, table: str) -> Staged:
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+    pattern = _space_pattern(lines)
+    header = re.split(pattern, lines[0].strip().lstrip("\ufeff"))
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute(
+        f"""CREATE TEMP TABLE {table}_text AS
+            SELECT line FROM read_csv(?, delim = '\x1f', header = false, quote = '', escape = '',
+                                      columns = {{'line': 'VARCHAR'}}, auto_detect = false)""",
+        [str(source)],
+    )
+    con.execute(f"ALTER TABLE {table}_text ADD COLUMN parts VARCHAR[]")
+    con.execute(f"UPDATE {table}_text SET parts = regexp_split_to_array(trim(line), ?)", [pattern])
+    _number_rows(con, f"{table}_text", f"{table}_lines", "1")
+    select = ", ".join(f"parts[{i + 1}] AS {quote_ident(name)}" for i, name in enumerate(header))
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT _line, {select} FROM {table}_lines "
+        f"WHERE _line > 1 AND len(parts) = ? AND parts <> ['']",
+        [len(header)],
+    )
+    bad = con.execute(
+        f"SELECT _line, array_to_string(parts, ' ') FROM {table}_lines "
+        f"WHERE _line > 1 AND len(parts) <> ? AND parts <> [''] ORDER BY _line",
+        [len(header)],
+    ).fetchall()
+    con.execute(f"DROP TABLE {table}_lines")
+    rows = scalar(con, f"SELECT count(*) FROM {table}") + len(bad)
+    return Staged(table, header, "text", rows, delimiter="spaces",
+                  bad_rows=[(line, "row: wrong number of fields", raw) for line, raw in bad])
+
+
+def _cell_text(value: object) -> str | None:
+    """Excel cell values as the text an export would hold (dates ISO, whole numbers without '.0')."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of a workbook, in order."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise FileUnreadable(f"{path.name} is not a readable Excel workbook ({type(exc).__name__}).") from None
+    names = book.sheetnames
+    book.close()
+    return names
+
+
+def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, table: str) -> Staged:
+    import openpyxl
+
+    names = sheet_names(path)
+    chosen = sheet or names[0]
+    if chosen not in names:
+        raise FileUnreadable(f"{path.name} has no sheet '{chosen}' (its sheets: {', '.join(names)}).")
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    rows = book[chosen].iter_rows(values_only=True)
+    header, header_line = None, 0
+    for header_line, row in enumerate(rows, start=1):
+        if any(v is not None and str(v).strip() for v in row):
+            header = [str(v).strip() if v is not None else f"column{i + 1}" for i, v in enumerate(row)]
+            break
+    if header is None:
+        book.close()
+        raise FileUnreadable(f"Sheet '{chosen}' of {path.name} is empty.")
+    width = len(header)
+    lines, cols = [], [[] for _ in header]
+    for line, row in enumerate(rows, start=header_line + 1):
+        if not any(v is not None for v in row):
+            continue
+        lines.append(line)
+        for i in range(width):
+            cols[i].append(_cell_text(row[i]) if i < len(row) else None)
+    book.close()
+    arrow = pa.table({"_line": pa.array(lines, pa.int64()), **{f"c{i}": pa.array(c, pa.string()) for i, c in enumerate(cols)}})
+    header = _dedupe(header)
+    con.register("stage_arrow", arrow)
+    select = ", ".join(f"c{i} AS {quote_ident(name)}" for i, name in enumerate(header))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT _line, {select} FROM stage_arrow")
+    con.unregister("stage_arrow")
+    return Staged(table, header, "xlsx", len(lines), sheet=chosen, sheets=names)
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        out.append(name if n == 0 else f"{name}_{n}")
+    return out
+
+
+def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged:
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_read AS SELECT * FROM read_parquet(?)", [str(path)])
+    except duckdb.Error as exc:
+        raise FileUnreadable(f"{path.name} is not a readable Parquet file: {_first_line(exc)}.") from None
+    _number_rows(con, f"{table}_read", table, "1")
+    columns = [c for c in _columns(con, table) if c != "_line"]
+    rows = scalar(con, f"SELECT count(*) FROM {table}")
+    return Staged(table, columns, "parquet", rows)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).split("\n")[0]
+    return re.sub(r"^[A-Za-z ]+Error: ", "", text).rstrip(".")
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, sheet: str | None = None,
+               table: str = "stage_raw") -> Staged:
+    """Read one file into the temp table `table` of `con`; raises FileUnreadable with one sentence."""
+    path = Path(path)
+    file_format, compressed = detect_format(path)
+    with tempfile.TemporaryDirectory(prefix="loyalty-import-") as tmp:
+        workdir = Path(tmp)
+        if file_format == "text":
+            staged = _stage_text(con, path, compressed, table, workdir)
+        else:
+            source = _decompressed_copy(path, workdir) if compressed else path
+            if file_format == "xlsx":
+                staged = _stage_xlsx(con, source, sheet, table)
+            else:
+                staged = _stage_parquet(con, source, table)
+    if not staged.columns:
+        raise FileUnreadable(f"{path.name} has no columns.")
+    return staged
