@@ -38,6 +38,7 @@ from .schema import DATE, INTEGER, KINDS, MONEY, NUMBER, TIMESTAMP, Column, Tabl
 
 Progress = Callable[[float, str], None]
 EXAMPLES_PER_REASON = 3
+PREVIEW_RECORDS = 20
 
 
 class FileRejected(ValueError):
@@ -66,11 +67,13 @@ class BatchSummary:
     sheets: list[str]
     sha256: str
     notes: list[str] = field(default_factory=list)
+    preview: list[dict] = field(default_factory=list)  # the first records as they will be stored
 
     def to_json(self) -> dict:
         """The CLI's JSON summary of this batch."""
         out = asdict(self)
         out["examples"] = {r: [{"line": ln, "raw": raw} for ln, raw in ex] for r, ex in self.examples.items()}
+        out.pop("preview")
         return out
 
 
@@ -462,6 +465,9 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
         sha256=file_sha256(path),
     )
     summary.notes = _notes(con, table, staged, summary, line_level)
+    summary.preview = con.execute(
+        "SELECT * EXCLUDE (key, _line) FROM stage_records ORDER BY _line LIMIT ?", [PREVIEW_RECORDS]
+    ).df().to_dict("records")
     if dry_run:
         return summary
     summary.batch_id = scalar(con, "SELECT nextval('batch_seq')")

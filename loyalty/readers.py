@@ -353,3 +353,25 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | os.PathLike, sheet: s
     if not staged.columns:
         raise FileUnreadable(f"{path.name} has no columns.")
     return staged
+
+
+def preview_file(path: str | os.PathLike, sheet: str | None = None, rows: int = 20):
+    """(Staged, first rows as a DataFrame) for the upload screen, read in a private in-memory database
+    (the store is not touched) from at most the first megabyte of a text file."""
+    path = Path(path)
+    file_format, compressed = detect_format(path)
+    con = duckdb.connect()
+    try:
+        with tempfile.TemporaryDirectory(prefix="loyalty-preview-") as tmp:
+            source = path
+            if file_format == "text":
+                head = _head(path, compressed, 1 << 20)
+                if len(head) == 1 << 20 and b"\n" in head:
+                    head = head[: head.rindex(b"\n") + 1]
+                source = Path(tmp) / path.name.removesuffix(".gz")
+                source.write_bytes(head)
+            staged = stage_file(con, source, sheet)
+            sample = con.execute(f"SELECT * EXCLUDE (_line) FROM {staged.table} ORDER BY _line LIMIT ?", [rows]).df()
+    finally:
+        con.close()
+    return staged, sample

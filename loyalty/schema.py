@@ -4,6 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KINDS = ("orders", "customers", "tickets", "surveys")
+KIND_LABELS = {
+    "orders": "Orders (shop, ERP or CRM export)",
+    "customers": "Customers (CRM export)",
+    "tickets": "Support tickets (help-desk export)",
+    "surveys": "Surveys (NPS / CSAT answers)",
+}
 
 # Value kinds a canonical column can have; the importer parses each kind the same way everywhere.
 TEXT, ID, DATE, TIMESTAMP, MONEY, NUMBER, INTEGER, BOOL, CHANNEL, TICKET_KIND = (

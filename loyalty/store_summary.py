@@ -1,0 +1,21 @@
+"""What the store holds: records and date range per kind, for the overview and the Data page."""
+from __future__ import annotations
+
+import duckdb
+
+DATE_COLUMNS = {"orders": "order_date", "customers": "created_at", "tickets": "opened_at", "surveys": "answered_at"}
+
+
+def summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """Per kind: records, first and last date; for orders also net revenue and distinct customers."""
+    out = {}
+    for kind, date_column in DATE_COLUMNS.items():
+        records, first, last = con.execute(
+            f"SELECT count(*), min({date_column}), max({date_column}) FROM {kind}"
+        ).fetchall()[0]
+        out[kind] = {"records": records, "first": first, "last": last}
+    revenue, customers = con.execute(
+        "SELECT coalesce(sum(amount), 0), count(DISTINCT customer_id) FROM orders"
+    ).fetchall()[0]
+    out["orders"].update(revenue=float(revenue), customers=customers)
+    return out
