@@ -122,7 +122,7 @@ def merge(kind: str, headers: list[str], override: dict[str, str] | None) -> dic
     known = [c.name for c in spec(kind).columns]
     for column, header in (override or {}).items():
         if column not in known:
-            raise ValueError(f"The mapping names '{column}', which is not a {kind} column (known: {', '.join(known)}).")
+            raise ValueError(f"The mapping names '{column}', which is not one of the {kind} columns ({', '.join(known)}).")
         if header:
             if header not in headers:
                 raise ValueError(

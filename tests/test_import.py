@@ -1,0 +1,225 @@
+"""The import path's promises: idempotent, no double counting, updates in place, undo in any order,
+one transaction per call, a clear sentence for a bad file, and a CLI that never shows a traceback."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from loyalty import importer
+from loyalty.db import StoreBusy, connect
+from loyalty.importer import FileRejected, UndoRefused, import_files, undo_batch
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def orders(con) -> dict[str, tuple]:
+    """order_key -> (customer, date, amount) of the current orders."""
+    rows = con.execute("SELECT order_key, customer_id, order_date::VARCHAR, amount FROM orders").fetchall()
+    return {key: tuple(rest) for key, *rest in rows}
+
+
+def state(con) -> tuple:
+    """Everything an import or undo may touch, to compare before and after."""
+    return tuple(
+        con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+        for table in ("orders", "orders_versions", "import_batches", "rejected_rows")
+    )
+
+
+def revenue(con) -> Decimal:
+    return con.execute("SELECT coalesce(sum(amount), 0) FROM orders").fetchall()[0][0]
+
+
+JAN_FEB = "customer,date,amount\nc1,2024-01-10,10.00\nc2,2024-01-20,20.00\nc1,2024-02-05,30.00\n"
+FEB_MAR = "customer,date,amount\nc1,2024-02-05,30.00\nc3,2024-03-01,40.00\n"
+
+
+def test_reimport_changes_nothing(con, write):
+    path = write("jan_feb.csv", JAN_FEB)
+    first = import_files(con, "orders", [path])[0]
+    assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0)
+    before = orders(con)
+    again = import_files(con, "orders", [path])[0]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
+    assert orders(con) == before
+    assert revenue(con) == Decimal("60.00")
+
+
+def test_overlapping_exports_do_not_double_count(con, write):
+    import_files(con, "orders", [write("jan_feb.csv", JAN_FEB)])
+    second = import_files(con, "orders", [write("feb_mar.csv", FEB_MAR)])[0]
+    assert (second.inserted, second.unchanged) == (1, 1)   # only March is new
+    assert len(orders(con)) == 4
+    assert revenue(con) == Decimal("100.00")              # 10 + 20 + 30 + 40
+
+
+def test_identical_purchases_in_one_file_both_count(con, write):
+    path = write("twice.csv", "customer,date,quantity,amount\nc1,2024-01-01,1,10\nc1,2024-01-01,1,10\n")
+    summary = import_files(con, "orders", [path])[0]
+    assert summary.inserted == 2
+    assert revenue(con) == Decimal("20.00")
+    assert import_files(con, "orders", [path])[0].inserted == 0
+
+
+def test_changed_values_update_in_place(con, write):
+    import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n")])
+    summary = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,15\nA2,c2,2024-01-02,20\n")])[0]
+    assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, 1)
+    assert orders(con)["A1"] == ("c1", "2024-01-01", Decimal("15.00"))
+
+
+def test_columns_missing_from_a_new_file_keep_their_values(con, write):
+    import_files(con, "customers", [write("c1.csv", "customer id,region,industry\nc1,North,Retail\n")])
+    summary = import_files(con, "customers", [write("c2.csv", "customer id,region\nc1,South\n")])[0]
+    assert summary.updated == 1
+    assert con.execute("SELECT region, industry FROM customers").fetchall() == [("South", "Retail")]
+
+
+def test_undo_in_any_order_restores_earlier_versions(con, write):
+    a = import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n")])[0]
+    b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA2,c2,2024-01-02,25\nA3,c3,2024-01-03,30\n")])[0]
+    # Undo the older batch first: A1 goes, A2 keeps batch b's value, A3 stays.
+    assert undo_batch(con, a.batch_id) == {"batch_id": a.batch_id, "removed": 1, "restored": 1}
+    assert {k: v[2] for k, v in orders(con).items()} == {"A2": Decimal("25.00"), "A3": Decimal("30.00")}
+    undo_batch(con, b.batch_id)
+    assert orders(con) == {}
+    with pytest.raises(UndoRefused, match="undone"):
+        undo_batch(con, b.batch_id)
+    with pytest.raises(UndoRefused, match="no batch 99"):
+        undo_batch(con, 99)
+
+
+def test_undo_of_the_newer_batch_brings_back_the_older_value(con, write):
+    import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\n")])
+    b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,99\n")])[0]
+    undo_batch(con, b.batch_id)
+    assert orders(con)["A1"][2] == Decimal("10.00")
+
+
+def test_a_bad_file_in_a_call_writes_nothing_at_all(con, write):
+    import_files(con, "orders", [write("base.csv", JAN_FEB)])
+    before = state(con)
+    good = write("good.csv", FEB_MAR)
+    junk = write("junk.csv", "")
+    junk.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(FileRejected, match="not a text file"):
+        import_files(con, "orders", [good, junk])
+    assert state(con) == before
+
+
+def test_a_crash_mid_write_leaves_the_previous_state(con, write, monkeypatch):
+    import_files(con, "orders", [write("base.csv", JAN_FEB)])
+    before = state(con)
+    real_execute_count = {"n": 0}
+
+    def failing_write(connection, table, batch_id):
+        connection.execute(f"INSERT INTO {table.kind}_versions SELECT key, * EXCLUDE (key, _line), ? FROM stage_records", [batch_id])
+        real_execute_count["n"] += 1
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(importer, "_write", failing_write)
+    with pytest.raises(RuntimeError, match="power cut"):
+        import_files(con, "orders", [write("feb_mar.csv", FEB_MAR)])
+    assert real_execute_count["n"] == 1
+    assert state(con) == before
+
+
+def test_dry_run_reports_and_writes_nothing(con, write):
+    before = state(con)
+    summary = import_files(con, "orders", [write("jan_feb.csv", JAN_FEB)], dry_run=True)[0]
+    assert (summary.batch_id, summary.inserted, summary.records) == (None, 3, 3)
+    assert state(con) == before
+
+
+def test_rejected_rows_are_kept_with_line_and_reason(con, write):
+    path = write("bad.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,,2024-01-02,20\n"
+                            "A3,c3,someday,30\nA4,c4,2024-01-04,lots\nA5,c5,2024-01-05,5,extra\n")
+    summary = import_files(con, "orders", [path])[0]
+    assert (summary.rows_read, summary.accepted, summary.rejected) == (5, 1, 4)
+    stored = con.execute("SELECT line, reason, raw FROM rejected_rows ORDER BY line").fetchall()
+    assert stored == [
+        (3, "customer_id: missing", "A2,,2024-01-02,20"),
+        (4, "order_date: not a date", "A3,c3,someday,30"),
+        (5, "amount: not a number", "A4,c4,2024-01-04,lots"),
+        (6, "row: wrong number of fields", "A5,c5,2024-01-05,5,extra"),
+    ]
+
+
+def test_a_file_with_no_acceptable_row_is_refused(con, write):
+    with pytest.raises(FileRejected, match="None of the 2 rows"):
+        import_files(con, "orders", [write("x.csv", "customer,date,amount\nc1,never,1\nc2,never,2\n")])
+    with pytest.raises(FileRejected, match="no column for order_date"):
+        import_files(con, "orders", [write("y.csv", "customer,amount\nc1,1\n")])
+    assert con.execute("SELECT count(*) FROM import_batches").fetchall() == [(0,)]
+
+
+def test_ticket_durations_become_timestamps(con, write):
+    path = write("zendesk.csv", "Id,Requester email,Created at,First reply time in minutes,Full resolution time in minutes\n"
+                                "7,A@X.com,2024-05-01 09:00:00,90,1440\n")
+    import_files(con, "tickets", [path])
+    assert con.execute("SELECT ticket_key, customer_id, first_response_at::VARCHAR, resolved_at::VARCHAR FROM tickets").fetchall() == [
+        ("7", "a@x.com", "2024-05-01 10:30:00", "2024-05-02 09:00:00")]
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "loyalty", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_cli_import_batches_undo(db_file, write):
+    path = write("jan_feb.csv", JAN_FEB)
+    done = run_cli("import", "orders", str(path), "--db", str(db_file))
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["batch_id"], summary["rows_read"], summary["inserted"], summary["rejected"]) == (1, 3, 3, 0)
+    assert summary["rejected_by_reason"] == {}
+    listed = json.loads(run_cli("batches", "--db", str(db_file)).stdout)
+    assert [(b["batch"], b["status"]) for b in listed] == [(1, "committed")]
+    undone = run_cli("undo", "1", "--db", str(db_file))
+    assert undone.returncode == 0 and json.loads(undone.stdout)["removed"] == 3
+
+
+def test_cli_mapping_and_dry_run(db_file, write):
+    path = write("odd.csv", "who,when,howmuch\nc1,2024-01-01,5\n")
+    done = run_cli("import", "orders", str(path), "--db", str(db_file), "--dry-run",
+                   "--mapping", '{"customer_id": "who", "order_date": "when", "amount": "howmuch"}')
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["batch_id"] is None
+    assert json.loads(run_cli("batches", "--db", str(db_file)).stdout) == []
+
+
+def test_cli_unreadable_file_exits_1_with_one_line(db_file, write):
+    path = write("junk.csv", "")
+    path.write_bytes(b"\x00\x01\x02garbage" * 100)
+    done = run_cli("import", "orders", str(path), "--db", str(db_file))
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "junk.csv is not a text file" in done.stderr
+
+
+def test_busy_database_waits_then_names_the_holder(db_file, write):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(30)",
+         str(db_file)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        with pytest.raises(StoreBusy, match=f"process {holder.pid}"):
+            connect(db_file, wait=1.0)
+        assert time.monotonic() - started >= 1.0
+        done = run_cli("import", "orders", str(write("a.csv", JAN_FEB)), "--db", str(db_file),
+                       env={"LOYALTY_LOCK_WAIT": "1"})
+        assert done.returncode == 1 and "is busy" in done.stderr and "Traceback" not in done.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    with connect(db_file, wait=5) as con:  # released: usable again
+        assert con.execute("SELECT count(*) FROM orders").fetchall() == [(0,)]
