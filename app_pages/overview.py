@@ -12,7 +12,7 @@ if summary["orders"]["records"] == 0:
         "The database holds no orders yet. Upload your orders export on the **Data** page "
         "(customer, date and amount are enough), or explore the product with the demo data set."
     )
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    st.page_link("app_pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
     st.stop()
 
 st.caption("What the database holds now. The analytics pages build on these records.")

@@ -185,7 +185,7 @@ def history_section() -> None:
             st.caption(f"Batch {batch_id} has no rejected rows.")
         else:
             download_csv(rejected, f"batch_{batch_id}_rejected_rows.csv",
-                         f"Download the {len(rejected):,} rejected rows", key="dl-rejected")
+                         f"Download rejected rows ({len(rejected):,})", key="dl-rejected")
     with right:
         confirm = st.checkbox(f"Yes, take batch {batch_id} back", key="data-undo-confirm")
         if st.button(f"Undo batch {batch_id}", disabled=not confirm, key="data-undo"):
