@@ -433,10 +433,12 @@ def _notes(con: duckdb.DuckDBPyConnection, table: TableSpec, staged: Staged, sum
 
 
 def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override: dict[str, str] | None,
-                sheet: str | None, user: str, dry_run: bool, display_name: str | None) -> BatchSummary:
+                sheet: str | None, user: str, dry_run: bool, display_name: str | None,
+                step: Callable[[float, str], None]) -> BatchSummary:
     table = spec(kind)
     name = display_name or path.name
     started = _now()
+    step(0.0, f"Reading {name}")
     try:
         staged = stage_file(con, path, sheet)
     except FileUnreadable as exc:
@@ -449,13 +451,16 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
     con.execute("CREATE OR REPLACE TEMP TABLE stage_rejected (_line BIGINT, reason VARCHAR, raw VARCHAR)")
     if staged.bad_rows:
         con.executemany("INSERT INTO stage_rejected VALUES (?, ?, ?)", [list(r) for r in staged.bad_rows])
+    step(0.35, f"Checking the {staged.rows_read:,} rows of {name}")
     mapped = _build_parsed(con, table, staged, mapping)
+    step(0.6, f"Building records from {name}")
     line_level = _build_records(con, table, mapping, mapped)
     counts, examples = _reason_report(con)
     rejected = scalar(con, "SELECT count(DISTINCT _line) FROM stage_rejected")
     records = scalar(con, "SELECT count(*) FROM stage_records")
     if records == 0:
         raise FileRejected(_rejection_sentence(name, staged.rows_read, counts))
+    step(0.75, f"Comparing {records:,} records with the database")
     outcome = _compare(con, table)
     summary = BatchSummary(
         kind=kind, file_name=name, batch_id=None, rows_read=staged.rows_read,
@@ -470,6 +475,7 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
     ).df().to_dict("records")
     if dry_run:
         return summary
+    step(0.85, f"Writing {records:,} records")
     summary.batch_id = scalar(con, "SELECT nextval('batch_seq')")
     _write(con, table, summary.batch_id)
     con.execute(
@@ -506,9 +512,10 @@ def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str 
     con.execute("BEGIN TRANSACTION")
     try:
         for i, (path, name) in enumerate(zip(paths, names)):
-            if progress:
-                progress(i / len(paths), f"Reading {name}")
-            summaries.append(_import_one(con, kind, path, mapping, sheet, user, dry_run, name))
+            def step(fraction: float, text: str, i: int = i) -> None:
+                if progress:
+                    progress((i + fraction) / len(paths), text)
+            summaries.append(_import_one(con, kind, path, mapping, sheet, user, dry_run, name, step))
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
