@@ -91,6 +91,19 @@ def file_sha256(path: Path) -> str:
 
 # ---------------------------------------------------------------------------------------------- mapping
 
+def _fill_raw_text(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """Give each rejected row its original text, rebuilt from the staged columns (the reader's own
+    rejects keep the line as it was read)."""
+    separator = "," if staged.delimiter in (None, "spaces") else staged.delimiter
+    raw = "concat_ws(?, " + ", ".join(
+        f"coalesce(CAST(s.{quote_ident(c)} AS VARCHAR), '')" for c in staged.columns
+    ) + ")"
+    con.execute(
+        f"UPDATE stage_rejected r SET raw = {raw} FROM {staged.table} s WHERE r.raw IS NULL AND s._line = r._line",
+        [separator],
+    )
+
+
 def _check_mapping(table: TableSpec, mapping: dict[str, str], staged: Staged, file_name: str) -> None:
     missing = [c for c in table.required if c not in mapping]
     if table.kind == "orders" and "amount" in missing and "unit_price" in mapping:
@@ -190,18 +203,13 @@ def _build_parsed(con: duckdb.DuckDBPyConnection, table: TableSpec, staged: Stag
         )
         values.append(f"{value} AS {quote_ident(column.name)}")
         checks.extend(_problem_checks(column, t_ref, quote_ident(column.name), flag))
-    separator = "," if staged.delimiter in (None, "spaces") else staged.delimiter
-    raw = "concat_ws(?, " + ", ".join(
-        f"coalesce(CAST(s.{quote_ident(c)} AS VARCHAR), '')" for c in staged.columns
-    ) + ")"
     reason = ("CASE " + " ".join(checks) + " END") if checks else "CAST(NULL AS VARCHAR)"
     con.execute("DROP TABLE IF EXISTS stage_parsed")
     con.execute(
         f"""CREATE TEMP TABLE stage_parsed AS
-            WITH t AS (SELECT s._line, {raw} AS _raw, {', '.join(firsts)} FROM {staged.table} s),
+            WITH t AS (SELECT s._line, {', '.join(firsts)} FROM {staged.table} s),
                  v AS (SELECT t.*, {', '.join(values)} FROM t)
-            SELECT _line, _raw, {', '.join(quote_ident(c.name) for c in mapped)}, {reason} AS _reason FROM v""",
-        [separator],
+            SELECT _line, {', '.join(quote_ident(c.name) for c in mapped)}, {reason} AS _reason FROM v"""
     )
     return mapped
 
@@ -295,14 +303,14 @@ def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: di
                           OR order_id NOT IN (SELECT order_id FROM stage_parsed
                                               WHERE _reason IS NOT NULL AND order_id IS NOT NULL)""")
         con.execute("""INSERT INTO stage_rejected
-                       SELECT _line, coalesce(_reason, 'order_id: another line of this order was rejected'), _raw
+                       SELECT _line, coalesce(_reason, 'order_id: another line of this order was rejected'), NULL
                        FROM stage_parsed
                        WHERE _reason IS NOT NULL
                           OR order_id IN (SELECT order_id FROM stage_parsed
                                           WHERE _reason IS NOT NULL AND order_id IS NOT NULL)""")
     else:
         con.execute("CREATE TEMP TABLE stage_ok AS SELECT * FROM stage_parsed WHERE _reason IS NULL")
-        con.execute("INSERT INTO stage_rejected SELECT _line, _reason, _raw FROM stage_parsed WHERE _reason IS NOT NULL")
+        con.execute("INSERT INTO stage_rejected SELECT _line, _reason, NULL FROM stage_parsed WHERE _reason IS NOT NULL")
 
     derived = _derived(table, mapping, line_level)
     provided = {c.name for c in mapped if c.stored} | set(derived) | ({"amount"} if line_level else set())
@@ -343,12 +351,12 @@ def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: di
     # A rejected record rejects every file row it was made of.
     if line_level:
         con.execute("""INSERT INTO stage_rejected
-                       SELECT p._line, g._reason, p._raw FROM stage_grouped g
+                       SELECT p._line, g._reason, NULL FROM stage_grouped g
                        JOIN stage_ok p ON p.order_id = g.order_id OR p._line = g._line
                        WHERE g._reason IS NOT NULL""")
     else:
         con.execute("""INSERT INTO stage_rejected
-                       SELECT g._line, g._reason, p._raw FROM stage_grouped g JOIN stage_ok p USING (_line)
+                       SELECT g._line, g._reason, NULL FROM stage_grouped g
                        WHERE g._reason IS NOT NULL""")
     keep = ", ".join(
         f"r.{c.name}" if c.name in provided else f"e.{c.name}" for c in stored
@@ -455,6 +463,7 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
     mapped = _build_parsed(con, table, staged, mapping)
     step(0.6, f"Building records from {name}")
     line_level = _build_records(con, table, mapping, mapped)
+    _fill_raw_text(con, staged)
     counts, examples = _reason_report(con)
     rejected = scalar(con, "SELECT count(DISTINCT _line) FROM stage_rejected")
     records = scalar(con, "SELECT count(*) FROM stage_records")
