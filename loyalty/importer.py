@@ -112,7 +112,7 @@ def _check_mapping(table: TableSpec, mapping: dict[str, str], staged: Staged, fi
         found = ", ".join(staged.columns[:30])
         raise FileRejected(
             f"{file_name} has no column for {' and '.join(missing)}: map one of its columns "
-            f"({found}) to {'it' if len(missing) == 1 else 'them'}, or check that this is a {table.kind} file."
+            f"({found}) to {'it' if len(missing) == 1 else 'them'}, or check that the file holds {table.kind}."
         )
 
 

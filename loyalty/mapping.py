@@ -18,7 +18,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
     "orders": {
         "customer_id": ("customer id", "customerid", "cust id", "cust no", "customer", "customer number",
                         "customer no", "account", "account id", "account number", "client", "client id",
-                        "email", "e-mail", "customer email", "buyer", "debtor", "kundennummer"),
+                        "email", "e-mail", "customer email", "buyer", "debtor", "kundennummer", "kunde"),
         "order_date": ("order date", "orderdate", "invoice date", "invoicedate", "date", "created at",
                        "paid at", "purchase date", "transaction date", "sale date", "order created",
                        "booking date", "datum", "created"),
@@ -27,7 +27,7 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
                    "grand total", "betrag", "umsatz", "total price"),
         "order_id": ("order id", "orderid", "order", "order #", "order no", "order number", "invoice",
                      "invoiceno", "invoice no", "invoice number", "invoice id", "name", "transaction id",
-                     "document number", "receipt", "belegnummer"),
+                     "document number", "receipt", "belegnummer", "id"),
         "quantity": ("quantity", "qty", "units", "lineitem quantity", "quantity ordered", "menge"),
         "product": ("product", "sku", "item", "stockcode", "stock code", "product name", "description",
                     "lineitem name", "lineitem sku", "article", "product id"),

@@ -13,6 +13,7 @@ import codecs
 import csv
 import gzip
 import io
+import itertools
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ import pyarrow as pa
 from .db import quote_ident, scalar
 
 SAMPLE_BYTES = 256 * 1024
+HEADER_SEARCH_ROWS = 20  # XLSX: the header may sit below a few title lines
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", "spaces": "runs of spaces"}
 
@@ -278,19 +280,21 @@ def _stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, t
     if chosen not in names:
         raise FileUnreadable(f"{path.name} has no sheet '{chosen}' (its sheets: {', '.join(names)}).")
     book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    rows = book[chosen].iter_rows(values_only=True)
-    header, header_line = None, 0
-    for header_line, row in enumerate(rows, start=1):
-        if any(v is not None and str(v).strip() for v in row):
-            header = [str(v).strip() if v is not None else f"column{i + 1}" for i, v in enumerate(row)]
-            break
-    if header is None:
+    rows = enumerate(book[chosen].iter_rows(values_only=True), start=1)
+    head = [next(rows, None) for _ in range(HEADER_SEARCH_ROWS)]
+    head = [item for item in head if item is not None]
+    filled = [sum(v is not None and str(v).strip() != "" for v in row) for _, row in head]
+    if not filled or max(filled) == 0:
         book.close()
         raise FileUnreadable(f"Sheet '{chosen}' of {path.name} is empty.")
+    # The header is the first of the widest rows near the top: title lines above it are skipped.
+    at = filled.index(max(filled))
+    header = [str(v).strip() if v is not None and str(v).strip() else f"column{i + 1}"
+              for i, v in enumerate(head[at][1])]
     width = len(header)
     lines, cols = [], [[] for _ in header]
-    for line, row in enumerate(rows, start=header_line + 1):
-        if not any(v is not None for v in row):
+    for line, row in itertools.chain(head[at + 1:], rows):
+        if not any(v is not None and str(v).strip() != "" for v in row):
             continue
         lines.append(line)
         for i in range(width):
