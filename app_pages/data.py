@@ -23,8 +23,9 @@ st.caption(
 
 
 def saved_upload_paths(files) -> list[Path]:
-    """Write the uploaded files to a private temporary folder (once per upload) and return their paths."""
-    folder = Path(st.session_state.setdefault("upload_dir", tempfile.mkdtemp(prefix="loyalty-upload-")))
+    """Write the uploaded files to this session's temporary folder (once per upload) and return their
+    paths; the folder is removed when the session ends and its state is collected."""
+    folder = Path(st.session_state.setdefault("upload_dir", tempfile.TemporaryDirectory(prefix="loyalty-upload-")).name)
     paths = []
     for f in files:
         target = folder / f.file_id / f.name
