@@ -1,0 +1,83 @@
+"""Responsiveness: how fast and how well customers are answered, for tickets opened in the period.
+
+First-response and resolution times in hours (median, p90), shares within the SLA (settings, default
+4 h and 48 h), complaints per 100 active customers, the open backlog at the as-of date, the reopen
+rate, CSAT (tickets' and surveys' answers in the period: mean and share of 4–5) and NPS (survey
+answers in the period: % 9–10 minus % 0–6). A figure whose inputs are absent is an `Unavailable`.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from ..period import Period
+from ..settings import get_settings
+from .activity import activity
+from .scope import Unavailable, missing_inputs, ratio, row
+
+TICKETS = """
+period_tickets AS (
+    SELECT *, date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
+              date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
+    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end
+)
+SELECT count(*) AS tickets,
+       median(first_hours) AS first_response_median_hours,
+       quantile_cont(first_hours, 0.9) AS first_response_p90_hours,
+       count(*) FILTER (WHERE first_hours <= $sla_first) / nullif(count(first_hours), 0) AS first_response_sla_share,
+       median(resolution_hours) AS resolution_median_hours,
+       quantile_cont(resolution_hours, 0.9) AS resolution_p90_hours,
+       count(*) FILTER (WHERE resolution_hours <= $sla_resolution) / nullif(count(resolution_hours), 0) AS resolution_sla_share,
+       count(*) FILTER (WHERE kind = 'complaint') AS complaints,
+       count(*) FILTER (WHERE reopened) / nullif(count(reopened), 0) AS reopen_rate,
+       (SELECT count(*) FROM tickets_in_scope WHERE resolved_at IS NULL OR resolved_at >= $as_of + INTERVAL 1 DAY) AS open_backlog
+FROM period_tickets
+"""
+
+SATISFACTION = """
+answers AS (
+    SELECT csat FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND csat IS NOT NULL
+    UNION ALL
+    SELECT csat FROM surveys_in_scope WHERE answered_at::DATE BETWEEN $start AND $end AND csat IS NOT NULL
+),
+nps_answers AS (SELECT nps FROM surveys_in_scope WHERE answered_at::DATE BETWEEN $start AND $end AND nps IS NOT NULL)
+SELECT (SELECT avg(csat) FROM answers) AS csat_mean,
+       (SELECT count(*) FILTER (WHERE csat >= 4) / nullif(count(*), 0) FROM answers) AS csat_share_4_5,
+       (SELECT count(*) FROM answers) AS csat_answers,
+       (SELECT 100.0 * (count(*) FILTER (WHERE nps >= 9) - count(*) FILTER (WHERE nps <= 6)) / nullif(count(*), 0)
+        FROM nps_answers) AS nps,
+       (SELECT count(*) FROM nps_answers) AS nps_answers
+"""
+
+NEEDS = {
+    "first_response_median_hours": "tickets.first_response_at", "first_response_p90_hours": "tickets.first_response_at",
+    "first_response_sla_share": "tickets.first_response_at", "resolution_median_hours": "tickets.resolved_at",
+    "resolution_p90_hours": "tickets.resolved_at", "resolution_sla_share": "tickets.resolved_at",
+    "complaints": "tickets.kind", "complaints_per_100": "tickets.kind", "reopen_rate": "tickets.reopened",
+    "open_backlog": "tickets.opened_at",
+}
+
+
+def responsiveness(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
+    """Every responsiveness figure for the period; absent inputs give `Unavailable` values."""
+    settings = get_settings(con)
+    out = row(con, TICKETS, period, sla_first=settings["sla_first_response_hours"],
+              sla_resolution=settings["sla_resolution_hours"])
+    out["complaints_per_100"] = None if out["complaints"] is None else (
+        ratio(out["complaints"] * 100, activity(con, period)["active"]))
+    for name, needs in NEEDS.items():
+        missing = missing_inputs(con, needs)
+        if missing:
+            out[name] = missing
+    out.update(row(con, SATISFACTION, period))
+    if out["csat_answers"] == 0:
+        out["csat_mean"] = out["csat_share_4_5"] = _csat_missing(con)
+    if out["nps_answers"] == 0:
+        out["nps"] = missing_inputs(con, "surveys.nps") or None
+    return out
+
+
+def _csat_missing(con: duckdb.DuckDBPyConnection) -> Unavailable | None:
+    """Unavailable when neither tickets nor surveys hold any CSAT; None when the period has none."""
+    if missing_inputs(con, "tickets.csat") and missing_inputs(con, "surveys.csat"):
+        return Unavailable("tickets.csat or surveys.csat")
+    return None

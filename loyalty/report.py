@@ -1,0 +1,80 @@
+"""The scorecard and segment figures for a period, as JSON or CSV (DESIGN section 6). The same engine
+functions feed the pages, so every figure agrees between page, download, report and CLI."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import date
+
+import duckdb
+
+from .metrics.activity import activity
+from .metrics.concentration import top20_share
+from .metrics.rfm import segment_summary
+from .metrics.scope import Unavailable
+from .metrics.scorecard import scorecard
+from .metrics.stages import stage_counts
+from .period import Filters, default_period
+
+
+def _json_value(value):
+    if isinstance(value, Unavailable):
+        return str(value)
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def build_report(con: duckdb.DuckDBPyConnection, as_of: date | None = None, start: date | None = None,
+                 end: date | None = None, filters: Filters | None = None) -> dict:
+    """The report's figures: period, customers and orders in it, revenue, repeat-customer rate, top-20%
+    share, RFM segments and loyalty stages as of the as-of date, and every KPI."""
+    period = default_period(con, as_of=as_of, start=start, end=end, filters=filters)
+    act = activity(con, period)
+    segments = segment_summary(con, period)
+    return {
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "as_of": period.as_of.isoformat()},
+        "customers": act["active"],
+        "orders": act["orders"],
+        "revenue": round(act["revenue"], 2),
+        "repeat_customer_rate": _json_value(act["repeat_customer_rate"]),
+        "top20_revenue_share": _json_value(top20_share(con, period)),
+        "segments": {s: int(n) for s, n in zip(segments["segment"], segments["customers"])},
+        "stages": stage_counts(con, period),
+        "kpis": {card["name"]: {key: _json_value(card[key]) for key in ("value", "target", "previous", "status")}
+                 for card in scorecard(con, period, trend_months=0)},
+    }
+
+
+def report_rows(report: dict) -> list[list]:
+    """The report as CSV rows: section, name, value, target, previous, status."""
+    rows = [["section", "name", "value", "target", "previous", "status"]]
+    rows += [["period", key, value, "", "", ""] for key, value in report["period"].items()]
+    rows += [["summary", key, report[key], "", "", ""]
+             for key in ("customers", "orders", "revenue", "repeat_customer_rate", "top20_revenue_share")]
+    rows += [["segment", name, n, "", "", ""] for name, n in report["segments"].items()]
+    rows += [["stage", name, n, "", "", ""] for name, n in report["stages"].items()]
+    rows += [["kpi", name, k["value"], k["target"], k["previous"], k["status"]] for name, k in report["kpis"].items()]
+    return [["" if v is None else v for v in r] for r in rows]
+
+
+def write_report(con: duckdb.DuckDBPyConnection, fmt: str = "json", out: str | None = None, as_of=None,
+                 start=None, end=None, filters: Filters | None = None) -> None:
+    """Write the report as JSON or CSV to `out` (standard output when None)."""
+    parse = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731
+    report = build_report(con, parse(as_of), parse(start), parse(end), filters)
+    if fmt == "json":
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(report_rows(report))
+        text = buffer.getvalue()
+    else:
+        raise ValueError(f"Unknown report format '{fmt}': use json or csv.")
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
