@@ -19,7 +19,7 @@ SELECT c.cohort, date_diff('month', c.cohort, m.month) AS months_since, s.cohort
        sum(m.revenue)::DOUBLE AS revenue
 FROM monthly m JOIN cohort_of c USING (customer_id) JOIN sizes s USING (cohort)
 WHERE c.cohort >= $first_cohort
-GROUP BY ALL ORDER BY c.cohort, months_since
+GROUP BY c.cohort, months_since, s.cohort_customers ORDER BY c.cohort, months_since
 """
 
 
