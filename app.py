@@ -3,14 +3,21 @@
 Not `pages/`: Streamlit treats a folder named `pages` beside the entry script as a legacy multipage app
 until this script has run once in the server's life, so a first visit straight to a page's link (a
 bookmark, a shared URL) would skip this file, its navigation and its settings.
+
+The sidebar filters are drawn here, before the page runs, so they survive page changes and live in the
+URL; the page reads the resulting period with `loyalty.ui.view_period()`.
 """
 import streamlit as st
+
+from loyalty.ui import filter_sidebar
 
 st.set_page_config(page_title="Loyalty Lens", page_icon=":material/loyalty:", layout="wide")
 
 PAGES = [
-    st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("app_pages/scorecard.py", title="Executive scorecard", icon=":material/dashboard:", default=True),
     st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:"),
 ]
 
-st.navigation(PAGES).run()
+navigation = st.navigation(PAGES)
+st.session_state["view_period"] = filter_sidebar()
+navigation.run()

@@ -85,10 +85,10 @@ def latest_order_date(con: duckdb.DuckDBPyConnection) -> date | None:
     return con.execute("SELECT max(order_date) FROM orders").fetchall()[0][0]
 
 
-def default_period(con: duckdb.DuckDBPyConnection, as_of: date | None = None, start: date | None = None,
+def resolve_period(latest: date | None, as_of: date | None = None, start: date | None = None,
                    end: date | None = None, filters: Filters | None = None) -> Period:
-    """The period for the given choices, filling in the contract's defaults."""
-    as_of = as_of or end or latest_order_date(con) or date.today()
+    """The period for the given choices, filling in the contract's defaults from the latest order date."""
+    as_of = as_of or end or latest or date.today()
     if end is None:
         end = as_of if is_month_end(as_of) else as_of.replace(day=1) - timedelta(days=1)
     if start is None:
@@ -96,3 +96,9 @@ def default_period(con: duckdb.DuckDBPyConnection, as_of: date | None = None, st
     if start > end:
         raise ValueError(f"The period starts ({start}) after it ends ({end}).")
     return Period(start, end, as_of, filters or Filters())
+
+
+def default_period(con: duckdb.DuckDBPyConnection, as_of: date | None = None, start: date | None = None,
+                   end: date | None = None, filters: Filters | None = None) -> Period:
+    """The period for the given choices, with the latest order date of the store as the default as-of."""
+    return resolve_period(latest_order_date(con), as_of, start, end, filters)

@@ -19,3 +19,14 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     ).fetchall()[0]
     out["orders"].update(revenue=float(revenue), customers=customers)
     return out
+
+
+def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
+    """The values the sidebar filters offer, and the first and last order dates."""
+    def distinct(table: str, column: str) -> list[str]:
+        return [r[0] for r in con.execute(
+            f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY 1").fetchall()]
+    first, last = con.execute("SELECT min(order_date), max(order_date) FROM orders").fetchall()[0]
+    return {"regions": distinct("customers", "region"), "industries": distinct("customers", "industry"),
+            "channels": distinct("orders", "channel"), "sales_reps": distinct("orders", "sales_rep"),
+            "first_order": first, "last_order": last}

@@ -12,6 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from .db import StoreBusy, data_version, session
+from .period import Filters, Period, resolve_period
+from .store_summary import filter_options
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,16 +35,17 @@ def current_version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached_call(function: str, version: str, kwargs_json: str):
+def _cached_call(function: str, version: str, args: tuple, kwargs_json: str):
     module, name = function.rsplit(".", 1)
     fn = getattr(importlib.import_module(module), name)
     with session() as con:
-        return fn(con, **json.loads(kwargs_json))
+        return fn(con, *args, **json.loads(kwargs_json))
 
 
-def cached(fn: Callable, **kwargs):
-    """fn(con, **kwargs), cached until the data or settings change (the key is the data version)."""
-    return _cached_call(f"{fn.__module__}.{fn.__name__}", current_version(),
+def cached(fn: Callable, *args, **kwargs):
+    """fn(con, *args, **kwargs), cached until the data or settings change: the key is the data version
+    (latest batch, undos, settings) plus the arguments (a Period carries the filters)."""
+    return _cached_call(f"{fn.__module__}.{fn.__name__}", current_version(), args,
                         json.dumps(kwargs, sort_keys=True, default=str))
 
 
@@ -87,3 +90,53 @@ def offer_demo(message: str) -> None:
                 load_demo(con)
         clear_caches()
         st.rerun()
+
+
+PERIOD_CHOICES = {"12m": "Last 12 full months", "custom": "Custom dates"}
+
+
+def filter_sidebar() -> Period | None:
+    """The shared filters (kept in the URL, so a link reproduces the view); None on an empty store."""
+    options = cached(filter_options)
+    if options["last_order"] is None:
+        return None
+    first, last = options["first_order"], options["last_order"]
+    with st.sidebar:
+        st.subheader("View")
+        as_of = st.date_input("As of", value=last, min_value=first, max_value=max(last, first),
+                              key="as_of", bind="query-params", format="YYYY-MM-DD")
+        choice = st.selectbox("Period", list(PERIOD_CHOICES), format_func=PERIOD_CHOICES.get,
+                              key="period", bind="query-params")
+        start = end = None
+        if choice == "custom":
+            default = resolve_period(last, as_of)
+            start = st.date_input("From", value=default.start, key="from", bind="query-params", format="YYYY-MM-DD")
+            end = st.date_input("To", value=default.end, key="to", bind="query-params", format="YYYY-MM-DD")
+        filters = Filters(
+            regions=tuple(st.multiselect("Region", options["regions"], key="region", bind="query-params")),
+            industries=tuple(st.multiselect("Industry", options["industries"], key="industry", bind="query-params")),
+            channels=tuple(st.multiselect("Channel", options["channels"], key="channel", bind="query-params")),
+            sales_reps=tuple(st.multiselect("Sales rep", options["sales_reps"], key="rep", bind="query-params")),
+        )
+    try:
+        return resolve_period(last, as_of, start, end, filters)
+    except ValueError as exc:
+        st.sidebar.error(str(exc))
+        return resolve_period(last, as_of, None, None, filters)
+
+
+def period_caption(period: Period) -> str:
+    """One line saying what the page shows."""
+    prev = period.previous()
+    parts = [f"{period.start:%d %b %Y} – {period.end:%d %b %Y}, as of {period.as_of:%d %b %Y}",
+             f"compared with {prev.start:%d %b %Y} – {prev.end:%d %b %Y}"]
+    chosen = [", ".join(v) for v in (period.filters.regions, period.filters.industries,
+                                     period.filters.channels, period.filters.sales_reps) if v]
+    if chosen:
+        parts.append("filtered to " + "; ".join(chosen))
+    return " · ".join(parts)
+
+
+def view_period() -> Period | None:
+    """The period and filters chosen in the sidebar for this run (None on an empty store)."""
+    return st.session_state.get("view_period")

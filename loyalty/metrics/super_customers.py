@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..period import Period
 from ..settings import get_settings
+from .experience import BAD
 from .rfm import SCORED
 from .scope import frame
 
@@ -51,3 +52,15 @@ def super_customers(con: duckdb.DuckDBPyConnection, period: Period, only_super: 
     settings = get_settings(con)
     return frame(con, CRITERIA, period, rules=settings["segment_rules"],
                  threshold=settings["super_customer_threshold"], only_super=only_super)
+
+
+def at_risk_super_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """Super customers with 2 or more bad experiences in the last 12 months, by revenue."""
+    settings = get_settings(con)
+    return frame(con, BAD + f""",
+        supers AS (WITH {CRITERIA})
+        SELECT s.customer_id, s.revenue, s.meets, c.bad_experiences, c.reason
+        FROM supers s JOIN counted c USING (customer_id)
+        WHERE c.bad_experiences >= 2 ORDER BY s.revenue DESC, s.customer_id""",
+        period, rules=settings["segment_rules"], threshold=settings["super_customer_threshold"], only_super=True,
+        sla_first=settings["sla_first_response_hours"])

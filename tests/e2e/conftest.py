@@ -79,6 +79,8 @@ def screenshot(tab, name: str) -> Path:
     height = tab.evaluate(
         "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stAppScrollToBottomContainer]')]"
         ".map(e => e.scrollHeight), document.body.scrollHeight)")
+    for chart in tab.locator("[data-testid=stPlotlyChart]").all():   # charts draw last
+        chart.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
     width = tab.viewport_size["width"]
     tab.set_viewport_size({"width": width, "height": min(int(height) + 40, 8000)})
     tab.wait_for_timeout(300)

@@ -1,9 +1,10 @@
-"""In a real browser: upload a CSV on the Data page, validate, import, and see the batch in the history."""
+"""In a real browser: upload a CSV on the Data page, validate, import, see the batch in the history, and
+see the scorecard change."""
 from __future__ import annotations
 
 import duckdb
 
-CSV = "Order #,Cust ID,Order Date,Total\nW-1,0042,2024-01-05,$100.00\nW-2,0042,01/15/2024,\"1,250.50\"\nW-3,0007,2024-02-01,oops\n"
+CSV = "Order #,Cust ID,Order Date,Total\nW-1,0042,2024-01-05,$100.00\nW-2,0042,01/31/2024,\"1,250.00\"\nW-3,0007,2024-01-20,oops\n"
 
 
 def test_upload_through_the_browser(app_server, page, shoot, tmp_path):
@@ -11,7 +12,9 @@ def test_upload_through_the_browser(app_server, page, shoot, tmp_path):
     upload = tmp_path / "january_orders.csv"
     upload.write_text(CSV)
 
-    page.goto(url + "/data")
+    page.goto(url)
+    page.get_by_text("The database holds no orders yet").wait_for()
+    page.get_by_role("link", name="Data").first.click()
     page.get_by_text("No batches yet").wait_for()
     page.locator("input[type=file]").set_input_files(str(upload))
     page.get_by_text("1 · Preview").wait_for()
@@ -27,6 +30,13 @@ def test_upload_through_the_browser(app_server, page, shoot, tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     try:
         assert con.execute("SELECT order_key, amount::VARCHAR FROM orders ORDER BY 1").fetchall() == [
-            ("W-1", "100.00"), ("W-2", "1250.50")]
+            ("W-1", "100.00"), ("W-2", "1250.00")]
     finally:
         con.close()
+
+    # The scorecard now shows the imported month: the period is the 12 months to 31 Jan 2024.
+    page.get_by_role("link", name="Executive scorecard").click()
+    page.get_by_text("01 Feb 2023 – 31 Jan 2024, as of 31 Jan 2024").wait_for()
+    revenue = page.locator("[data-testid=stMetric]").filter(has_text="Revenue").first
+    revenue.get_by_text("1,350", exact=True).wait_for()
+    shoot(page, "scorecard_after_upload")

@@ -1,0 +1,88 @@
+"""Executive scorecard: are we keeping our customers? KPIs against targets, trend, movers, risks."""
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from loyalty.formatting import fmt, fmt_delta
+from loyalty.metrics.movers import top_movers
+from loyalty.metrics.scorecard import monthly_periods, scorecard
+from loyalty.metrics.super_customers import at_risk_super_customers
+from loyalty.palette import SERIES, STATUS
+from loyalty.ui import cached, download_csv, offer_demo, period_caption, view_period
+
+st.title("Executive scorecard")
+period = view_period()
+if period is None:
+    offer_demo("The database holds no orders yet. Upload your orders export on the **Data** page "
+               "(customer, date and amount are enough), or explore the product with the demo data set.")
+    st.page_link("app_pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+    st.stop()
+
+st.caption(period_caption(period))
+cards = cached(scorecard, period)
+
+columns = st.columns(5)
+for i, card in enumerate(cards):
+    colour, symbol, badge = STATUS[card["status"]]
+    target = "no target set" if card["target"] is None else f"target {fmt(card['target'], card['unit'])}"
+    with columns[i % 5]:
+        st.metric(
+            card["label"], fmt(card["value"], card["unit"]), fmt_delta(card["delta"], card["unit"]),
+            delta_color="normal" if card["higher_is_better"] else "inverse", border=True, height=200,
+            chart_data=[v for v in card["trend"] if v is not None] or None, chart_type="line",
+            help=f"{target}; previous period {fmt(card['previous'], card['unit'])}. "
+                 + (str(card["value"]) if card["status"] == "no data" and card["value"] is not None else ""),
+        )
+        st.markdown(f":{badge}-badge[{symbol} {card['status']}] <small>{target}</small>", unsafe_allow_html=True)
+
+table = pd.DataFrame([{"KPI": c["label"], "value": fmt(c["value"], c["unit"]), "target": fmt(c["target"], c["unit"]),
+                       "previous": fmt(c["previous"], c["unit"]), "change": fmt_delta(c["delta"], c["unit"]),
+                       "status": c["status"]} for c in cards])
+download_csv(table, "scorecard.csv", "Download the scorecard as CSV", key="dl-scorecard")
+st.caption("How to read this: each tile shows the KPI for the period, its change against the previous period "
+           "(green when it moves the right way) and its last 12 months as a line; the badge compares it with its "
+           "target (✓ on target, ≈ within 10%, ✗ off). Targets are edited on Settings.")
+
+st.subheader("Revenue and active customers, month by month")
+months = [p.start for p in monthly_periods(period)]
+by_name = {c["name"]: c for c in cards}
+figure = go.Figure()
+figure.add_bar(x=months, y=by_name["revenue"]["trend"], name="Revenue", marker_color=SERIES["revenue"],
+               hovertemplate="%{x|%b %Y}: %{y:,.0f}<extra>Revenue</extra>")
+figure.add_scatter(x=months, y=by_name["active_customers"]["trend"], name="Active customers", yaxis="y2",
+                   mode="lines+markers", line_color=SERIES["active"],
+                   hovertemplate="%{x|%b %Y}: %{y:,.0f}<extra>Active customers</extra>")
+figure.update_layout(xaxis=dict(tickformat="%b %Y", dtick="M1"), yaxis=dict(title="Revenue", tickformat=",.0f"),
+                     yaxis2=dict(title="Active customers", overlaying="y", side="right", tickformat=",.0f"),
+                     legend=dict(orientation="h", y=1.1), margin=dict(t=30, b=10), height=340)
+st.plotly_chart(figure, key="trend-chart")
+st.caption("How to read this: bars are each calendar month's net revenue (left axis); the line counts the "
+           "customers who ordered in that month (right axis).")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Top movers")
+    movers = cached(top_movers, period)
+    if movers.empty:
+        st.info("No customer's revenue changed against the previous period.")
+    else:
+        st.dataframe(movers, hide_index=True, column_config={
+            "direction": st.column_config.TextColumn("", width="small"),
+            "revenue": st.column_config.NumberColumn("Revenue", format="%,.0f"),
+            "previous_revenue": st.column_config.NumberColumn("Previous", format="%,.0f"),
+            "change": st.column_config.NumberColumn("Change", format="%+,.0f")})
+        download_csv(movers, "top_movers.csv", key="dl-movers")
+    st.caption("How to read this: the five customers whose revenue rose most and the five whose revenue fell "
+               "most against the previous period.")
+with right:
+    st.subheader("Super customers at risk")
+    at_risk = cached(at_risk_super_customers, period)
+    if at_risk.empty:
+        st.success("No super customer had two or more bad experiences in the last 12 months.")
+    else:
+        st.dataframe(at_risk, hide_index=True, column_config={
+            "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
+            "meets": "Super because", "bad_experiences": "Bad experiences", "reason": "What happened"})
+        download_csv(at_risk, "super_customers_at_risk.csv", key="dl-atrisk-super")
+    st.caption("How to read this: your best customers (meeting at least 3 of the 4 super-customer criteria) who "
+               "had two or more bad experiences in the last 12 months — about 42% of customers stop buying after two.")

@@ -1,0 +1,46 @@
+"""Numbers as people read them: units, thousands separators, and a clear word for missing figures."""
+from __future__ import annotations
+
+from .metrics.scope import Unavailable
+
+
+def fmt(value, unit: str) -> str:
+    """A KPI value for display ("10,160,041", "74.6%", "1.9 h", "n/a")."""
+    if isinstance(value, Unavailable):
+        return "n/a"
+    if value is None:
+        return "—"
+    if unit == "share":
+        return f"{value:.1%}"
+    if unit == "hours":
+        return f"{value:,.1f} h"
+    if unit in ("score", "per100"):
+        return f"{value:,.1f}" if unit == "per100" or abs(value) >= 10 else f"{value:,.2f}"
+    if unit == "money":
+        return compact(value)
+    return f"{value:,.0f}"
+
+
+def compact(value: float, sign: str = "") -> str:
+    """Money in a tile's width: 10.16 M, 697.3 k, 9,950."""
+    size = abs(value)
+    if size >= 1e6:
+        return f"{value / 1e6:{sign},.2f} M"
+    if size >= 1e4:
+        return f"{value / 1e3:{sign},.1f} k"
+    return f"{value:{sign},.0f}"
+
+
+def fmt_delta(delta, unit: str) -> str | None:
+    """A signed change for display, in points for shares."""
+    if delta is None:
+        return None
+    if unit == "share":
+        return f"{delta * 100:+.1f} pts"
+    if unit == "hours":
+        return f"{delta:+,.1f} h"
+    if unit in ("score", "per100"):
+        return f"{delta:+,.1f}"
+    if unit == "money":
+        return compact(delta, "+")
+    return f"{delta:+,.0f}"
