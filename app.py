@@ -15,7 +15,9 @@ st.set_page_config(page_title="Loyalty Lens", page_icon=":material/loyalty:", la
 
 PAGES = [
     st.Page("app_pages/scorecard.py", title="Executive scorecard", icon=":material/dashboard:", default=True),
+    st.Page("app_pages/super_customers.py", title="Super customers", icon=":material/star:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:"),
+    st.Page("app_pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 
 navigation = st.navigation(PAGES)

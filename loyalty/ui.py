@@ -140,3 +140,17 @@ def period_caption(period: Period) -> str:
 def view_period() -> Period | None:
     """The period and filters chosen in the sidebar for this run (None on an empty store)."""
     return st.session_state.get("view_period")
+
+
+TABLE_ROWS = 500
+
+
+def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
+    """A table of at most TABLE_ROWS rows on screen, always downloadable whole."""
+    if frame.empty:
+        st.info("Nothing to show for this selection.")
+        return
+    st.dataframe(frame.head(TABLE_ROWS), hide_index=True, key=f"table-{key}")
+    if len(frame) > TABLE_ROWS:
+        st.caption(f"Showing the first {TABLE_ROWS:,} of {len(frame):,} rows; the download has them all.")
+    download_csv(frame, file_name, f"Download all {len(frame):,} rows as CSV", key=f"dl-{key}")

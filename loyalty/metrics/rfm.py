@@ -52,11 +52,13 @@ def _rules(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return get_settings(con)["segment_rules"]
 
 
-def rfm_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """One row per customer with an order up to the as-of date: R, F, M, scores, segment and reason."""
+def rfm_customers(con: duckdb.DuckDBPyConnection, period: Period, segment: str | None = None) -> pd.DataFrame:
+    """One row per customer with an order up to the as-of date (or only those of `segment`): R, F, M,
+    scores, segment and reason, by revenue."""
     return frame(con, SCORED + """
         SELECT customer_id, recency_days, frequency, monetary, r, f, m, segment, reason
-        FROM segmented ORDER BY monetary DESC, customer_id""", period, rules=_rules(con))
+        FROM segmented WHERE $segment IS NULL OR segment = $segment
+        ORDER BY monetary DESC, customer_id""", period, rules=_rules(con), segment=segment)
 
 
 def segment_summary(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:

@@ -1,0 +1,93 @@
+"""Super customers: RFM segments, the 80/20 curve, the customers who meet the super-customer criteria,
+circumstantial loyalty and account-team coverage."""
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from loyalty.formatting import compact
+from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyalty
+from loyalty.metrics.concentration import pareto_curve, top20_share
+from loyalty.metrics.rfm import rfm_customers, rfm_grid, segment_summary
+from loyalty.metrics.super_customers import super_customers
+from loyalty.palette import SERIES, segment_colour
+from loyalty.ui import cached, download_csv, offer_demo, period_caption, show_table, view_period
+
+st.title("Super customers")
+period = view_period()
+if period is None:
+    offer_demo("No orders yet: upload an orders export on the Data page, or load the demo data set.")
+    st.stop()
+st.caption(period_caption(period))
+
+st.subheader("RFM segments")
+grid = cached(rfm_grid, period)
+figure = go.Figure()
+for segment, cells in grid.groupby("segment", sort=False):
+    figure.add_scatter(
+        x=cells["f"], y=cells["r"], mode="markers+text", name=segment,
+        marker=dict(size=(cells["customers"] ** 0.5) * 4 + 6, color=segment_colour(segment), line=dict(color="#333", width=0.5)),
+        text=cells["customers"].map("{:,}".format), textposition="middle center", textfont=dict(size=10),
+        customdata=cells[["customers", "revenue"]].to_numpy(),
+        hovertemplate=f"{segment}<br>R %{{y}}, F %{{x}}<br>%{{customdata[0]:,}} customers<br>revenue %{{customdata[1]:,.0f}}<extra></extra>")
+figure.update_layout(xaxis=dict(title="F score (orders)", dtick=1, range=[0.5, 5.5]),
+                     yaxis=dict(title="R score (recency)", dtick=1, range=[0.5, 5.5]), height=460,
+                     legend=dict(orientation="v"), margin=dict(t=10))
+st.plotly_chart(figure, key="rfm-grid")
+st.caption("How to read this: each bubble is one (R, F) cell, sized by its customers (the number inside) and "
+           "coloured by its segment. Top right are your Champions; bottom right the ones you can't lose.")
+
+summary = cached(segment_summary, period)
+st.caption("Select a segment to see its customers.")
+picked = st.dataframe(summary, hide_index=True, on_select="rerun", selection_mode="single-row", key="segment-table",
+                      column_config={"revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f")})
+download_csv(summary, "segments.csv", key="dl-segments")
+rows = picked.selection.rows if picked and picked.selection else []
+if rows:
+    segment = summary.iloc[rows[0]]["segment"]
+    members = cached(rfm_customers, period, segment=segment)
+    st.markdown(f"**{segment}**: {len(members):,} customers")
+    show_table(members, f"segment_{segment}.csv", key="segment-members")
+
+st.subheader("The 80/20 rule")
+share = cached(top20_share, period)
+curve = cached(pareto_curve, period)
+if share is None:
+    st.info("No revenue in this period.")
+else:
+    st.metric("Share of period revenue from the top 20% of customers", f"{share:.1%}")
+    figure = px.area(curve, x="customer_share", y="revenue_share", color_discrete_sequence=[SERIES["revenue"]])
+    figure.add_vline(x=0.2, line_dash="dash", line_color="#999")
+    figure.update_layout(xaxis=dict(title="Share of customers (largest first)", tickformat=".0%"),
+                         yaxis=dict(title="Share of revenue", tickformat=".0%"), height=320, margin=dict(t=10))
+    st.plotly_chart(figure, key="pareto")
+    st.caption("How to read this: the curve climbs steeply when a few customers bring most of the revenue; "
+               "the dashed line marks the top 20% of customers.")
+
+st.subheader("Super customers")
+supers = cached(super_customers, period)
+st.caption(f"{len(supers):,} customers meet the threshold of the four criteria: regular (orders in 3 of the last "
+           "4 quarters), large (top fifth by revenue or quantity), long-standing (top fifth by tenure), brings others "
+           "(referrals or willing to be a reference).")
+show_table(supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]],
+           "super_customers.csv", key="supers")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Loyal to a circumstance")
+    flags = cached(circumstantial_loyalty, period)
+    st.caption(f"{int(flags['discount_dependent'].sum()):,} discount-dependent and {int(flags['single_product'].sum()):,} "
+               "single-product customers over the last 12 months: their loyalty may belong to a price or a product, "
+               "not to you.")
+    show_table(flags, "circumstantial_loyalty.csv", key="circumstantial")
+with right:
+    st.subheader("Account-team coverage")
+    coverage = cached(account_team_coverage, period)
+    st.dataframe(coverage, hide_index=True, column_config={
+        "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
+        "revenue_share": st.column_config.NumberColumn("Share of revenue", format="percent")})
+    download_csv(coverage, "account_team_coverage.csv", key="dl-coverage")
+    one = coverage.loc[coverage["account_team"] == "1 rep", "revenue_share"]
+    if not one.empty:
+        st.caption(f"How to read this: {one.iloc[0]:.0%} of revenue sits with accounts that depend on a single rep "
+                   f"({compact(float(coverage.loc[coverage['account_team'] == '1 rep', 'revenue'].iloc[0]))}); "
+                   "relationships held by one person leave with that person.")

@@ -1,0 +1,68 @@
+"""Customer 360: one customer's records, segment, stage history, flags and referrals."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import duckdb
+import pandas as pd
+
+from ..period import Period
+from ..settings import get_settings
+from .experience import BAD
+from .rfm import SCORED, month_ends
+from .signals import FACTS
+from .stages import STAGED
+from .scope import frame
+
+
+def customer_ids(con: duckdb.DuckDBPyConnection, period: Period, search: str = "", limit: int = 50) -> list[str]:
+    """Known customers whose id or name contains `search`, biggest revenue first."""
+    result = frame(con, """
+        matches AS (
+            SELECT k.customer_id, coalesce(b.revenue, 0) AS revenue FROM known_customers k
+            LEFT JOIN buyers b USING (customer_id) LEFT JOIN customers_in_scope c USING (customer_id)
+            WHERE $search = '' OR contains(lower(k.customer_id), lower($search)) OR contains(lower(c.name), lower($search)))
+        SELECT customer_id FROM matches ORDER BY revenue DESC, customer_id LIMIT $limit""",
+        period, search=search, limit=limit)
+    return result["customer_id"].tolist()
+
+
+def customer_records(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, pd.DataFrame]:
+    """The customer's row and every order, ticket and survey answer, newest first."""
+    def table(sql: str) -> pd.DataFrame:
+        return con.execute(sql, [customer_id]).df()
+    return {
+        "customer": table("SELECT * EXCLUDE (customer_key, batch_id) FROM customers WHERE customer_id = ?"),
+        "orders": table("SELECT * EXCLUDE (order_key, batch_id) FROM orders WHERE customer_id = ? ORDER BY order_date DESC"),
+        "tickets": table("SELECT * EXCLUDE (ticket_key, batch_id) FROM tickets WHERE customer_id = ? ORDER BY opened_at DESC"),
+        "surveys": table("SELECT * EXCLUDE (survey_key, batch_id) FROM surveys WHERE customer_id = ? ORDER BY answered_at DESC"),
+        "referred": table("SELECT customer_id, name, created_at FROM customers WHERE referred_by = ? ORDER BY created_at"),
+    }
+
+
+def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> dict:
+    """Segment and reason, stage, bad experiences and disloyalty signals of one customer, as of the as-of date."""
+    settings = get_settings(con)
+    common = dict(customer=customer_id, rules=settings["segment_rules"], sla_first=settings["sla_first_response_hours"])
+    segment = frame(con, SCORED + " SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer", period, **common)
+    stage = frame(con, STAGED + " SELECT stage FROM staged WHERE customer_id = $customer", period, **common)
+    bad = frame(con, BAD + " SELECT bad_experiences, reason FROM counted WHERE customer_id = $customer", period, **common)
+    signals = frame(con, FACTS + " SELECT concat_ws('; ', overdue, declining_spend, routine_only, no_outreach_90d, "
+                    "discount_dependent, single_contact) AS reasons FROM flagged WHERE customer_id = $customer",
+                    period, has_channels=True, has_tickets=True, **common)
+    first = lambda f, col: None if f.empty else f.iloc[0][col]  # noqa: E731
+    return {"segment": first(segment, "segment"), "segment_reason": first(segment, "reason"),
+            "stage": first(stage, "stage"), "bad_experiences": first(bad, "bad_experiences"),
+            "bad_reason": first(bad, "reason"), "signals": first(signals, "reasons")}
+
+
+def customer_stage_history(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str, months: int = 12) -> pd.DataFrame:
+    """The customer's stage at each of the last `months` month ends."""
+    rows = []
+    for at in month_ends(period.as_of, months):
+        found = frame(con, STAGED + " SELECT stage FROM staged WHERE customer_id = $customer",
+                      replace(period, as_of=at), customer=customer_id)
+        rows.append({"month_end": at, "stage": found.iloc[0]["stage"] if not found.empty else "—"})
+    return pd.DataFrame(rows)
+
+
