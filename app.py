@@ -16,6 +16,10 @@ st.set_page_config(page_title="Loyalty Lens", page_icon=":material/loyalty:", la
 PAGES = [
     st.Page("app_pages/scorecard.py", title="Executive scorecard", icon=":material/dashboard:", default=True),
     st.Page("app_pages/super_customers.py", title="Super customers", icon=":material/star:"),
+    st.Page("app_pages/funnel.py", title="Loyalty funnel", icon=":material/filter_alt:"),
+    st.Page("app_pages/responsiveness.py", title="Responsiveness", icon=":material/support_agent:"),
+    st.Page("app_pages/at_risk.py", title="At-risk customers", icon=":material/warning:"),
+    st.Page("app_pages/customer_360.py", title="Customer 360", icon=":material/person:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:"),
     st.Page("app_pages/settings.py", title="Settings", icon=":material/settings:"),
 ]

@@ -4,7 +4,6 @@ Streamlit."""
 from __future__ import annotations
 
 import importlib
-import json
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -35,18 +34,17 @@ def current_version() -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached_call(function: str, version: str, args: tuple, kwargs_json: str):
+def _cached_call(function: str, version: str, args: tuple, kwargs: tuple):
     module, name = function.rsplit(".", 1)
     fn = getattr(importlib.import_module(module), name)
     with session() as con:
-        return fn(con, *args, **json.loads(kwargs_json))
+        return fn(con, *args, **dict(kwargs))
 
 
 def cached(fn: Callable, *args, **kwargs):
     """fn(con, *args, **kwargs), cached until the data or settings change: the key is the data version
     (latest batch, undos, settings) plus the arguments (a Period carries the filters)."""
-    return _cached_call(f"{fn.__module__}.{fn.__name__}", current_version(), args,
-                        json.dumps(kwargs, sort_keys=True, default=str))
+    return _cached_call(f"{fn.__module__}.{fn.__name__}", current_version(), args, tuple(sorted(kwargs.items())))
 
 
 def clear_caches() -> None:

@@ -43,7 +43,8 @@ def customer_records(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[s
 def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> dict:
     """Segment and reason, stage, bad experiences and disloyalty signals of one customer, as of the as-of date."""
     settings = get_settings(con)
-    common = dict(customer=customer_id, rules=settings["segment_rules"], sla_first=settings["sla_first_response_hours"])
+    common = dict(customer=customer_id, rules=settings["segment_rules"], sla_first=settings["sla_first_response_hours"],
+                  window_end=period.as_of)
     segment = frame(con, SCORED + " SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer", period, **common)
     stage = frame(con, STAGED + " SELECT stage FROM staged WHERE customer_id = $customer", period, **common)
     bad = frame(con, BAD + " SELECT bad_experiences, reason FROM counted WHERE customer_id = $customer", period, **common)

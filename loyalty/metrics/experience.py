@@ -1,4 +1,4 @@
-"""Bad experiences per customer over the 12 months up to the as-of date, and the at-risk list.
+"""Bad experiences per customer over the 12 months up to the as-of date (`$window_end`), and the at-risk list.
 
 A bad experience is a late delivery (delivered after promised), a complaint, a first response over
 the SLA, a CSAT of 2 or less (ticket or survey), or an NPS of 6 or less. Customers with 2 or more are
@@ -14,25 +14,25 @@ from ..settings import get_settings
 from .scope import frame
 
 BAD = """
-since AS (SELECT $as_of - INTERVAL 365 DAY AS day),
+since AS (SELECT $window_end - INTERVAL 365 DAY AS day),
 late AS (
     SELECT customer_id, count(*) AS late_deliveries FROM orders_in_scope
-    WHERE order_date > (SELECT day FROM since) AND delivered_date > promised_date GROUP BY customer_id
+    WHERE order_date > (SELECT day FROM since) AND order_date <= $window_end AND delivered_date > promised_date GROUP BY customer_id
 ),
 ticket_events AS (
     SELECT customer_id,
            count(*) FILTER (WHERE kind = 'complaint') AS complaints,
            count(*) FILTER (WHERE date_diff('second', opened_at, first_response_at) > $sla_first * 3600) AS slow_responses,
            count(*) FILTER (WHERE csat <= 2) AS low_csat_tickets
-    FROM tickets_in_scope WHERE opened_at::DATE > (SELECT day FROM since) GROUP BY customer_id
+    FROM tickets_in_scope WHERE opened_at::DATE > (SELECT day FROM since) AND opened_at::DATE <= $window_end GROUP BY customer_id
 ),
 survey_events AS (
     SELECT customer_id, count(*) FILTER (WHERE csat <= 2) AS low_csat_surveys, count(*) FILTER (WHERE nps <= 6) AS detractor_answers
-    FROM surveys_in_scope WHERE answered_at::DATE > (SELECT day FROM since) GROUP BY customer_id
+    FROM surveys_in_scope WHERE answered_at::DATE > (SELECT day FROM since) AND answered_at::DATE <= $window_end GROUP BY customer_id
 ),
 recent_revenue AS (
     SELECT customer_id, sum(amount)::DOUBLE AS revenue_12m FROM orders_in_scope
-    WHERE order_date > (SELECT day FROM since) GROUP BY customer_id
+    WHERE order_date > (SELECT day FROM since) AND order_date <= $window_end GROUP BY customer_id
 ),
 events AS (
     SELECT k.customer_id,
@@ -64,4 +64,25 @@ def bad_experiences(con: duckdb.DuckDBPyConnection, period: Period, at_risk_only
     sla = get_settings(con)["sla_first_response_hours"]
     return frame(con, BAD + """
         SELECT * FROM counted WHERE NOT $at_risk_only OR bad_experiences >= 2
-        ORDER BY revenue_12m DESC, customer_id""", period, sla_first=sla, at_risk_only=at_risk_only)
+        ORDER BY revenue_12m DESC, customer_id""", period, sla_first=sla, at_risk_only=at_risk_only,
+        window_end=period.as_of)
+
+
+CHURN_BY_EXPERIENCE = BAD + """,
+now AS (SELECT DISTINCT customer_id FROM orders_in_scope WHERE order_date BETWEEN $start AND $end),
+before AS (SELECT DISTINCT customer_id FROM orders_in_scope WHERE order_date BETWEEN $prev_start AND $prev_end)
+SELECT CASE WHEN c.bad_experiences >= 2 THEN '2 or more bad experiences' ELSE 'fewer than 2' END AS customers_with,
+       count(*) AS customers, count(*) FILTER (WHERE n.customer_id IS NULL) AS churned,
+       count(*) FILTER (WHERE n.customer_id IS NULL) / count(*) AS churn_rate
+FROM before b JOIN counted c USING (customer_id) LEFT JOIN now n USING (customer_id)
+GROUP BY ALL ORDER BY customers_with
+"""
+
+
+def churn_by_experience(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """Of the customers active in the previous period, the share who did not order in this one, for those
+    with 2+ bad experiences in the 12 months up to the previous period's end against the rest."""
+    prev = period.previous()
+    sla = get_settings(con)["sla_first_response_hours"]
+    return frame(con, CHURN_BY_EXPERIENCE, period, sla_first=sla, prev_start=prev.start, prev_end=prev.end,
+                 window_end=prev.end)

@@ -12,7 +12,7 @@ import duckdb
 from ..period import Period
 from ..settings import get_settings
 from .activity import activity
-from .scope import Unavailable, missing_inputs, ratio, row
+from .scope import Unavailable, frame, missing_inputs, ratio, row
 
 TICKETS = """
 period_tickets AS (
@@ -81,3 +81,76 @@ def _csat_missing(con: duckdb.DuckDBPyConnection) -> Unavailable | None:
     if missing_inputs(con, "tickets.csat") and missing_inputs(con, "surveys.csat"):
         return Unavailable("tickets.csat or surveys.csat")
     return None
+
+
+MONTHLY = """
+period_tickets AS (
+    SELECT date_trunc('month', opened_at)::DATE AS month, kind, csat,
+           date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
+           date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
+    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end
+),
+ticket_months AS (
+    SELECT month, count(*) AS tickets, median(first_hours) AS first_response_median_hours,
+           count(*) FILTER (WHERE first_hours <= $sla_first) / nullif(count(first_hours), 0) AS first_response_sla_share,
+           count(*) FILTER (WHERE resolution_hours <= $sla_resolution) / nullif(count(resolution_hours), 0) AS resolution_sla_share,
+           count(*) FILTER (WHERE kind = 'complaint') AS complaints
+    FROM period_tickets GROUP BY month
+),
+survey_months AS (
+    SELECT date_trunc('month', answered_at)::DATE AS month, avg(csat) AS survey_csat,
+           100.0 * (count(*) FILTER (WHERE nps >= 9) - count(*) FILTER (WHERE nps <= 6)) / nullif(count(nps), 0) AS nps
+    FROM surveys_in_scope WHERE answered_at::DATE BETWEEN $start AND $end GROUP BY month
+)
+SELECT coalesce(t.month, s.month) AS month, t.tickets, t.first_response_median_hours, t.first_response_sla_share,
+       t.resolution_sla_share, t.complaints, s.survey_csat, s.nps
+FROM ticket_months t FULL JOIN survey_months s USING (month) ORDER BY month
+"""
+
+BY_CHANNEL = """
+period_tickets AS (
+    SELECT coalesce(channel, 'unknown') AS channel,
+           date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
+           date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
+    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end
+)
+SELECT channel, count(*) AS tickets, median(first_hours) AS first_response_median_hours,
+       count(*) FILTER (WHERE first_hours <= $sla_first) / nullif(count(first_hours), 0) AS first_response_sla_share,
+       count(*) FILTER (WHERE resolution_hours <= $sla_resolution) / nullif(count(resolution_hours), 0) AS resolution_sla_share
+FROM period_tickets GROUP BY channel ORDER BY tickets DESC
+"""
+
+DISTRIBUTION = """
+period_tickets AS (
+    SELECT date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
+           date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
+    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end
+),
+bins AS (SELECT * FROM (VALUES (1, 'under 1 h', 0, 1), (2, '1–4 h', 1, 4), (3, '4–8 h', 4, 8), (4, '8–24 h', 8, 24),
+                               (5, '1–2 days', 24, 48), (6, '2–7 days', 48, 168), (7, 'over 7 days', 168, 1e9))
+          AS b(position, bucket, low, high))
+SELECT b.position, b.bucket,
+       (SELECT count(*) FROM period_tickets WHERE first_hours >= b.low AND first_hours < b.high) AS first_response,
+       (SELECT count(*) FROM period_tickets WHERE resolution_hours >= b.low AND resolution_hours < b.high) AS resolution
+FROM bins b ORDER BY b.position
+"""
+
+
+def _sla(con: duckdb.DuckDBPyConnection) -> dict:
+    settings = get_settings(con)
+    return {"sla_first": settings["sla_first_response_hours"], "sla_resolution": settings["sla_resolution_hours"]}
+
+
+def responsiveness_by_month(con: duckdb.DuckDBPyConnection, period: Period):
+    """Per month of the period: tickets, median first response, SLA shares, complaints, survey CSAT, NPS."""
+    return frame(con, MONTHLY, period, **_sla(con))
+
+
+def responsiveness_by_channel(con: duckdb.DuckDBPyConnection, period: Period):
+    """Per ticket channel: tickets, median first response and SLA shares."""
+    return frame(con, BY_CHANNEL, period, **_sla(con))
+
+
+def response_time_distribution(con: duckdb.DuckDBPyConnection, period: Period):
+    """Tickets of the period by first-response and resolution time, in fixed buckets."""
+    return frame(con, DISTRIBUTION, period)

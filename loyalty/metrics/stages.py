@@ -8,13 +8,14 @@ or reference-willing, or latest NPS ≥ 9)).
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import duckdb
 import pandas as pd
 
 from ..period import Period
 from .rfm import month_ends
-from .scope import frame
+from .scope import SCOPE, bound, frame, params
 
 STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
 
@@ -76,3 +77,18 @@ def stage_history(con: duckdb.DuckDBPyConnection, period: Period, months: int = 
         for stage, customers in stage_counts(con, replace(period, as_of=at)).items():
             rows.append({"month_end": at, "stage": stage, "customers": customers})
     return pd.DataFrame(rows)
+
+
+def stage_transitions(con: duckdb.DuckDBPyConnection, period: Period, before: date, after: date) -> pd.DataFrame:
+    """Customers by their stage at `before` and at `after` (a transition table; 'Not yet known' for
+    customers who were not known at `before`)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_snapshots (snapshot DATE, customer_id VARCHAR, stage VARCHAR)")
+    for at in (before, after):
+        statement = f"INSERT INTO stage_snapshots WITH {SCOPE}, {STAGED} SELECT $as_of, customer_id, stage FROM staged"
+        con.execute(statement, bound(statement, params(replace(period, as_of=at))))
+    return con.execute("""
+        SELECT coalesce(b.stage, 'Not yet known') AS stage_before, a.stage AS stage_after, count(*) AS customers
+        FROM stage_snapshots a
+        LEFT JOIN stage_snapshots b ON b.customer_id = a.customer_id AND b.snapshot = $before
+        WHERE a.snapshot = $after GROUP BY ALL ORDER BY stage_before, stage_after""",
+        {"before": before, "after": after}).df()

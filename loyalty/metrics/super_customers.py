@@ -63,4 +63,4 @@ def at_risk_super_customers(con: duckdb.DuckDBPyConnection, period: Period) -> p
         FROM supers s JOIN counted c USING (customer_id)
         WHERE c.bad_experiences >= 2 ORDER BY s.revenue DESC, s.customer_id""",
         period, rules=settings["segment_rules"], threshold=settings["super_customer_threshold"], only_super=True,
-        sla_first=settings["sla_first_response_hours"])
+        sla_first=settings["sla_first_response_hours"], window_end=period.as_of)

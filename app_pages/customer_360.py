@@ -1,0 +1,74 @@
+"""Customer 360: one customer's whole history — orders, tickets, surveys, stage, segment, flags, referrals."""
+import plotly.express as px
+import streamlit as st
+
+from loyalty.formatting import compact
+from loyalty.metrics.customer import customer_ids, customer_records, customer_stage_history, customer_summary
+from loyalty.palette import SERIES
+from loyalty.ui import cached, download_csv, offer_demo, period_caption, show_table, view_period
+
+st.title("Customer 360")
+period = view_period()
+if period is None:
+    offer_demo("No orders yet: upload an orders export on the Data page, or load the demo data set.")
+    st.stop()
+st.caption(period_caption(period))
+
+search = st.text_input("Find a customer (id or name)", key="customer-search")
+candidates = cached(customer_ids, period, search=search)
+current = st.session_state.get("customer")
+if current and current not in candidates:
+    candidates = [current, *candidates]
+if not candidates:
+    st.info("No customer matches the search and filters.")
+    st.stop()
+customer = st.selectbox("Customer", candidates, key="customer", bind="query-params")
+records = cached(customer_records, customer)
+summary = cached(customer_summary, period, customer)
+orders, info = records["orders"], records["customer"]
+
+name = info.iloc[0]["name"] if not info.empty and info.iloc[0]["name"] else customer
+st.header(str(name))
+cols = st.columns(5)
+cols[0].metric("Revenue to date", compact(float(orders["amount"].sum())) if not orders.empty else "0")
+cols[1].metric("Orders", f"{len(orders):,}")
+cols[2].metric("Stage", summary["stage"] or "—")
+cols[3].metric("Segment", summary["segment"] or "—")
+cols[4].metric("Bad experiences (12 months)", "—" if summary["bad_experiences"] is None else int(summary["bad_experiences"]))
+if summary["segment_reason"]:
+    st.markdown(f"**Why this segment:** {summary['segment_reason']}")
+if summary["bad_reason"]:
+    st.markdown(f"**Bad experiences:** {summary['bad_reason']}")
+if summary["signals"]:
+    st.warning(f"**Signals:** {summary['signals']}")
+if not info.empty:
+    row = info.iloc[0]
+    facts = [f"Region: {row['region'] or '—'}", f"Industry: {row['industry'] or '—'}",
+             f"Prospect since: {row['created_at'] or '—'}", f"Account team: {row['account_team'] or '—'}",
+             f"Maintenance plan: {'yes' if row['on_maintenance_plan'] else 'no'}",
+             f"Reference-willing: {'yes' if row['reference_willing'] else 'no'}",
+             f"Referred by: {row['referred_by'] or '—'}"]
+    st.caption(" · ".join(facts))
+
+history = cached(customer_stage_history, period, customer)
+st.subheader("Stage, month by month")
+st.dataframe(history.set_index("month_end").T, key="stage-strip")
+
+st.subheader("Orders")
+if not orders.empty:
+    monthly = orders.assign(month=orders["order_date"].astype("datetime64[ns]").dt.to_period("M").dt.to_timestamp())
+    by_month = monthly.groupby("month", as_index=False)["amount"].sum()   # one customer's orders: a few hundred rows
+    figure = px.bar(by_month, x="month", y="amount", color_discrete_sequence=[SERIES["revenue"]])
+    figure.update_layout(height=260, margin=dict(t=10), xaxis_title=None, yaxis_title="Revenue")
+    st.plotly_chart(figure, key="customer-orders")
+show_table(orders, f"{customer}_orders.csv", key="customer-orders-table")
+left, right = st.columns(2)
+with left:
+    st.subheader("Tickets")
+    show_table(records["tickets"], f"{customer}_tickets.csv", key="customer-tickets")
+with right:
+    st.subheader("Surveys")
+    show_table(records["surveys"], f"{customer}_surveys.csv", key="customer-surveys")
+st.subheader("Customers they referred")
+show_table(records["referred"], f"{customer}_referrals.csv", key="customer-referrals")
+download_csv(history, f"{customer}_stage_history.csv", "Download the stage history", key="dl-stage-history")

@@ -1,0 +1,81 @@
+"""Loyalty funnel: how far customers have come (prospect → first-time → repeat → client → advocate),
+how they moved, and how cohorts hold up."""
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from loyalty.metrics.cohorts import cohort_retention, revenue_retention
+from loyalty.metrics.rfm import month_ends
+from loyalty.metrics.stages import STAGES, funnel, stage_counts, stage_history, stage_transitions
+from loyalty.palette import STAGES as STAGE_COLOURS
+from loyalty.ui import cached, download_csv, offer_demo, period_caption, view_period
+
+st.title("Loyalty funnel")
+period = view_period()
+if period is None:
+    offer_demo("No orders yet: upload an orders export on the Data page, or load the demo data set.")
+    st.stop()
+st.caption(period_caption(period))
+
+counts = cached(stage_counts, period)
+table = funnel(counts)
+left, right = st.columns([3, 2])
+with left:
+    figure = go.Figure(go.Funnel(y=table["stage"], x=table["at_or_beyond"], textinfo="value+percent initial",
+                                 marker=dict(color=[STAGE_COLOURS[s] for s in STAGES])))
+    figure.update_layout(height=340, margin=dict(t=10, l=10))
+    st.plotly_chart(figure, key="funnel")
+    st.caption("How to read this: customers at or beyond each stage as of the as-of date, and their share of "
+               "everyone known. Move each customer one step further.")
+with right:
+    shown = table.assign(conversion=table["conversion"].map(lambda v: "" if pd.isna(v) else f"{v:.1%}"))
+    st.dataframe(shown, hide_index=True, column_config={"customers": "In the stage", "at_or_beyond": "At or beyond",
+                                                        "conversion": "From the stage before"})
+    download_csv(table, "funnel.csv", key="dl-funnel")
+
+st.subheader("Stages month by month")
+history = cached(stage_history, period)
+figure = px.bar(history, x="month_end", y="customers", color="stage", category_orders={"stage": STAGES},
+                color_discrete_map=STAGE_COLOURS)
+figure.update_layout(height=320, margin=dict(t=10), xaxis_title=None, yaxis_title="Customers", legend_title=None)
+st.plotly_chart(figure, key="stage-history")
+st.caption("How to read this: each bar splits the customers known at a month end by the stage they had reached.")
+
+st.subheader("Stage movement")
+ends = month_ends(period.as_of, 13)
+cols = st.columns(2)
+before = cols[0].selectbox("From month end", ends[:-1], index=0, key="move-from")
+after = cols[1].selectbox("To month end", ends[1:], index=len(ends) - 2, key="move-to")
+moves = cached(stage_transitions, period, before=before, after=after)
+if moves.empty:
+    st.info("No customers known at these month ends.")
+else:
+    matrix = moves.pivot_table(index="stage_before", columns="stage_after", values="customers", fill_value=0)
+    matrix = matrix.reindex(index=[s for s in ["Not yet known", *STAGES] if s in matrix.index],
+                            columns=[s for s in STAGES if s in matrix.columns])
+    st.dataframe(matrix, key="transitions")
+    download_csv(moves, "stage_movement.csv", key="dl-moves")
+    st.caption("How to read this: rows are the stage at the first month end, columns the stage at the second; "
+               "the diagonal stayed put, cells right of it moved forward.")
+
+st.subheader("Cohort retention")
+cohorts = cached(cohort_retention, period)
+revenue = cached(revenue_retention, period)
+cols = st.columns(2)
+cols[0].metric("Net revenue retention", "—" if revenue["nrr"] is None else f"{revenue['nrr']:.1%}",
+               help="This period's revenue from the previous period's customers ÷ their revenue then.")
+cols[1].metric("Gross revenue retention", "—" if revenue["grr"] is None else f"{revenue['grr']:.1%}",
+               help="The same, each customer capped at its previous revenue: growth does not hide losses.")
+if cohorts.empty:
+    st.info("No cohorts in the last 24 months.")
+else:
+    heat = cohorts.pivot_table(index="cohort", columns="months_since", values="customer_retention")
+    figure = px.imshow(heat, color_continuous_scale="Blues", aspect="auto", zmin=0, zmax=1,
+                       labels=dict(x="Months since the first order", y="Cohort (month of first order)", color="Active"))
+    figure.update_yaxes(tickformat="%b %Y")
+    figure.update_layout(height=460, margin=dict(t=10))
+    st.plotly_chart(figure, key="cohorts")
+    download_csv(cohorts, "cohorts.csv", key="dl-cohorts")
+    st.caption("How to read this: each row is the customers who first ordered in that month; each cell the share "
+               "of them ordering again so many months later. Darker is better.")

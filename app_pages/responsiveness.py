@@ -1,0 +1,90 @@
+"""Responsiveness: how fast and how well customers are answered, and what bad experiences cost."""
+import plotly.express as px
+import streamlit as st
+
+from loyalty.formatting import fmt
+from loyalty.metrics.experience import churn_by_experience
+from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
+                                            responsiveness_by_month)
+from loyalty.metrics.scope import Unavailable
+from loyalty.palette import SERIES
+from loyalty.ui import cached, download_csv, offer_demo, period_caption, view_period
+
+st.title("Responsiveness")
+period = view_period()
+if period is None:
+    offer_demo("No orders yet: upload an orders export on the Data page, or load the demo data set.")
+    st.stop()
+st.caption(period_caption(period))
+
+figures = cached(responsiveness, period)
+if figures["tickets"] == 0 and isinstance(figures["first_response_median_hours"], Unavailable):
+    st.info("No support tickets yet: upload a help-desk export (kind: tickets) on the Data page to see response "
+            "times, SLA shares, complaints and backlog.")
+tiles = [("Median first response", figures["first_response_median_hours"], "hours"),
+         ("First response p90", figures["first_response_p90_hours"], "hours"),
+         ("First responses within SLA", figures["first_response_sla_share"], "share"),
+         ("Median resolution", figures["resolution_median_hours"], "hours"),
+         ("Resolution p90", figures["resolution_p90_hours"], "hours"),
+         ("Resolved within SLA", figures["resolution_sla_share"], "share"),
+         ("Complaints per 100 customers", figures["complaints_per_100"], "per100"),
+         ("Open backlog", figures["open_backlog"], "count"),
+         ("Reopen rate", figures["reopen_rate"], "share"),
+         ("CSAT (mean)", figures["csat_mean"], "score"),
+         ("CSAT 4–5", figures["csat_share_4_5"], "share"),
+         ("NPS", figures["nps"], "score")]
+columns = st.columns(6)
+for i, (label, value, unit) in enumerate(tiles):
+    columns[i % 6].metric(label, fmt(value, unit), border=True,
+                          help=str(value) if isinstance(value, Unavailable) else None)
+
+st.subheader("Response and resolution times")
+spread = cached(response_time_distribution, period)
+long = spread.melt(id_vars=["position", "bucket"], value_vars=["first_response", "resolution"],
+                   var_name="measure", value_name="tickets")
+figure = px.bar(long, x="bucket", y="tickets", color="measure", barmode="group",
+                color_discrete_map={"first_response": SERIES["revenue"], "resolution": SERIES["active"]})
+figure.update_layout(height=320, margin=dict(t=10), xaxis_title=None, legend_title=None)
+st.plotly_chart(figure, key="time-distribution")
+st.caption("How to read this: tickets opened in the period by how long the first answer and the resolution took.")
+
+monthly = cached(responsiveness_by_month, period)
+if not monthly.empty:
+    st.subheader("Month by month")
+    left, right = st.columns(2)
+    shares = monthly.melt(id_vars="month", value_vars=["first_response_sla_share", "resolution_sla_share"],
+                          var_name="SLA", value_name="share")
+    figure = px.line(shares, x="month", y="share", color="SLA", markers=True,
+                     color_discrete_sequence=[SERIES["revenue"], SERIES["active"]])
+    figure.update_layout(height=300, margin=dict(t=10), yaxis_tickformat=".0%", xaxis_title=None, legend_title=None)
+    left.plotly_chart(figure, key="sla-trend")
+    left.caption("How to read this: the share of tickets answered and resolved within the SLA, by month opened.")
+    satisfaction = monthly.melt(id_vars="month", value_vars=["complaints", "nps"], var_name="measure", value_name="value")
+    figure = px.line(satisfaction, x="month", y="value", color="measure", markers=True,
+                     color_discrete_sequence=["#D55E00", "#009E73"])
+    figure.update_layout(height=300, margin=dict(t=10), xaxis_title=None, legend_title=None)
+    right.plotly_chart(figure, key="satisfaction-trend")
+    right.caption("How to read this: complaints opened and NPS (% promoters − % detractors) by month.")
+    download_csv(monthly, "responsiveness_by_month.csv", key="dl-monthly")
+
+st.subheader("SLA by channel")
+channels = cached(responsiveness_by_channel, period)
+st.dataframe(channels, hide_index=True, column_config={
+    "first_response_median_hours": st.column_config.NumberColumn("Median first response (h)", format="%.1f"),
+    "first_response_sla_share": st.column_config.NumberColumn("First response within SLA", format="percent"),
+    "resolution_sla_share": st.column_config.NumberColumn("Resolved within SLA", format="percent")})
+download_csv(channels, "sla_by_channel.csv", key="dl-channels")
+
+st.subheader("Do bad experiences drive customers away?")
+churn = cached(churn_by_experience, period)
+if churn.empty:
+    st.info("No customers were active in the previous period.")
+else:
+    st.dataframe(churn, hide_index=True, column_config={
+        "churn_rate": st.column_config.NumberColumn("Did not order again", format="percent")})
+    rates = dict(zip(churn["customers_with"], churn["churn_rate"]))
+    bad, rest = rates.get("2 or more bad experiences"), rates.get("fewer than 2")
+    if bad is not None and rest:
+        st.caption(f"How to read this: of the customers active in the previous period, {bad:.0%} of those with two "
+                   f"or more bad experiences in the year to its end did not order in this period, against {rest:.0%} "
+                   f"of the others ({bad / rest:.1f}×).")

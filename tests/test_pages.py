@@ -1,0 +1,88 @@
+"""Every page in AppTest, on an empty store and on the hand-worked shop (figures as the engine gives
+them; the shop's figures are worked out in tests/engine/test_metrics.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from loyalty.db import session
+from loyalty.settings import get_settings
+
+from .test_scorecard_page import load_shop
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = ["scorecard", "super_customers", "funnel", "responsiveness", "at_risk", "customer_360", "data", "settings"]
+
+
+def open_page(name: str, **state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if name != "scorecard":
+        at.switch_page(f"app_pages/{name}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_on_an_empty_store(db_file, name):
+    at = open_page(name)
+    if name not in ("data", "settings"):
+        assert at.button(key="load-demo"), "the empty store offers the demo data"
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_on_the_shop(db_file, name):
+    load_shop(db_file)
+    open_page(name)
+
+
+def test_funnel_page_figures(db_file):
+    load_shop(db_file)
+    at = open_page("funnel")
+    table = at.dataframe[0].value
+    assert table["at_or_beyond"].tolist() == [6, 5, 3, 2, 1]
+    assert table["conversion"].tolist() == ["", "83.3%", "60.0%", "66.7%", "50.0%"]
+
+
+def test_responsiveness_page_figures(db_file):
+    load_shop(db_file)
+    shown = {m.label: m.value for m in open_page("responsiveness").metric}
+    assert shown["Median first response"] == "2.0 h" and shown["First responses within SLA"] == "66.7%"
+    assert shown["Open backlog"] == "1" and shown["NPS"] == "33.3"
+
+
+def test_at_risk_page_lists_reasons_by_revenue(db_file):
+    load_shop(db_file)
+    view = open_page("at_risk").dataframe[0].value
+    assert view["customer_id"].tolist()[:2] == ["D", "A"]       # revenue at stake 1,000 and 550
+    assert "1 complaint, 1 CSAT ≤ 2, 1 NPS ≤ 6" in view.iloc[0]["why"]
+
+
+def test_customer_360(db_file):
+    load_shop(db_file)
+    at = open_page("customer_360", customer="A")
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Stage"], shown["Segment"], shown["Orders"]) == ("Advocate", "Champions", "4")
+    assert any("Champions: last order 0 days ago (R 5), 4 orders (F 5)" in m.value for m in at.markdown)
+
+
+def test_super_customers_page_lists_a(db_file):
+    load_shop(db_file)
+    at = open_page("super_customers")
+    supers = [d.value for d in at.dataframe if "meets" in d.value.columns][0]
+    assert supers["customer_id"].tolist() == ["A"] and supers.iloc[0]["meets"] == "regular, large, brings others"
+
+
+def test_settings_saves_targets(db_file):
+    load_shop(db_file)
+    at = open_page("settings")
+    at.number_input(key="sla-first").set_value(8.0)
+    at.button(key="save-definitions").click().run()
+    assert not at.exception
+    assert "Definitions saved." in [s.value for s in at.success]
+    with session(db_file) as con:
+        assert get_settings(con)["sla_first_response_hours"] == 8.0
