@@ -18,7 +18,7 @@ search = st.text_input("Find a customer (id or name)", key="customer-search")
 candidates = cached(customer_ids, period, search=search)
 current = st.session_state.get("customer")
 if current and current not in candidates:
-    candidates = [current, *candidates]
+    candidates = [*candidates, current]   # the first stays the default, so the URL names any other choice
 if not candidates:
     st.info("No customer matches the search and filters.")
     st.stop()

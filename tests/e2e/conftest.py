@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,35 +26,54 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def app_server(tmp_path):
-    """Start `streamlit run app.py` against a fresh database; yield (base URL, database path)."""
+@contextmanager
+def serve(db: Path, log_path: Path):
+    """Run `streamlit run app.py` against `db` on a free port; yield its base URL."""
     port = _free_port()
-    db = tmp_path / "e2e.duckdb"
-    log = open(tmp_path / "server.log", "w")
+    log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, env={**os.environ, "LOYALTY_DB": str(db)}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError("the app did not start: " + (tmp_path / "server.log").read_text()[-2000:])
-        time.sleep(0.3)
-    yield url, db
-    proc.terminate()
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        while True:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the app did not start: " + log_path.read_text()[-2000:])
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """The app on a fresh, empty database; yields (base URL, database path)."""
+    db = tmp_path / "e2e.duckdb"
+    with serve(db, tmp_path / "server.log") as url:
+        yield url, db
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The app on a database holding a small demo data set (1,500 customers)."""
+    folder = tmp_path_factory.mktemp("demo")
+    db = folder / "demo.duckdb"
+    subprocess.run([sys.executable, "-m", "loyalty", "demo", "--customers", "1500", "--db", str(db)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=300)
+    with serve(db, folder / "server.log") as url:
+        yield url
 
 
 @pytest.fixture
