@@ -29,12 +29,13 @@ orders, info = records["orders"], records["customer"]
 
 name = info.iloc[0]["name"] if not info.empty and info.iloc[0]["name"] else customer
 st.header(str(name))
-cols = st.columns(5)
+cols = st.columns([1, 1, 1, 2, 1])
 cols[0].metric("Revenue to date", compact(float(orders["amount"].sum())) if not orders.empty else "0")
 cols[1].metric("Orders", f"{len(orders):,}")
 cols[2].metric("Stage", summary["stage"] or "—")
 cols[3].metric("Segment", summary["segment"] or "—")
-cols[4].metric("Bad experiences (12 months)", "—" if summary["bad_experiences"] is None else int(summary["bad_experiences"]))
+cols[4].metric("Bad experiences", "—" if summary["bad_experiences"] is None else int(summary["bad_experiences"]),
+               help="In the 12 months up to the as-of date.")
 if summary["segment_reason"]:
     st.markdown(f"**Why this segment:** {summary['segment_reason']}")
 if summary["bad_reason"]:
@@ -44,7 +45,7 @@ if summary["signals"]:
 if not info.empty:
     row = info.iloc[0]
     facts = [f"Region: {row['region'] or '—'}", f"Industry: {row['industry'] or '—'}",
-             f"Prospect since: {row['created_at'] or '—'}", f"Account team: {row['account_team'] or '—'}",
+             f"Prospect since: {row['created_at']:%d %b %Y}" if row["created_at"] is not None and str(row["created_at"]) != "NaT" else "Prospect since: —", f"Account team: {row['account_team'] or '—'}",
              f"Maintenance plan: {'yes' if row['on_maintenance_plan'] else 'no'}",
              f"Reference-willing: {'yes' if row['reference_willing'] else 'no'}",
              f"Referred by: {row['referred_by'] or '—'}"]

@@ -1,4 +1,5 @@
-"""Responsiveness: how fast and how well customers are answered, for tickets opened in the period.
+"""Responsiveness: how fast and how well customers are answered, for tickets opened in the period
+(outreach tickets are our own proactive contacts, not requests to answer, so they are left out).
 
 First-response and resolution times in hours (median, p90), shares within the SLA (settings, default
 4 h and 48 h), complaints per 100 active customers, the open backlog at the as-of date, the reopen
@@ -18,7 +19,7 @@ TICKETS = """
 period_tickets AS (
     SELECT *, date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
               date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
-    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end
+    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND kind IS DISTINCT FROM 'outreach'
 )
 SELECT count(*) AS tickets,
        median(first_hours) AS first_response_median_hours,
@@ -88,7 +89,7 @@ period_tickets AS (
     SELECT date_trunc('month', opened_at)::DATE AS month, kind, csat,
            date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
            date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
-    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end
+    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND kind IS DISTINCT FROM 'outreach'
 ),
 ticket_months AS (
     SELECT month, count(*) AS tickets, median(first_hours) AS first_response_median_hours,
@@ -112,7 +113,7 @@ period_tickets AS (
     SELECT coalesce(channel, 'unknown') AS channel,
            date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
            date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
-    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end
+    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND kind IS DISTINCT FROM 'outreach'
 )
 SELECT channel, count(*) AS tickets, median(first_hours) AS first_response_median_hours,
        count(*) FILTER (WHERE first_hours <= $sla_first) / nullif(count(first_hours), 0) AS first_response_sla_share,
@@ -124,7 +125,7 @@ DISTRIBUTION = """
 period_tickets AS (
     SELECT date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
            date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
-    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end
+    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND kind IS DISTINCT FROM 'outreach'
 ),
 bins AS (SELECT * FROM (VALUES (1, 'under 1 h', 0, 1), (2, '1–4 h', 1, 4), (3, '4–8 h', 4, 8), (4, '8–24 h', 8, 24),
                                (5, '1–2 days', 24, 48), (6, '2–7 days', 48, 168), (7, 'over 7 days', 168, 1e9))
