@@ -3,6 +3,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from loyalty.briefing import briefing_file
 from loyalty.formatting import fmt, fmt_delta
 from loyalty.metrics.movers import top_movers
 from loyalty.metrics.scorecard import monthly_periods, scorecard
@@ -38,7 +39,14 @@ for i, card in enumerate(cards):
 table = pd.DataFrame([{"KPI": c["label"], "value": fmt(c["value"], c["unit"]), "target": fmt(c["target"], c["unit"]),
                        "previous": fmt(c["previous"], c["unit"]), "change": fmt_delta(c["delta"], c["unit"]),
                        "status": c["status"]} for c in cards])
-download_csv(table, "scorecard.csv", "Download the scorecard as CSV", key="dl-scorecard")
+buttons = st.columns([1, 1, 1, 3])
+with buttons[0]:
+    download_csv(table, "scorecard.csv", "Scorecard as CSV", key="dl-scorecard")
+buttons[1].download_button("Briefing as PDF", cached(briefing_file, period, "pdf"), file_name="loyalty_briefing.pdf",
+                           mime="application/pdf", key="dl-briefing-pdf", icon=":material/picture_as_pdf:")
+buttons[2].download_button("Briefing as HTML", cached(briefing_file, period, "html"),
+                           file_name="loyalty_briefing.html", mime="text/html", key="dl-briefing-html",
+                           icon=":material/description:")
 st.caption("How to read this: each tile shows the KPI for the period, its change against the previous period "
            "(green when it moves the right way) and its last 12 months as a line; the badge compares it with its "
            "target (✓ on target, ≈ within 10%, ✗ off). Targets are edited on Settings.")

@@ -101,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="as-of date (default: the latest order date)")
     p.add_argument("--from", dest="date_from", help="first day of the period (inclusive)")
     p.add_argument("--to", dest="date_to", help="last day of the period (inclusive)")
-    p.add_argument("--format", choices=("json", "csv"), default="json")
+    p.add_argument("--format", choices=("json", "csv", "pdf", "html"), default="json",
+                   help="json or csv: the figures; pdf or html: the executive briefing")
     p.add_argument("--out", help="write to this file instead of standard output")
     return parser
 

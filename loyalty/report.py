@@ -10,6 +10,7 @@ from datetime import date
 
 import duckdb
 
+from .briefing import briefing_html, briefing_pdf, build_briefing
 from .metrics.activity import activity
 from .metrics.concentration import top20_share
 from .metrics.rfm import segment_summary
@@ -62,17 +63,32 @@ def report_rows(report: dict) -> list[list]:
 
 def write_report(con: duckdb.DuckDBPyConnection, fmt: str = "json", out: str | None = None, as_of=None,
                  start=None, end=None, filters: Filters | None = None) -> None:
-    """Write the report as JSON or CSV to `out` (standard output when None)."""
+    """Write the report as JSON or CSV, or the executive briefing as PDF or HTML, to `out` (standard
+output when None; a PDF needs a file)."""
     parse = lambda d: date.fromisoformat(d) if isinstance(d, str) else d  # noqa: E731
-    report = build_report(con, parse(as_of), parse(start), parse(end), filters)
+    if fmt in ("pdf", "html"):
+        report = None
+    else:
+        report = build_report(con, parse(as_of), parse(start), parse(end), filters)
     if fmt == "json":
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
     elif fmt == "csv":
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(report_rows(report))
         text = buffer.getvalue()
+    elif fmt in ("pdf", "html"):
+        period = default_period(con, as_of=parse(as_of), start=parse(start), end=parse(end), filters=filters)
+        briefing = build_briefing(con, period)
+        if fmt == "pdf":
+            data = briefing_pdf(briefing)
+            if not out:
+                raise ValueError("A PDF briefing needs --out FILE.")
+            with open(out, "wb") as fh:
+                fh.write(data)
+            return
+        text = briefing_html(briefing)
     else:
-        raise ValueError(f"Unknown report format '{fmt}': use json or csv.")
+        raise ValueError(f"Unknown report format '{fmt}': use json, csv, pdf or html.")
     if out:
         with open(out, "w", encoding="utf-8") as fh:
             fh.write(text)

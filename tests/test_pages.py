@@ -20,9 +20,7 @@ def open_page(name: str, **state) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     for key, value in state.items():
         at.session_state[key] = value
-    at.run()
-    if name != "scorecard":
-        at.switch_page(f"app_pages/{name}.py").run()
+    at.switch_page(f"app_pages/{name}.py").run()
     assert not at.exception, at.exception
     return at
 
