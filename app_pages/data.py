@@ -10,6 +10,7 @@ from loyalty.importer import FileRejected, UndoRefused, batches, import_files, r
 from loyalty.mapping import merge, save_mapping, saved_mappings
 from loyalty.readers import DELIMITER_NAMES, FileUnreadable, preview_file
 from loyalty.schema import KIND_LABELS, KINDS, spec
+from loyalty.store_summary import summary
 from loyalty.ui import clear_caches, current_user, download_csv, store
 
 NONE = "— not in this file —"
@@ -203,6 +204,16 @@ def history_section() -> None:
                 st.error(str(exc))
 
 
+def holdings() -> None:
+    """One line on what the database holds now."""
+    with store() as con:
+        held = summary(con)
+    parts = [f"{info['records']:,} {kind}" + (f" ({info['first']:%d %b %Y} – {info['last']:%d %b %Y})" if info["first"] else "")
+             for kind, info in held.items()]
+    st.caption("In the database: " + " · ".join(parts))
+
+
+holdings()
 upload_section()
 st.divider()
 history_section()

@@ -1,4 +1,4 @@
-"""What the store holds: records and date range per kind, for the overview and the Data page."""
+"""What the store holds: records and date range per kind (the Data page), and the filter choices."""
 from __future__ import annotations
 
 import duckdb
