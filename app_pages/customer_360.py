@@ -62,6 +62,7 @@ if not orders.empty:
     figure = px.bar(by_month, x="month", y="amount", color_discrete_sequence=[SERIES["revenue"]])
     figure.update_layout(height=260, margin=dict(t=10), xaxis_title=None, yaxis_title="Revenue")
     st.plotly_chart(figure, key="customer-orders")
+    st.caption("How to read this: the customer's net revenue per calendar month; gaps are months without an order.")
 show_table(orders, f"{customer}_orders.csv", key="customer-orders-table")
 left, right = st.columns(2)
 with left:

@@ -8,6 +8,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from loyalty.db import session
+from loyalty.demo import load_demo
+from loyalty.formatting import fmt
+from loyalty.metrics.responsiveness import responsiveness
+from loyalty.metrics.scorecard import scorecard
+from loyalty.metrics.stages import funnel, stage_counts
+from loyalty.metrics.super_customers import super_customers
+from loyalty.period import default_period
 from loyalty.settings import get_settings
 
 from .test_scorecard_page import load_shop
@@ -84,3 +91,31 @@ def test_settings_saves_targets(db_file):
     assert "Definitions saved." in [s.value for s in at.success]
     with session(db_file) as con:
         assert get_settings(con)["sla_first_response_hours"] == 8.0
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    """A small demo data set (300 customers) shared by the read-only page tests below."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with session(path) as con:
+        load_demo(con, customers=300, seed=7)
+    return path
+
+
+@pytest.mark.parametrize("name", [p for p in PAGES if p != "settings"])
+def test_every_page_on_demo_data(demo_db, monkeypatch, name):
+    monkeypatch.setenv("LOYALTY_DB", str(demo_db))
+    at = open_page(name)
+    with session(demo_db) as con:
+        period = default_period(con)
+        if name == "scorecard":
+            shown = {m.label: m.value for m in at.metric}
+            assert shown == {c["label"]: fmt(c["value"], c["unit"]) for c in scorecard(con, period)}
+        elif name == "funnel":
+            assert at.dataframe[0].value["at_or_beyond"].tolist() == funnel(stage_counts(con, period))["at_or_beyond"].tolist()
+        elif name == "responsiveness":
+            shown = {m.label: m.value for m in at.metric}
+            assert shown["Open backlog"] == fmt(responsiveness(con, period)["open_backlog"], "count")
+        elif name == "super_customers":
+            supers = [d.value for d in at.dataframe if "meets" in d.value.columns][0]
+            assert supers["customer_id"].tolist() == super_customers(con, period)["customer_id"].head(500).tolist()
