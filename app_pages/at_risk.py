@@ -4,19 +4,14 @@ import streamlit as st
 
 from loyalty.metrics.experience import bad_experiences
 from loyalty.metrics.signals import SIGNALS, customer_signals, signal_availability
-from loyalty.ui import cached, download_csv, offer_demo, period_caption, view_period
+from loyalty.ui import analytics_page, cached, download_csv
 
 LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declining_spend": "Declining spend",
           "routine_only": "Routine only", "no_outreach_90d": "No outreach in 90 days",
           "discount_dependent": "Discount-dependent", "single_contact": "Single-contact account",
           "price_complaints": "Price complaints"}
 
-st.title("At-risk customers")
-period = view_period()
-if period is None:
-    offer_demo("No orders yet: upload an orders export on the Data page, or load the demo data set.")
-    st.stop()
-st.caption(period_caption(period))
+period = analytics_page("At-risk customers")
 
 signals = cached(customer_signals, period)
 risky = cached(bad_experiences, period, at_risk_only=True)[["customer_id", "revenue_12m", "bad_experiences", "reason"]]

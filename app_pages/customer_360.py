@@ -5,14 +5,9 @@ import streamlit as st
 from loyalty.formatting import compact
 from loyalty.metrics.customer import customer_ids, customer_records, customer_stage_history, customer_summary
 from loyalty.palette import SERIES
-from loyalty.ui import cached, download_csv, offer_demo, period_caption, show_table, view_period
+from loyalty.ui import analytics_page, cached, download_csv, show_table
 
-st.title("Customer 360")
-period = view_period()
-if period is None:
-    offer_demo("No orders yet: upload an orders export on the Data page, or load the demo data set.")
-    st.stop()
-st.caption(period_caption(period))
+period = analytics_page("Customer 360")
 
 search = st.text_input("Find a customer (id or name)", key="customer-search")
 candidates = cached(customer_ids, period, search=search)

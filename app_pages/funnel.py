@@ -9,14 +9,9 @@ from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.rfm import month_ends
 from loyalty.metrics.stages import STAGES, funnel, stage_counts, stage_history, stage_transitions
 from loyalty.palette import STAGES as STAGE_COLOURS
-from loyalty.ui import cached, download_csv, offer_demo, period_caption, view_period
+from loyalty.ui import analytics_page, cached, download_csv
 
-st.title("Loyalty funnel")
-period = view_period()
-if period is None:
-    offer_demo("No orders yet: upload an orders export on the Data page, or load the demo data set.")
-    st.stop()
-st.caption(period_caption(period))
+period = analytics_page("Loyalty funnel")
 
 counts = cached(stage_counts, period)
 table = funnel(counts)

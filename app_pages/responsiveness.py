@@ -8,14 +8,9 @@ from loyalty.metrics.responsiveness import (response_time_distribution, responsi
                                             responsiveness_by_month)
 from loyalty.metrics.scope import Unavailable
 from loyalty.palette import SERIES
-from loyalty.ui import cached, download_csv, offer_demo, period_caption, view_period
+from loyalty.ui import analytics_page, cached, download_csv
 
-st.title("Responsiveness")
-period = view_period()
-if period is None:
-    offer_demo("No orders yet: upload an orders export on the Data page, or load the demo data set.")
-    st.stop()
-st.caption(period_caption(period))
+period = analytics_page("Responsiveness")
 
 figures = cached(responsiveness, period)
 if figures["tickets"] == 0 and isinstance(figures["first_response_median_hours"], Unavailable):

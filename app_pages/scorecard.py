@@ -9,17 +9,9 @@ from loyalty.metrics.movers import top_movers
 from loyalty.metrics.scorecard import monthly_periods, scorecard
 from loyalty.metrics.super_customers import at_risk_super_customers
 from loyalty.palette import SERIES, STATUS
-from loyalty.ui import cached, download_csv, offer_demo, period_caption, view_period
+from loyalty.ui import analytics_page, cached, download_csv
 
-st.title("Executive scorecard")
-period = view_period()
-if period is None:
-    offer_demo("The database holds no orders yet. Upload your orders export on the **Data** page "
-               "(customer, date and amount are enough), or explore the product with the demo data set.")
-    st.page_link("app_pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
-    st.stop()
-
-st.caption(period_caption(period))
+period = analytics_page("Executive scorecard")
 cards = cached(scorecard, period)
 
 columns = st.columns(5)

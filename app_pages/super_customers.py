@@ -10,14 +10,9 @@ from loyalty.metrics.concentration import pareto_curve, top20_share
 from loyalty.metrics.rfm import rfm_customers, rfm_grid, segment_summary
 from loyalty.metrics.super_customers import super_customers
 from loyalty.palette import SERIES, segment_colour
-from loyalty.ui import cached, download_csv, offer_demo, period_caption, show_table, view_period
+from loyalty.ui import analytics_page, cached, download_csv, show_table
 
-st.title("Super customers")
-period = view_period()
-if period is None:
-    offer_demo("No orders yet: upload an orders export on the Data page, or load the demo data set.")
-    st.stop()
-st.caption(period_caption(period))
+period = analytics_page("Super customers")
 
 st.subheader("RFM segments")
 grid = cached(rfm_grid, period)

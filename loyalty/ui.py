@@ -152,3 +152,20 @@ def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
     if len(frame) > TABLE_ROWS:
         st.caption(f"Showing the first {TABLE_ROWS:,} of {len(frame):,} rows; the download has them all.")
     download_csv(frame, file_name, f"Download all {len(frame):,} rows as CSV", key=f"dl-{key}")
+
+
+EMPTY_STORE = ("The database holds no orders yet. Upload your orders export on the **Data** page (customer, date "
+               "and amount are enough), or explore the product with the demo data set.")
+
+
+def analytics_page(title: str) -> Period:
+    """The head of every analytics page: its title and the period line; on an empty store, the call to
+    action instead, and the page stops there."""
+    st.title(title)
+    period = view_period()
+    if period is None:
+        offer_demo(EMPTY_STORE)
+        st.page_link("app_pages/data.py", label="Go to the Data page", icon=":material/upload_file:")
+        st.stop()
+    st.caption(period_caption(period))
+    return period

@@ -40,3 +40,21 @@ def clear_streamlit_caches():
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
+
+
+@pytest.fixture
+def shop(con):
+    """The hand-worked shop of tests/shop.py in a fresh database."""
+    from .shop import SHOP_CUSTOMERS, SHOP_ORDERS, SHOP_SURVEYS, SHOP_TICKETS, insert
+
+    for kind, rows in (("orders", SHOP_ORDERS), ("customers", SHOP_CUSTOMERS), ("tickets", SHOP_TICKETS),
+                       ("surveys", SHOP_SURVEYS)):
+        insert(con, kind, rows)
+    return con
+
+
+@pytest.fixture
+def year():
+    from .shop import YEAR_2024
+
+    return YEAR_2024

@@ -12,7 +12,7 @@ from loyalty.briefing import briefing_html, briefing_pdf, build_briefing
 from loyalty.formatting import fmt
 from loyalty.ui import spreadsheet_safe
 
-from .engine.conftest import YEAR_2024, shop  # noqa: F401  (the shop fixture)
+from .shop import YEAR_2024
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ from loyalty.formatting import fmt
 from loyalty.metrics.scorecard import KPIS, scorecard
 from loyalty.period import Filters, default_period
 
-from .engine.conftest import SHOP_CUSTOMERS, SHOP_ORDERS, SHOP_SURVEYS, SHOP_TICKETS, insert
+from .shop import SHOP_CUSTOMERS, SHOP_ORDERS, SHOP_SURVEYS, SHOP_TICKETS, insert
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 

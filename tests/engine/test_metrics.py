@@ -17,7 +17,7 @@ from loyalty.metrics.scorecard import KPIS, scorecard, status
 from loyalty.period import Filters, Period, default_period
 from loyalty.settings import SEGMENT_RULES, save_setting, segment_rule_problems
 
-from .conftest import YEAR_2024
+from ..shop import YEAR_2024
 
 
 def period(**filters) -> Period:
@@ -74,7 +74,7 @@ def test_rfm_scores_segments_and_reasons(shop, year):
 
 
 def test_rfm_does_not_depend_on_row_order(con, year):
-    from .conftest import SHOP_CUSTOMERS, SHOP_ORDERS, insert
+    from ..shop import SHOP_CUSTOMERS, SHOP_ORDERS, insert
 
     insert(con, "orders", list(reversed(SHOP_ORDERS)))
     insert(con, "customers", SHOP_CUSTOMERS)
@@ -149,7 +149,7 @@ def test_responsiveness(shop, year):
 
 
 def test_missing_inputs_are_explicit_not_zero(con, year):
-    from .conftest import SHOP_ORDERS, insert
+    from ..shop import SHOP_ORDERS, insert
 
     insert(con, "orders", SHOP_ORDERS)
     out = responsiveness.responsiveness(con, year)

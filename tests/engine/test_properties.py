@@ -14,7 +14,7 @@ from loyalty.metrics import activity, rfm, stages
 from loyalty.period import Period
 from loyalty.report import build_report
 
-from .conftest import insert
+from ..shop import insert
 
 PERIOD = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31))
 

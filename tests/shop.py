@@ -1,11 +1,10 @@
-"""A small shop worked out by hand, inserted straight into the canonical tables."""
+"""A small shop worked out by hand (the expected figures are in tests/engine/test_metrics.py), inserted
+straight into the canonical tables. Its fixtures live in tests/conftest.py."""
 from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
-
-from loyalty.period import Filters, Period
+from loyalty.period import Period
 from loyalty.schema import SPECS
 
 
@@ -76,21 +75,3 @@ SHOP_SURVEYS = [
 ]
 
 YEAR_2024 = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31))
-
-
-@pytest.fixture
-def shop(con):
-    insert(con, "orders", SHOP_ORDERS)
-    insert(con, "customers", SHOP_CUSTOMERS)
-    insert(con, "tickets", SHOP_TICKETS)
-    insert(con, "surveys", SHOP_SURVEYS)
-    return con
-
-
-@pytest.fixture
-def year():
-    return YEAR_2024
-
-
-def filtered(**filters) -> Period:
-    return Period(YEAR_2024.start, YEAR_2024.end, YEAR_2024.as_of, Filters(**filters))
