@@ -77,6 +77,7 @@ if churn.empty:
 else:
     st.dataframe(churn, hide_index=True, column_config={
         "churn_rate": st.column_config.NumberColumn("Did not order again", format="percent")})
+    download_csv(churn, "churn_by_bad_experiences.csv", key="dl-churn")
     rates = dict(zip(churn["customers_with"], churn["churn_rate"]))
     bad, rest = rates.get("2 or more bad experiences"), rates.get("fewer than 2")
     if bad is not None and rest:

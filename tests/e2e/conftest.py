@@ -85,7 +85,7 @@ def page():
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         tab = context.new_page()
-        tab.set_default_timeout(30_000)
+        tab.set_default_timeout(60_000)   # CI has two cores: be patient, not flaky
         yield tab
         context.close()
         browser.close()

@@ -40,7 +40,7 @@ def test_filter_goes_to_the_url_and_changes_the_figures(demo_server, page, shoot
     settle(page)
     page.get_by_text("filtered to North").wait_for()
     value = revenue.locator("[data-testid=stMetricValue]")
-    expect(value).not_to_have_text(before, timeout=30_000)   # North is a part of the whole
+    expect(value).not_to_have_text(before, timeout=60_000)   # North is a part of the whole
     after = value.inner_text()
     shoot(page, "scorecard_north")
     # The link reproduces the view in a new tab.
