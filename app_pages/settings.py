@@ -25,7 +25,7 @@ st.caption("Leave a target empty for no target. Shares are fractions (0.75 = 75%
 targets = pd.DataFrame([{"name": k.name, "KPI": k.label, "unit": k.unit,
                          "better when": "higher" if k.higher_is_better else "lower",
                          "target": settings["targets"].get(k.name)} for k in KPIS])
-edited = st.data_editor(targets, hide_index=True, disabled=["name", "KPI", "unit", "better when"],
+edited = st.data_editor(targets, hide_index=True, disabled=["name", "KPI", "unit", "better when"], height=35 * 16 + 3,
                         column_config={"name": None, "target": st.column_config.NumberColumn("Target", format="%g")},
                         key="settings-targets")
 if st.button("Save targets", key="save-targets", type="primary"):

@@ -83,7 +83,7 @@ def page():
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS, headless=True)
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1400, "height": 2200})
         tab = context.new_page()
         tab.set_default_timeout(60_000)   # CI has two cores: be patient, not flaky
         yield tab
@@ -95,15 +95,14 @@ def screenshot(tab, name: str) -> Path:
     """Save a full-page screenshot under test-output/screenshots/ for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    # Streamlit scrolls inside its main container, not the document: grow the viewport to fit it.
-    height = tab.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stAppScrollToBottomContainer]')]"
-        ".map(e => e.scrollHeight), document.body.scrollHeight)")
-    for chart in tab.locator("[data-testid=stPlotlyChart]").all():   # charts draw last
+    # Streamlit scrolls inside its main container, not the document: the tall viewport of the `page`
+    # fixture shows most pages whole. Resizing here would make the data grids redraw mid-shot.
+    for chart in tab.locator("[data-testid=stPlotlyChart]").all():   # charts and grids draw last
         chart.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
-    width = tab.viewport_size["width"]
-    tab.set_viewport_size({"width": width, "height": min(int(height) + 40, 8000)})
-    tab.wait_for_timeout(300)
+    for grid in tab.locator("[data-testid=stDataFrame]").all():
+        if grid.is_visible():                     # grids in a closed expander never draw
+            grid.locator("canvas").first.wait_for(state="attached", timeout=15_000)
+    tab.wait_for_timeout(1000)
     tab.screenshot(path=str(path), full_page=True)
     return path
 
