@@ -3,16 +3,16 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from loyalty.briefing import briefing_file
+from loyalty.briefing import briefing_html, briefing_pdf, build_briefing
 from loyalty.formatting import fmt, fmt_delta
-from loyalty.metrics.movers import top_movers
-from loyalty.metrics.scorecard import monthly_periods, scorecard
+from loyalty.metrics.scorecard import monthly_periods
 from loyalty.metrics.super_customers import at_risk_super_customers
 from loyalty.palette import SERIES, STATUS
 from loyalty.ui import analytics_page, cached, download_csv
 
 period = analytics_page("Executive scorecard")
-cards = cached(scorecard, period)
+briefing = cached(build_briefing, period)   # the scorecard and what the briefing adds to it
+cards = briefing.cards
 
 columns = st.columns(5)
 for i, card in enumerate(cards):
@@ -34,11 +34,10 @@ table = pd.DataFrame([{"KPI": c["label"], "value": fmt(c["value"], c["unit"]), "
 buttons = st.columns([1, 1, 1, 3])
 with buttons[0]:
     download_csv(table, "scorecard.csv", "Scorecard as CSV", key="dl-scorecard")
-buttons[1].download_button("Briefing as PDF", cached(briefing_file, period, "pdf"), file_name="loyalty_briefing.pdf",
+buttons[1].download_button("Briefing as PDF", lambda: briefing_pdf(briefing), file_name="loyalty_briefing.pdf",
                            mime="application/pdf", key="dl-briefing-pdf", icon=":material/picture_as_pdf:")
-buttons[2].download_button("Briefing as HTML", cached(briefing_file, period, "html"),
-                           file_name="loyalty_briefing.html", mime="text/html", key="dl-briefing-html",
-                           icon=":material/description:")
+buttons[2].download_button("Briefing as HTML", lambda: briefing_html(briefing), file_name="loyalty_briefing.html",
+                           mime="text/html", key="dl-briefing-html", icon=":material/description:")
 st.caption("How to read this: each tile shows the KPI for the period, its change against the previous period "
            "(green when it moves the right way) and its last 12 months as a line; the badge compares it with its "
            "target (✓ on target, ≈ within 10%, ✗ off). Targets are edited on Settings.")
@@ -62,7 +61,7 @@ st.caption("How to read this: bars are each calendar month's net revenue (left a
 left, right = st.columns(2)
 with left:
     st.subheader("Top movers")
-    movers = cached(top_movers, period)
+    movers = briefing.movers
     if movers.empty:
         st.info("No customer's revenue changed against the previous period.")
     else:
@@ -76,7 +75,7 @@ with left:
                "most against the previous period.")
 with right:
     st.subheader("Super customers at risk")
-    at_risk = cached(at_risk_super_customers, period)
+    at_risk = cached(at_risk_super_customers, period)   # all of them; the briefing keeps the top 10
     if at_risk.empty:
         st.success("No super customer had two or more bad experiences in the last 12 months.")
     else:

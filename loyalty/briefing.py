@@ -186,8 +186,3 @@ tbody tr:nth-child(even) {{ background: #F2F5F8; }}
 </body></html>
 """
 
-
-def briefing_file(con: duckdb.DuckDBPyConnection, period: Period, kind: str) -> bytes:
-    """The briefing for a period as PDF or HTML bytes (what the download buttons serve)."""
-    briefing = build_briefing(con, period)
-    return briefing_pdf(briefing) if kind == "pdf" else briefing_html(briefing).encode("utf-8")

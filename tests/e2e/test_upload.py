@@ -2,6 +2,8 @@
 see the scorecard change."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 CSV = "Order #,Cust ID,Order Date,Total\nW-1,0042,2024-01-05,$100.00\nW-2,0042,01/31/2024,\"1,250.00\"\nW-3,0007,2024-01-20,oops\n"
@@ -40,3 +42,8 @@ def test_upload_through_the_browser(app_server, page, shoot, tmp_path):
     revenue = page.locator("[data-testid=stMetric]").filter(has_text="Revenue").first
     revenue.get_by_text("1,350", exact=True).wait_for()
     shoot(page, "scorecard_after_upload")
+    # The briefing downloads as a PDF with the same revenue.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Briefing as PDF").click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF-")
