@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test demo clean
+.PHONY: run test demo bench clean
+N ?= 1000000
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ test: $(VENV)/.dev
 
 demo: $(VENV)/.runtime
 	$(PY) -m loyalty demo
+
+# Time every page's analytics on N generated orders against a plain-pandas baseline (bench/run.py).
+bench: $(VENV)/.dev
+	$(PY) -m bench.run --orders $(N)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
