@@ -13,7 +13,7 @@ import duckdb
 from ..period import Period
 from ..settings import get_settings
 from .activity import activity
-from .scope import Unavailable, frame, missing_inputs, ratio, row
+from .scope import Unavailable, column_counts, frame, missing_inputs, ratio, row
 
 TICKETS = """
 period_tickets AS (
@@ -58,30 +58,28 @@ NEEDS = {
 }
 
 
-def responsiveness(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
-    """Every responsiveness figure for the period; absent inputs give `Unavailable` values."""
+def responsiveness(con: duckdb.DuckDBPyConnection, period: Period, active: int | None = None,
+                   counts: dict[str, int] | None = None) -> dict:
+    """Every responsiveness figure for the period; absent inputs give `Unavailable` values. `active`
+    (the period's active customers) and `counts` (column_counts) spare queries when already known."""
     settings = get_settings(con)
+    counts = counts if counts is not None else column_counts(con)
     out = row(con, TICKETS, period, sla_first=settings["sla_first_response_hours"],
               sla_resolution=settings["sla_resolution_hours"])
-    out["complaints_per_100"] = None if out["complaints"] is None else (
-        ratio(out["complaints"] * 100, activity(con, period)["active"]))
+    if active is None:
+        active = activity(con, period)["active"]
+    out["complaints_per_100"] = None if out["complaints"] is None else ratio(out["complaints"] * 100, active)
     for name, needs in NEEDS.items():
-        missing = missing_inputs(con, needs)
+        missing = missing_inputs(con, needs, counts=counts)
         if missing:
             out[name] = missing
     out.update(row(con, SATISFACTION, period))
     if out["csat_answers"] == 0:
-        out["csat_mean"] = out["csat_share_4_5"] = _csat_missing(con)
+        both_missing = missing_inputs(con, "tickets.csat", counts=counts) and missing_inputs(con, "surveys.csat", counts=counts)
+        out["csat_mean"] = out["csat_share_4_5"] = Unavailable("tickets.csat or surveys.csat") if both_missing else None
     if out["nps_answers"] == 0:
-        out["nps"] = missing_inputs(con, "surveys.nps") or None
+        out["nps"] = missing_inputs(con, "surveys.nps", counts=counts) or None
     return out
-
-
-def _csat_missing(con: duckdb.DuckDBPyConnection) -> Unavailable | None:
-    """Unavailable when neither tickets nor surveys hold any CSAT; None when the period has none."""
-    if missing_inputs(con, "tickets.csat") and missing_inputs(con, "surveys.csat"):
-        return Unavailable("tickets.csat or surveys.csat")
-    return None
 
 
 MONTHLY = """

@@ -103,11 +103,21 @@ class Unavailable:
         return f"not available: needs {self.needs}"
 
 
-def missing_inputs(con: duckdb.DuckDBPyConnection, *columns: str) -> Unavailable | None:
-    """The first of `table.column` that holds no value at all, as an Unavailable; None when all do."""
+def column_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many values every optional input column holds ("tickets.csat" -> n), in one query."""
+    from ..schema import SPECS
+
+    parts = [f"(SELECT count({c.name}) FROM {kind})" for kind, spec in SPECS.items() for c in spec.stored_columns]
+    names = [f"{kind}.{c.name}" for kind, spec in SPECS.items() for c in spec.stored_columns]
+    return dict(zip(names, con.execute("SELECT " + ", ".join(parts)).fetchall()[0]))
+
+
+def missing_inputs(con: duckdb.DuckDBPyConnection, *columns: str, counts: dict[str, int] | None = None) -> Unavailable | None:
+    """The first of `table.column` that holds no value at all, as an Unavailable; None when all do.
+    Pass `counts` (from column_counts) to check many metrics without asking the database again."""
+    counts = counts if counts is not None else column_counts(con)
     for qualified in columns:
-        table, column = qualified.split(".")
-        if not con.execute(f"SELECT count({column}) FROM {table}").fetchall()[0][0]:
+        if not counts[qualified]:
             return Unavailable(qualified)
     return None
 

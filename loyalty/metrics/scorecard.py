@@ -16,7 +16,7 @@ from .activity import activity, retention
 from .concentration import top20_share
 from .responsiveness import responsiveness
 from .rfm import month_ends
-from .scope import Unavailable, missing_inputs, row
+from .scope import Unavailable, column_counts, missing_inputs, row
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,11 @@ FROM active a LEFT JOIN customers_in_scope c USING (customer_id)
 """
 
 
-def kpi_values(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, object]:
-    """The value of every KPI for one period (an `Unavailable` where the inputs are absent)."""
-    act, ret, resp = activity(con, period), retention(con, period), responsiveness(con, period)
+def kpi_values(con: duckdb.DuckDBPyConnection, period: Period, counts: dict[str, int]) -> dict[str, object]:
+    """The value of every KPI for one period (an `Unavailable` where the inputs are absent; `counts`
+    from column_counts says which)."""
+    act, ret = activity(con, period), retention(con, period)
+    resp = responsiveness(con, period, active=act["active"], counts=counts)
     facts = row(con, CUSTOMER_FACTS, period)
     values = {
         "revenue": act["revenue"], "active_customers": act["active"], "new_customers": act["new"],
@@ -72,7 +74,7 @@ def kpi_values(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, obje
     }
     for name, needs in (("maintenance_share", "customers.on_maintenance_plan"), ("referrals", "customers.referred_by"),
                         ("reference_willing", "customers.reference_willing")):
-        values[name] = missing_inputs(con, needs) or values[name]
+        values[name] = missing_inputs(con, needs, counts=counts) or values[name]
     return values
 
 
@@ -102,8 +104,9 @@ def monthly_periods(period: Period, months: int = 12) -> list[Period]:
 def scorecard(con: duckdb.DuckDBPyConnection, period: Period, trend_months: int = 12) -> list[dict]:
     """One dict per KPI: name, label, unit, value, target, previous, delta, status, trend."""
     targets = get_settings(con)["targets"]
-    now, before = kpi_values(con, period), kpi_values(con, period.previous())
-    trend = [kpi_values(con, month) for month in monthly_periods(period, trend_months)] if trend_months else []
+    counts = column_counts(con)
+    now, before = kpi_values(con, period, counts), kpi_values(con, period.previous(), counts)
+    trend = [kpi_values(con, month, counts) for month in monthly_periods(period, trend_months)]
     cards = []
     for kpi in KPIS:
         value, previous, target = now[kpi.name], before[kpi.name], targets.get(kpi.name)

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from ..period import Period
-from .scope import Unavailable, frame, missing_inputs
+from .scope import Unavailable, column_counts, frame, missing_inputs
 
 SIGNALS = ["overdue", "declining_spend", "routine_only", "no_outreach_90d", "discount_dependent",
            "single_contact", "price_complaints"]
@@ -71,8 +71,9 @@ flagged AS (
 def customer_signals(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
     """One row per customer with at least one signal: a column per signal holding its reason (or
     NULL), the number of signals and the last 12 months' revenue at stake."""
-    has_channels = missing_inputs(con, "orders.channel") is None
-    has_tickets = missing_inputs(con, "tickets.kind") is None
+    counts = column_counts(con)
+    has_channels = missing_inputs(con, "orders.channel", counts=counts) is None
+    has_tickets = missing_inputs(con, "tickets.kind", counts=counts) is None
     return frame(con, FACTS + """,
         counted AS (
             SELECT *, (overdue IS NOT NULL)::INTEGER + (declining_spend IS NOT NULL)::INTEGER
@@ -86,11 +87,13 @@ def customer_signals(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataF
 
 def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:
     """Per signal, what is missing for it to be computed (None when it can be)."""
+    counts = column_counts(con)
     return {
         "overdue": None, "declining_spend": None,
-        "routine_only": missing_inputs(con, "orders.channel", "tickets.kind"),
-        "no_outreach_90d": missing_inputs(con, "tickets.kind"),
-        "discount_dependent": missing_inputs(con, "orders.discount"),
-        "single_contact": (missing_inputs(con, "customers.account_team") and missing_inputs(con, "orders.sales_rep")),
+        "routine_only": missing_inputs(con, "orders.channel", "tickets.kind", counts=counts),
+        "no_outreach_90d": missing_inputs(con, "tickets.kind", counts=counts),
+        "discount_dependent": missing_inputs(con, "orders.discount", counts=counts),
+        "single_contact": (missing_inputs(con, "customers.account_team", counts=counts)
+                           and missing_inputs(con, "orders.sales_rep", counts=counts)),
         "price_complaints": PRICE_COMPLAINTS,
     }
