@@ -21,6 +21,7 @@ from .period import Filters, default_period
 
 
 def _json_value(value):
+    """A figure as JSON: unavailable figures as their sentence, floats to 6 decimals."""
     if isinstance(value, Unavailable):
         return str(value)
     if isinstance(value, float):
@@ -30,8 +31,13 @@ def _json_value(value):
 
 def build_report(con: duckdb.DuckDBPyConnection, as_of: date | None = None, start: date | None = None,
                  end: date | None = None, filters: Filters | None = None) -> dict:
-    """The report's figures: period, customers and orders in it, revenue, repeat-customer rate, top-20%
-    share, RFM segments and loyalty stages as of the as-of date, and every KPI."""
+    """The report's figures (DESIGN section 6), from the same engine functions as the pages:
+    `period` {from, to, as_of}; `customers` (≥1 order in the period), `orders` (in the period),
+    `revenue` (their net sum, rounded to the cent); `repeat_customer_rate` (of those customers, the
+    share with ≥2 orders up to the as-of date; null without customers); `top20_revenue_share`;
+    `segments` (RFM segment → customers with an order up to the as-of date, every segment listed);
+    `stages` (stage → customers known at the as-of date); `kpis` (name → value, target, previous,
+    status; an unavailable figure is its "not available: needs …" sentence)."""
     period = default_period(con, as_of=as_of, start=start, end=end, filters=filters)
     act = activity(con, period)
     segments = segment_summary(con, period)
@@ -43,22 +49,25 @@ def build_report(con: duckdb.DuckDBPyConnection, as_of: date | None = None, star
         "repeat_customer_rate": _json_value(act["repeat_customer_rate"]),
         "top20_revenue_share": _json_value(top20_share(con, period)),
         "segments": {s: int(n) for s, n in zip(segments["segment"], segments["customers"])},
-        "stages": stage_counts(con, period),
+        "stages": {s: int(n) for s, n in stage_counts(con, period).items()},
         "kpis": {card["name"]: {key: _json_value(card[key]) for key in ("value", "target", "previous", "status")}
                  for card in scorecard(con, period, trend_months=0)},
     }
 
 
-def report_rows(report: dict) -> list[list]:
-    """The report as CSV rows: section, name, value, target, previous, status."""
-    rows = [["section", "name", "value", "target", "previous", "status"]]
-    rows += [["period", key, value, "", "", ""] for key, value in report["period"].items()]
-    rows += [["summary", key, report[key], "", "", ""]
+REPORT_HEADER = ("section", "name", "value", "target", "previous", "status")
+
+
+def report_rows(report: dict) -> list[tuple]:
+    """The report as CSV rows (header first): section, name, value, target, previous, status; one row per
+    period field, summary figure, segment, stage and KPI, with empty cells for missing values."""
+    rows = [("period", key, value, None, None, None) for key, value in report["period"].items()]
+    rows += [("summary", key, report[key], None, None, None)
              for key in ("customers", "orders", "revenue", "repeat_customer_rate", "top20_revenue_share")]
-    rows += [["segment", name, n, "", "", ""] for name, n in report["segments"].items()]
-    rows += [["stage", name, n, "", "", ""] for name, n in report["stages"].items()]
-    rows += [["kpi", name, k["value"], k["target"], k["previous"], k["status"]] for name, k in report["kpis"].items()]
-    return [["" if v is None else v for v in r] for r in rows]
+    rows += [("segment", name, n, None, None, None) for name, n in report["segments"].items()]
+    rows += [("stage", name, n, None, None, None) for name, n in report["stages"].items()]
+    rows += [("kpi", name, k["value"], k["target"], k["previous"], k["status"]) for name, k in report["kpis"].items()]
+    return [REPORT_HEADER] + [tuple("" if v is None else v for v in r) for r in rows]
 
 
 def write_report(con: duckdb.DuckDBPyConnection, fmt: str = "json", out: str | None = None, as_of=None,

@@ -12,16 +12,16 @@ CIRCUMSTANTIAL = """
 recent AS (
     SELECT customer_id, count(*) AS orders_12m, sum(amount)::DOUBLE AS revenue_12m,
            sum(amount) FILTER (WHERE discount > 0)::DOUBLE AS discounted_12m,
-           count(DISTINCT product) AS products, any_value(product) AS product
+           count(product) = count(*) AND min(product) = max(product) AS one_product, min(product) AS product
     FROM orders_in_scope WHERE order_date > $as_of - INTERVAL 12 MONTH GROUP BY customer_id
 )
 SELECT customer_id, orders_12m, revenue_12m,
        revenue_12m > 0 AND coalesce(discounted_12m, 0) >= 0.8 * revenue_12m AS discount_dependent,
-       orders_12m >= 3 AND products = 1 AS single_product,
-       CASE WHEN orders_12m >= 3 AND products = 1 THEN product END AS only_product,
+       orders_12m >= 3 AND one_product AS single_product,
+       CASE WHEN orders_12m >= 3 AND one_product THEN product END AS only_product,
        round(100 * coalesce(discounted_12m, 0) / nullif(revenue_12m, 0)) AS discounted_pct
 FROM recent
-WHERE (revenue_12m > 0 AND coalesce(discounted_12m, 0) >= 0.8 * revenue_12m) OR (orders_12m >= 3 AND products = 1)
+WHERE (revenue_12m > 0 AND coalesce(discounted_12m, 0) >= 0.8 * revenue_12m) OR (orders_12m >= 3 AND one_product)
 ORDER BY revenue_12m DESC, customer_id
 """
 
@@ -35,7 +35,8 @@ def circumstantial_loyalty(con: duckdb.DuckDBPyConnection, period: Period) -> pd
 COVERAGE = """
 teams AS (
     SELECT b.customer_id, b.revenue::DOUBLE AS revenue,
-           CASE WHEN c.account_team IS NOT NULL THEN len(string_split(c.account_team, ';')) END AS team_size
+           CASE WHEN c.account_team IS NOT NULL
+                THEN len(list_filter(string_split(c.account_team, ';'), lambda rep: trim(rep) <> '')) END AS team_size
     FROM buyers b LEFT JOIN customers_in_scope c USING (customer_id)
 )
 SELECT CASE WHEN team_size IS NULL THEN 'unknown' WHEN team_size >= 3 THEN '3 or more reps'

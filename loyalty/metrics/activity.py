@@ -1,6 +1,13 @@
 """Activity, repeat business, retention and lapsed customers.
 
-An order is any row of `orders` (refunds and credit notes are orders with a negative amount)."""
+An order is any row of `orders` (refunds and credit notes are orders with a negative amount; a
+customer whose only order in a period is a refund is active in it). Revenue is net: the sum of
+amounts. Money is summed exactly (DECIMAL) and leaves the engine as a float.
+
+The activity and retention figures are computed for a list of windows in one scan of the orders
+(`activity_by_window`), so the scorecard's period, previous period and 12-month trend cost one query;
+`activity` and `retention` are the one-window case.
+"""
 from __future__ import annotations
 
 import duckdb
@@ -8,77 +15,91 @@ import pandas as pd
 
 from ..period import Period
 from ..settings import get_settings
-from .scope import frame, ratio, row
+from .scope import anchor, frame, ratio, records
 
-ACTIVITY = """
-per_customer AS (
-    SELECT customer_id,
-           count(*) FILTER (WHERE order_date BETWEEN $start AND $end) AS period_orders,
-           sum(amount) FILTER (WHERE order_date BETWEEN $start AND $end) AS period_revenue,
-           min(order_date) AS first_order,
-           count(*) AS orders_to_date
-    FROM orders_in_scope GROUP BY customer_id
+WINDOW_CUSTOMERS = """
+window_customers AS MATERIALIZED (  -- per window and customer: orders and revenue in the window, and whether active in the previous one
+    SELECT w.w, o.customer_id,
+           count(*) FILTER (WHERE o.order_date >= w.w_start) AS orders,
+           sum(o.amount) FILTER (WHERE o.order_date >= w.w_start) AS revenue,
+           bool_or(o.order_date < w.w_start) AS was_active
+    FROM windows w JOIN orders_in_scope o ON o.order_date BETWEEN w.w_prev_start AND w.w_end
+    GROUP BY w.w, o.customer_id
 )
-SELECT count(*) FILTER (WHERE period_orders > 0) AS active,
-       count(*) FILTER (WHERE period_orders > 0 AND first_order >= $start) AS new,
-       count(*) FILTER (WHERE period_orders > 0 AND first_order < $start) AS returning,
-       count(*) FILTER (WHERE period_orders > 0 AND orders_to_date >= 2) AS repeat_active,
-       coalesce(sum(period_orders), 0)::BIGINT AS orders,
-       coalesce(sum(period_revenue), 0)::DOUBLE AS revenue
-FROM per_customer
 """
+
+ACTIVITY_BY_WINDOW = """
+SELECT w.w,
+       count(c.customer_id) FILTER (WHERE c.orders > 0) AS active,
+       count(c.customer_id) FILTER (WHERE c.orders > 0 AND b.first_order >= w.w_start) AS new,
+       count(c.customer_id) FILTER (WHERE c.orders > 0 AND b.first_order < w.w_start) AS returning,
+       count(c.customer_id) FILTER (WHERE c.orders > 0 AND b.second_order <= w.w_as_of) AS repeat_active,
+       coalesce(sum(c.orders), 0)::BIGINT AS orders,
+       coalesce(sum(c.revenue), 0)::DOUBLE AS revenue,
+       count(c.customer_id) FILTER (WHERE c.was_active) AS previous_active,
+       count(c.customer_id) FILTER (WHERE c.was_active AND c.orders > 0) AS retained,
+       count(c.customer_id) FILTER (WHERE c.was_active AND c.orders = 0) AS churned
+FROM windows w LEFT JOIN window_customers c ON c.w = w.w LEFT JOIN buyers b ON b.customer_id = c.customer_id
+GROUP BY w.w
+"""
+
+
+def activity_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period]) -> list[dict]:
+    """Per period: active customers (≥1 order in it), new (first-ever order in it), returning (active,
+    with an order before it), orders, net revenue, repeat-customer rate (of the active customers, the
+    share with ≥2 orders up to the period's as-of date), and retention over the previous period of the
+    same length (active in both ÷ active in the previous; churned: active before, not now)."""
+    result = frame(con, WINDOW_CUSTOMERS + "," + "activity AS (" + ACTIVITY_BY_WINDOW + ") "
+                   "SELECT * FROM activity ORDER BY w", anchor(periods), windows=periods)
+    out = [{k: v for k, v in figures.items() if k != "w"} for figures in records(result)]
+    for figures in out:
+        figures["repeat_customer_rate"] = ratio(figures["repeat_active"], figures["active"])
+        figures["retention"] = ratio(figures["retained"], figures["previous_active"])
+    return out
 
 
 def activity(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
-    """Active (≥1 order in the period), new (first-ever order in it), returning (active with an order
-    before it) customers, orders and net revenue in the period, and the repeat-customer rate: of the
-    active customers, the share with ≥2 orders up to the as-of date."""
-    out = row(con, ACTIVITY, period)
-    out["repeat_customer_rate"] = ratio(out["repeat_active"], out["active"])
-    return out
-
-
-RETENTION = """
-per_customer AS (
-    SELECT customer_id,
-           bool_or(order_date BETWEEN $prev_start AND $prev_end) AS before,
-           bool_or(order_date BETWEEN $start AND $end) AS now
-    FROM orders_in_scope GROUP BY customer_id
-)
-SELECT count(*) FILTER (WHERE before) AS previous_active,
-       count(*) FILTER (WHERE before AND now) AS retained,
-       count(*) FILTER (WHERE before AND NOT now) AS churned
-FROM per_customer
-"""
+    """Active, new and returning customers, orders, net revenue and the repeat-customer rate of the period
+    (see `activity_by_window`)."""
+    return activity_by_window(con, [period])[0]
 
 
 def retention(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
-    """Retention over the previous period of the same length: active in both / active in the previous;
-    churned: active in the previous period and not in this one."""
-    prev = period.previous()
-    out = row(con, RETENTION, period, prev_start=prev.start, prev_end=prev.end)
-    out["retention"] = ratio(out["retained"], out["previous_active"])
-    return out
+    """Retention over the previous period of the same length: previous_active, retained, churned and
+    retention = retained ÷ previous_active (None when nobody was active before)."""
+    figures = activity(con, period)
+    return {k: figures[k] for k in ("previous_active", "retained", "churned", "retention")}
 
 
-LAPSED = """
-gaps AS (
-    SELECT customer_id, date_diff('day', lag(order_date) OVER (PARTITION BY customer_id ORDER BY order_date), order_date) AS gap
-    FROM orders_in_scope
-),
-own_gap AS (SELECT customer_id, median(gap) AS median_gap FROM gaps WHERE gap IS NOT NULL GROUP BY customer_id)
-SELECT b.customer_id, b.last_order, date_diff('day', b.last_order, $as_of) AS days_since_last,
-       b.orders, b.revenue::DOUBLE AS revenue, g.median_gap,
-       CASE WHEN $by_own_gap AND g.median_gap IS NOT NULL THEN 3 * g.median_gap ELSE $window END AS allowed_days
-FROM buyers b LEFT JOIN own_gap g USING (customer_id)
-WHERE date_diff('day', b.last_order, $as_of) >
-      CASE WHEN $by_own_gap AND g.median_gap IS NOT NULL THEN 3 * g.median_gap ELSE $window END
+OWN_GAP = """
+own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
+    SELECT customer_id,
+           list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
+    FROM (SELECT customer_id, list(order_date ORDER BY order_date) AS days FROM orders_in_scope GROUP BY customer_id)
+    WHERE len(days) >= 2
+)
+"""
+
+NO_OWN_GAP = """
+own_gap AS (SELECT NULL::VARCHAR AS customer_id, NULL::DOUBLE AS median_gap WHERE FALSE)
+"""
+
+LAPSED = """,
+allowed AS (  -- per customer with an order: days since the last one, and the days allowed without an order
+    SELECT b.customer_id, b.last_order, date_diff('day', b.last_order, $as_of) AS days_since_last,
+           b.orders, b.revenue::DOUBLE AS revenue, g.median_gap,
+           CASE WHEN g.median_gap IS NOT NULL THEN 3 * g.median_gap ELSE $window END AS allowed_days
+    FROM buyers b LEFT JOIN own_gap g USING (customer_id)
+)
+SELECT *, printf('lapsed: no order for %d days (allowed %d)', days_since_last, CAST(ceil(allowed_days) AS INTEGER)) AS reason
+FROM allowed WHERE days_since_last > allowed_days
 ORDER BY revenue DESC, customer_id
 """
 
 
 def lapsed_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """Customers with no order for longer than the churn window (default 365 days; with
-    `lapsed_by_own_gap`, 3× the customer's own median gap between orders when it has one)."""
+    """Customers with no order for longer than the churn window up to the as-of date (default 365 days;
+    with `lapsed_by_own_gap`, 3× the customer's own median gap between orders when it has one), by revenue."""
     settings = get_settings(con)
-    return frame(con, LAPSED, period, window=settings["churn_window_days"], by_own_gap=settings["lapsed_by_own_gap"])
+    gaps = OWN_GAP if settings["lapsed_by_own_gap"] else NO_OWN_GAP   # gaps need a sort of every order: only when asked
+    return frame(con, gaps + LAPSED, period, window=settings["churn_window_days"])

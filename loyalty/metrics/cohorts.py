@@ -1,54 +1,79 @@
-"""Cohorts by month of first order (customers and revenue by months since), and revenue retention."""
+"""Cohorts by month of first order: customer and revenue retention month by month, and net and gross
+revenue retention (overall and per cohort).
+
+- cohort: the calendar month of a customer's first order (in scope, up to the as-of date);
+- customer retention k months on: the cohort's customers with an order in month k ÷ the cohort's size;
+- net revenue retention (NRR): this period's revenue from the customers active in the previous period
+  ÷ their revenue in the previous period;
+- gross revenue retention (GRR): the same with each customer's revenue this period capped at its
+  previous revenue (and floored at 0), so growth of some customers cannot hide the loss of others.
+"""
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
-from ..period import Period
-from .scope import frame, ratio, row
+from ..period import Period, shift_months
+from .scope import frame, ratio, records
 
 COHORTS = """
 cohort_of AS (SELECT customer_id, date_trunc('month', first_order)::DATE AS cohort FROM buyers),
-monthly AS (
+monthly AS (  -- per customer and month: net revenue
     SELECT customer_id, date_trunc('month', order_date)::DATE AS month, sum(amount) AS revenue
-    FROM orders_in_scope GROUP BY ALL
+    FROM orders_in_scope WHERE order_date >= $first_cohort GROUP BY customer_id, month
 ),
-sizes AS (SELECT cohort, count(*) AS cohort_customers FROM cohort_of GROUP BY cohort)
+sizes AS (SELECT cohort, count(*) AS cohort_customers FROM cohort_of WHERE cohort >= $first_cohort GROUP BY cohort)
 SELECT c.cohort, date_diff('month', c.cohort, m.month) AS months_since, s.cohort_customers,
        count(*) AS active_customers, count(*) / s.cohort_customers AS customer_retention,
        sum(m.revenue)::DOUBLE AS revenue
 FROM monthly m JOIN cohort_of c USING (customer_id) JOIN sizes s USING (cohort)
-WHERE c.cohort >= $first_cohort
 GROUP BY c.cohort, months_since, s.cohort_customers ORDER BY c.cohort, months_since
 """
 
 
 def cohort_retention(con: duckdb.DuckDBPyConnection, period: Period, months: int = 24) -> pd.DataFrame:
-    """Per cohort (month of first order, the last `months` cohorts up to the as-of date) and months
-    since: cohort size, active customers, their share, revenue."""
-    first = pd.Timestamp(period.as_of).to_period("M").to_timestamp() - pd.DateOffset(months=months - 1)
-    return frame(con, COHORTS, period, first_cohort=first.date())
+    """Per cohort (the last `months` cohorts up to the as-of date) and months since its first month:
+    cohort size, active customers, their share of the cohort, and net revenue."""
+    first = shift_months(period.as_of.replace(day=1), -(months - 1))
+    return frame(con, COHORTS, period, first_cohort=first)
 
 
 REVENUE_RETENTION = """
-per_customer AS (
+per_customer AS (  -- customers active in the previous period: their revenue then and now
     SELECT customer_id,
-           count(*) FILTER (WHERE order_date BETWEEN $prev_start AND $prev_end) AS prev_orders,
-           coalesce(sum(amount) FILTER (WHERE order_date BETWEEN $prev_start AND $prev_end), 0)::DOUBLE AS prev_revenue,
-           coalesce(sum(amount) FILTER (WHERE order_date BETWEEN $start AND $end), 0)::DOUBLE AS revenue
-    FROM orders_in_scope GROUP BY customer_id
+           sum(amount) FILTER (WHERE order_date < $start)::DOUBLE AS prev_revenue,
+           coalesce(sum(amount) FILTER (WHERE order_date >= $start), 0)::DOUBLE AS revenue
+    FROM orders_in_scope WHERE order_date BETWEEN $prev_start AND $end
+    GROUP BY customer_id HAVING count(*) FILTER (WHERE order_date < $start) > 0
 )
-SELECT sum(prev_revenue) AS previous_revenue, sum(revenue) AS retained_revenue,
-       sum(least(greatest(revenue, 0), prev_revenue)) AS capped_revenue
-FROM per_customer WHERE prev_orders > 0
+SELECT date_trunc('month', b.first_order)::DATE AS cohort, count(*) AS customers,
+       sum(p.prev_revenue) AS previous_revenue, sum(p.revenue) AS retained_revenue,
+       sum(least(greatest(p.revenue, 0), p.prev_revenue)) AS capped_revenue
+FROM per_customer p JOIN buyers b USING (customer_id)
+GROUP BY GROUPING SETS ((cohort), ()) ORDER BY cohort NULLS FIRST
 """
 
 
+def _with_rates(rows: list[dict]) -> list[dict]:
+    for r in rows:
+        r["nrr"] = ratio(r["retained_revenue"], r["previous_revenue"])
+        r["grr"] = ratio(r["capped_revenue"], r["previous_revenue"])
+    return rows
+
+
+def _revenue_retention_rows(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
+    return _with_rates(records(frame(con, REVENUE_RETENTION, period, prev_start=period.previous().start)))
+
+
 def revenue_retention(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
-    """Net revenue retention (this period's revenue from customers active in the previous period ÷
-    their previous revenue) and gross (the same, each customer capped at its previous revenue)."""
-    prev = period.previous()
-    out = row(con, REVENUE_RETENTION, period, prev_start=prev.start, prev_end=prev.end)
-    out["nrr"] = ratio(out["retained_revenue"], out["previous_revenue"])
-    out["grr"] = ratio(out["capped_revenue"], out["previous_revenue"])
-    return out
+    """NRR and GRR of the period (see the module docstring), with customers, previous, retained and
+    capped revenue; nrr and grr are None when nobody was active in the previous period."""
+    total = _revenue_retention_rows(con, period)[0]
+    return {k: v for k, v in total.items() if k != "cohort"}
+
+
+def revenue_retention_by_cohort(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """NRR and GRR per cohort (month of first order) of the customers active in the previous period."""
+    rows = [r for r in _revenue_retention_rows(con, period) if r["cohort"] is not None]
+    return pd.DataFrame(rows, columns=["cohort", "customers", "previous_revenue", "retained_revenue",
+                                       "capped_revenue", "nrr", "grr"])

@@ -1,18 +1,16 @@
 """Customer 360: one customer's records, segment, stage history, flags and referrals."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import duckdb
 import pandas as pd
 
 from ..period import Period
 from ..settings import get_settings
-from .experience import BAD
-from .rfm import SCORED, month_ends
-from .signals import FACTS
-from .stages import STAGED
-from .scope import frame
+from .experience import BAD, bad_params
+from .rfm import SCORED
+from .scope import frame, plain
+from .signals import customer_signals
+from .stages import customer_stage_history
 
 
 def customer_ids(con: duckdb.DuckDBPyConnection, period: Period, search: str = "", limit: int = 50) -> list[str]:
@@ -41,29 +39,16 @@ def customer_records(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[s
 
 
 def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> dict:
-    """Segment and reason, stage, bad experiences and disloyalty signals of one customer, as of the as-of date."""
+    """Segment and reason, stage, bad experiences and disloyalty signals of one customer, as of the as-of
+    date (the same queries as the segment, funnel and at-risk views, so the figures agree)."""
     settings = get_settings(con)
-    common = dict(customer=customer_id, rules=settings["segment_rules"], sla_first=settings["sla_first_response_hours"],
-                  window_end=period.as_of)
-    segment = frame(con, SCORED + " SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer", period, **common)
-    stage = frame(con, STAGED + " SELECT stage FROM staged WHERE customer_id = $customer", period, **common)
-    bad = frame(con, BAD + " SELECT bad_experiences, reason FROM counted WHERE customer_id = $customer", period, **common)
-    signals = frame(con, FACTS + " SELECT concat_ws('; ', overdue, declining_spend, routine_only, no_outreach_90d, "
-                    "discount_dependent, single_contact) AS reasons FROM flagged WHERE customer_id = $customer",
-                    period, has_channels=True, has_tickets=True, **common)
-    first = lambda f, col: None if f.empty else f.iloc[0][col]  # noqa: E731
+    segment = frame(con, SCORED + " SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer",
+                    period, customer=customer_id, rules=settings["segment_rules"])
+    stage = customer_stage_history(con, period, customer_id, dates=[period.as_of])
+    bad = frame(con, BAD + " SELECT bad_experiences, reason FROM bad_counts WHERE customer_id = $customer",
+                period, customer=customer_id, **bad_params(con, period.as_of))
+    signals = customer_signals(con, period, customer=customer_id)
+    first = lambda f, col: None if f.empty else plain(f.iloc[0][col])  # noqa: E731
     return {"segment": first(segment, "segment"), "segment_reason": first(segment, "reason"),
-            "stage": first(stage, "stage"), "bad_experiences": first(bad, "bad_experiences"),
-            "bad_reason": first(bad, "reason"), "signals": first(signals, "reasons")}
-
-
-def customer_stage_history(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str, months: int = 12) -> pd.DataFrame:
-    """The customer's stage at each of the last `months` month ends."""
-    rows = []
-    for at in month_ends(period.as_of, months):
-        found = frame(con, STAGED + " SELECT stage FROM staged WHERE customer_id = $customer",
-                      replace(period, as_of=at), customer=customer_id)
-        rows.append({"month_end": at, "stage": found.iloc[0]["stage"] if not found.empty else "—"})
-    return pd.DataFrame(rows)
-
-
+            "stage": None if stage.iloc[0]["stage"] == "—" else stage.iloc[0]["stage"], "bad_experiences": first(bad, "bad_experiences"),
+            "bad_reason": first(bad, "reason") or None, "signals": first(signals, "reasons")}

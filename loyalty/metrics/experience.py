@@ -1,8 +1,15 @@
-"""Bad experiences per customer over the 12 months up to the as-of date (`$window_end`), and the at-risk list.
+"""Bad experiences per customer over the 12 months up to the as-of date, and the at-risk list.
 
-A bad experience is a late delivery (delivered after promised), a complaint, a first response over
-the SLA, a CSAT of 2 or less (ticket or survey), or an NPS of 6 or less. Customers with 2 or more are
-at risk. Each customer carries a reason listing what happened.
+A bad experience, each counted once per occurrence in the trailing 12 months (after the same day a year
+before, up to the end of the as-of day):
+- a late delivery: an order delivered (delivered_date in the window) after its promised date;
+- a complaint: a ticket of kind complaint opened in the window;
+- a first response over the SLA: a request (not an outreach ticket) opened in the window whose first
+  response came after the SLA, or that is still unanswered at the end of the as-of day with the SLA passed;
+- a CSAT of 2 or less (a ticket's or a survey answer's) and an NPS answer of 6 or less, in the window.
+Customers with 2 or more are at risk (about 42% of customers stop buying after two bad experiences).
+Each customer carries a reason listing what happened. A kind of bad experience whose inputs are absent
+is an empty column (and named by `bad_experience_availability`), not a zero.
 """
 from __future__ import annotations
 
@@ -10,43 +17,50 @@ import duckdb
 import pandas as pd
 
 from ..period import Period
-from ..settings import get_settings
-from .scope import frame
+from .responsiveness import TICKET_TIMES, _sla
+from .scope import Inputs, Unavailable, frame
 
-BAD = """
-since AS (SELECT $window_end - INTERVAL 365 DAY AS day),
+BAD = TICKET_TIMES + """,
 late AS (
     SELECT customer_id, count(*) AS late_deliveries FROM orders_in_scope
-    WHERE order_date > (SELECT day FROM since) AND order_date <= $window_end AND delivered_date > promised_date GROUP BY customer_id
+    WHERE delivered_date > promised_date
+      AND delivered_date > $window_end - INTERVAL 12 MONTH AND delivered_date <= $window_end
+    GROUP BY customer_id
 ),
 ticket_events AS (
-    SELECT customer_id,
-           count(*) FILTER (WHERE kind = 'complaint') AS complaints,
-           count(*) FILTER (WHERE date_diff('second', opened_at, first_response_at) > $sla_first * 3600) AS slow_responses,
-           count(*) FILTER (WHERE csat <= 2) AS low_csat_tickets
-    FROM tickets_in_scope WHERE opened_at::DATE > (SELECT day FROM since) AND opened_at::DATE <= $window_end GROUP BY customer_id
+    SELECT customer_id, count(*) FILTER (WHERE kind = 'complaint') AS complaints,
+           count(*) FILTER (WHERE NOT first_sla_met) AS slow_responses
+    FROM ticket_times
+    WHERE opened_at >= $window_end - INTERVAL 12 MONTH + INTERVAL 1 DAY AND opened_at < $window_end + INTERVAL 1 DAY
+    GROUP BY customer_id
 ),
-survey_events AS (
-    SELECT customer_id, count(*) FILTER (WHERE csat <= 2) AS low_csat_surveys, count(*) FILTER (WHERE nps <= 6) AS detractor_answers
-    FROM surveys_in_scope WHERE answered_at::DATE > (SELECT day FROM since) AND answered_at::DATE <= $window_end GROUP BY customer_id
+rating_events AS (
+    SELECT customer_id, count(*) FILTER (WHERE csat <= 2) AS low_csat, count(*) FILTER (WHERE nps <= 6) AS low_nps
+    FROM (SELECT customer_id, opened_at AS happened_at, csat, NULL::INTEGER AS nps FROM tickets_in_scope WHERE csat <= 2
+          UNION ALL
+          SELECT customer_id, answered_at, csat, nps FROM surveys_in_scope WHERE csat <= 2 OR nps <= 6)
+    WHERE happened_at >= $window_end - INTERVAL 12 MONTH + INTERVAL 1 DAY AND happened_at < $window_end + INTERVAL 1 DAY
+    GROUP BY customer_id
 ),
 recent_revenue AS (
     SELECT customer_id, sum(amount)::DOUBLE AS revenue_12m FROM orders_in_scope
-    WHERE order_date > (SELECT day FROM since) AND order_date <= $window_end GROUP BY customer_id
+    WHERE order_date > $window_end - INTERVAL 12 MONTH AND order_date <= $window_end GROUP BY customer_id
 ),
-events AS (
+events AS (  -- per known customer: each kind of bad experience (NULL when its inputs are absent)
     SELECT k.customer_id,
-           coalesce(l.late_deliveries, 0) AS late_deliveries, coalesce(t.complaints, 0) AS complaints,
-           coalesce(t.slow_responses, 0) AS slow_responses,
-           coalesce(t.low_csat_tickets, 0) + coalesce(s.low_csat_surveys, 0) AS low_csat,
-           coalesce(s.detractor_answers, 0) AS low_nps,
-           coalesce(r.revenue_12m, 0) AS revenue_12m
+           CASE WHEN $has_late THEN coalesce(l.late_deliveries, 0) END AS late_deliveries,
+           CASE WHEN $has_complaints THEN coalesce(t.complaints, 0) END AS complaints,
+           CASE WHEN $has_responses THEN coalesce(t.slow_responses, 0) END AS slow_responses,
+           CASE WHEN $has_csat THEN coalesce(r.low_csat, 0) END AS low_csat,
+           CASE WHEN $has_nps THEN coalesce(r.low_nps, 0) END AS low_nps,
+           coalesce(m.revenue_12m, 0) AS revenue_12m
     FROM known_customers k
     LEFT JOIN late l USING (customer_id) LEFT JOIN ticket_events t USING (customer_id)
-    LEFT JOIN survey_events s USING (customer_id) LEFT JOIN recent_revenue r USING (customer_id)
+    LEFT JOIN rating_events r USING (customer_id) LEFT JOIN recent_revenue m USING (customer_id)
 ),
-counted AS (
-    SELECT *, late_deliveries + complaints + slow_responses + low_csat + low_nps AS bad_experiences,
+bad_counts AS (  -- the total and the reason
+    SELECT *, coalesce(late_deliveries, 0) + coalesce(complaints, 0) + coalesce(slow_responses, 0)
+              + coalesce(low_csat, 0) + coalesce(low_nps, 0) AS bad_experiences,
            concat_ws(', ',
                CASE WHEN late_deliveries > 0 THEN late_deliveries || ' late deliver' || CASE WHEN late_deliveries = 1 THEN 'y' ELSE 'ies' END END,
                CASE WHEN complaints > 0 THEN complaints || ' complaint' || CASE WHEN complaints = 1 THEN '' ELSE 's' END END,
@@ -57,24 +71,49 @@ counted AS (
 )
 """
 
+KINDS = {  # bad-experience column -> the inputs it needs (all of them; CSAT: either)
+    "late_deliveries": ("orders.promised_date", "orders.delivered_date"),
+    "complaints": ("tickets.kind",),
+    "slow_responses": ("tickets.first_response_at",),
+    "low_csat": ("tickets.csat", "surveys.csat"),
+    "low_nps": ("surveys.nps",),
+}
+
+
+def bad_experience_availability(con: duckdb.DuckDBPyConnection, inputs: Inputs | None = None) -> dict[str, Unavailable | None]:
+    """Per kind of bad experience, what is missing for it to be counted (None when it can be)."""
+    inputs = inputs or Inputs(con)
+    return {kind: inputs.missing_all(*needs) if kind == "low_csat" else inputs.missing(*needs)
+            for kind, needs in KINDS.items()}
+
+
+def bad_params(con: duckdb.DuckDBPyConnection, window_end) -> dict:
+    """The parameters of BAD: the window's last day, the SLA, and which kinds can be counted."""
+    missing = bad_experience_availability(con)
+    return {"window_end": window_end, **_sla(con), "has_late": missing["late_deliveries"] is None,
+            "has_complaints": missing["complaints"] is None, "has_responses": missing["slow_responses"] is None,
+            "has_csat": missing["low_csat"] is None, "has_nps": missing["low_nps"] is None}
+
 
 def bad_experiences(con: duckdb.DuckDBPyConnection, period: Period, at_risk_only: bool = False) -> pd.DataFrame:
-    """Per customer: each kind of bad experience in the trailing 12 months, the total and a reason;
-    with `at_risk_only`, just the customers with 2 or more, by revenue at stake."""
-    sla = get_settings(con)["sla_first_response_hours"]
+    """Per known customer: each kind of bad experience in the trailing 12 months, the total and a reason,
+    largest revenue at stake (last 12 months) first; with `at_risk_only`, just the customers with 2 or more."""
     return frame(con, BAD + """
-        SELECT * FROM counted WHERE NOT $at_risk_only OR bad_experiences >= 2
-        ORDER BY revenue_12m DESC, customer_id""", period, sla_first=sla, at_risk_only=at_risk_only,
-        window_end=period.as_of)
+        SELECT * FROM bad_counts WHERE NOT $at_risk_only OR bad_experiences >= 2
+        ORDER BY revenue_12m DESC, customer_id""", period, at_risk_only=at_risk_only,
+        **bad_params(con, period.as_of))
 
 
 CHURN_BY_EXPERIENCE = BAD + """,
-now AS (SELECT DISTINCT customer_id FROM orders_in_scope WHERE order_date BETWEEN $start AND $end),
-before AS (SELECT DISTINCT customer_id FROM orders_in_scope WHERE order_date BETWEEN $prev_start AND $prev_end)
+previous_customers AS (  -- customers active in the previous period, and whether they ordered in this one
+    SELECT customer_id, bool_or(order_date >= $start) AS active_now
+    FROM orders_in_scope WHERE order_date BETWEEN $prev_start AND $end GROUP BY customer_id
+    HAVING bool_or(order_date < $start)
+)
 SELECT CASE WHEN c.bad_experiences >= 2 THEN '2 or more bad experiences' ELSE 'fewer than 2' END AS customers_with,
-       count(*) AS customers, count(*) FILTER (WHERE n.customer_id IS NULL) AS churned,
-       count(*) FILTER (WHERE n.customer_id IS NULL) / count(*) AS churn_rate
-FROM before b JOIN counted c USING (customer_id) LEFT JOIN now n USING (customer_id)
+       count(*) AS customers, count(*) FILTER (WHERE NOT w.active_now) AS churned,
+       count(*) FILTER (WHERE NOT w.active_now) / count(*) AS churn_rate
+FROM previous_customers w JOIN bad_counts c USING (customer_id)
 GROUP BY ALL ORDER BY customers_with
 """
 
@@ -83,6 +122,4 @@ def churn_by_experience(con: duckdb.DuckDBPyConnection, period: Period) -> pd.Da
     """Of the customers active in the previous period, the share who did not order in this one, for those
     with 2+ bad experiences in the 12 months up to the previous period's end against the rest."""
     prev = period.previous()
-    sla = get_settings(con)["sla_first_response_hours"]
-    return frame(con, CHURN_BY_EXPERIENCE, period, sla_first=sla, prev_start=prev.start, prev_end=prev.end,
-                 window_end=prev.end)
+    return frame(con, CHURN_BY_EXPERIENCE, period, prev_start=prev.start, **bad_params(con, prev.end))

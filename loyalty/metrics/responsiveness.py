@@ -1,155 +1,191 @@
-"""Responsiveness: how fast and how well customers are answered, for tickets opened in the period
-(outreach tickets are our own proactive contacts, not requests to answer, so they are left out).
+"""Responsiveness: how fast and how well customers are answered.
 
-First-response and resolution times in hours (median, p90), shares within the SLA (settings, default
-4 h and 48 h), complaints per 100 active customers, the open backlog at the as-of date, the reopen
-rate, CSAT (tickets' and surveys' answers in the period: mean and share of 4–5) and NPS (survey
-answers in the period: % 9–10 minus % 0–6). A figure whose inputs are absent is an `Unavailable`.
+Tickets count by the day they were opened; outreach tickets (our own proactive contacts, not requests
+to answer) are left out of the ticket figures.
+- first-response and resolution time in hours: median and p90 (continuous quantile) over the tickets
+  of the period that have the timestamp;
+- share within the SLA (settings, default 4 h first response, 48 h resolution): of the tickets
+  answered (resolved), plus those still unanswered (unresolved) at the end of the as-of day although
+  the SLA has already passed, the share answered (resolved) within it;
+- complaints (tickets of kind complaint) per 100 customers active in the period;
+- open backlog: requests opened by the end of the as-of day and not resolved by then;
+- reopen rate: reopened tickets ÷ tickets with a reopened flag;
+- CSAT: every rating in the period, from tickets and survey answers pooled: mean and share of 4–5;
+- NPS: survey answers in the period: % 9–10 minus % 0–6.
+A figure whose input columns hold no value at all is an `Unavailable` (never a zero); a figure whose
+inputs exist but that has nothing to measure in the period is None.
+
+`responsiveness_by_window` computes all of it for several periods in one query (the scorecard's period,
+previous period and monthly trend; the month-by-month table).
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 import duckdb
+import pandas as pd
 
-from ..period import Period
+from ..period import Period, month_end
 from ..settings import get_settings
-from .activity import activity
-from .scope import Unavailable, column_counts, frame, missing_inputs, ratio, row
+from .activity import activity_by_window
+from .scope import Inputs, anchor, available, frame, ratio, records
 
-TICKETS = """
-period_tickets AS (
+TICKET_TIMES = """
+ticket_times AS (  -- requests in scope with response and resolution times in hours and whether each met its SLA
     SELECT *, date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
-              date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
-    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND kind IS DISTINCT FROM 'outreach'
+              date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours,
+              CASE WHEN first_response_at IS NOT NULL THEN first_response_at <= opened_at + to_seconds($sla_first * 3600)
+                   WHEN $as_of + INTERVAL 1 DAY > opened_at + to_seconds($sla_first * 3600) THEN FALSE END AS first_sla_met,
+              CASE WHEN resolved_at IS NOT NULL THEN resolved_at <= opened_at + to_seconds($sla_resolution * 3600)
+                   WHEN $as_of + INTERVAL 1 DAY > opened_at + to_seconds($sla_resolution * 3600) THEN FALSE END AS resolution_sla_met
+    FROM tickets_in_scope WHERE kind IS DISTINCT FROM 'outreach'
 )
-SELECT count(*) AS tickets,
-       median(first_hours) AS first_response_median_hours,
-       quantile_cont(first_hours, 0.9) AS first_response_p90_hours,
-       count(*) FILTER (WHERE first_hours <= $sla_first) / nullif(count(first_hours), 0) AS first_response_sla_share,
-       median(resolution_hours) AS resolution_median_hours,
-       quantile_cont(resolution_hours, 0.9) AS resolution_p90_hours,
-       count(*) FILTER (WHERE resolution_hours <= $sla_resolution) / nullif(count(resolution_hours), 0) AS resolution_sla_share,
-       count(*) FILTER (WHERE kind = 'complaint') AS complaints,
-       count(*) FILTER (WHERE reopened) / nullif(count(reopened), 0) AS reopen_rate,
-       (SELECT count(*) FROM tickets_in_scope WHERE resolved_at IS NULL OR resolved_at >= $as_of + INTERVAL 1 DAY) AS open_backlog
-FROM period_tickets
 """
 
-SATISFACTION = """
-answers AS (
-    SELECT csat FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND csat IS NOT NULL
-    UNION ALL
-    SELECT csat FROM surveys_in_scope WHERE answered_at::DATE BETWEEN $start AND $end AND csat IS NOT NULL
+BY_WINDOW = TICKET_TIMES + """,
+window_tickets AS (  -- per window: the ticket figures of the requests opened in it
+    SELECT w.w, count(t.opened_at) AS tickets,
+           median(t.first_hours) AS first_response_median_hours,
+           quantile_cont(t.first_hours, 0.9) AS first_response_p90_hours,
+           count(*) FILTER (WHERE t.first_sla_met) / nullif(count(t.first_sla_met), 0) AS first_response_sla_share,
+           median(t.resolution_hours) AS resolution_median_hours,
+           quantile_cont(t.resolution_hours, 0.9) AS resolution_p90_hours,
+           count(*) FILTER (WHERE t.resolution_sla_met) / nullif(count(t.resolution_sla_met), 0) AS resolution_sla_share,
+           count(*) FILTER (WHERE t.kind = 'complaint') AS complaints,
+           count(*) FILTER (WHERE t.reopened) / nullif(count(t.reopened), 0) AS reopen_rate
+    FROM windows w LEFT JOIN ticket_times t ON t.opened_at >= w.w_start AND t.opened_at < w.w_end + INTERVAL 1 DAY
+    GROUP BY w.w
 ),
-nps_answers AS (SELECT nps FROM surveys_in_scope WHERE answered_at::DATE BETWEEN $start AND $end AND nps IS NOT NULL)
-SELECT (SELECT avg(csat) FROM answers) AS csat_mean,
-       (SELECT count(*) FILTER (WHERE csat >= 4) / nullif(count(*), 0) FROM answers) AS csat_share_4_5,
-       (SELECT count(*) FROM answers) AS csat_answers,
-       (SELECT 100.0 * (count(*) FILTER (WHERE nps >= 9) - count(*) FILTER (WHERE nps <= 6)) / nullif(count(*), 0)
-        FROM nps_answers) AS nps,
-       (SELECT count(*) FROM nps_answers) AS nps_answers
+backlog AS (  -- per window: requests open at the end of its as-of day
+    SELECT w.w, count(t.opened_at) AS open_backlog
+    FROM windows w LEFT JOIN ticket_times t
+      ON t.opened_at < w.w_as_of + INTERVAL 1 DAY AND coalesce(t.resolved_at, TIMESTAMP 'infinity') >= w.w_as_of + INTERVAL 1 DAY
+    GROUP BY w.w
+),
+ratings AS (  -- every CSAT rating (tickets and surveys) and NPS answer with its time
+    SELECT opened_at AS at, csat, NULL::INTEGER AS nps FROM tickets_in_scope WHERE csat IS NOT NULL
+    UNION ALL
+    SELECT answered_at, csat, nps FROM surveys_in_scope WHERE csat IS NOT NULL OR nps IS NOT NULL
+),
+window_ratings AS (  -- per window: CSAT mean and share 4–5, NPS
+    SELECT w.w, avg(r.csat)::DOUBLE AS csat_mean,
+           count(*) FILTER (WHERE r.csat >= 4) / nullif(count(r.csat), 0) AS csat_share_4_5,
+           count(r.csat) AS csat_answers,
+           100.0 * (count(*) FILTER (WHERE r.nps >= 9) - count(*) FILTER (WHERE r.nps <= 6)) / nullif(count(r.nps), 0) AS nps,
+           count(r.nps) AS nps_answers
+    FROM windows w LEFT JOIN ratings r ON r.at >= w.w_start AND r.at < w.w_end + INTERVAL 1 DAY
+    GROUP BY w.w
+)
+SELECT * FROM window_tickets JOIN backlog USING (w) JOIN window_ratings USING (w) ORDER BY w
 """
 
-NEEDS = {
-    "first_response_median_hours": "tickets.first_response_at", "first_response_p90_hours": "tickets.first_response_at",
-    "first_response_sla_share": "tickets.first_response_at", "resolution_median_hours": "tickets.resolved_at",
-    "resolution_p90_hours": "tickets.resolved_at", "resolution_sla_share": "tickets.resolved_at",
-    "complaints": "tickets.kind", "complaints_per_100": "tickets.kind", "reopen_rate": "tickets.reopened",
-    "open_backlog": "tickets.opened_at",
+NEEDS = {  # figure -> input columns it needs (all of them; CSAT: either)
+    "first_response_median_hours": ("tickets.first_response_at",),
+    "first_response_p90_hours": ("tickets.first_response_at",),
+    "first_response_sla_share": ("tickets.first_response_at",),
+    "resolution_median_hours": ("tickets.resolved_at",),
+    "resolution_p90_hours": ("tickets.resolved_at",),
+    "resolution_sla_share": ("tickets.resolved_at",),
+    "complaints": ("tickets.kind",),
+    "complaints_per_100": ("tickets.kind",),
+    "open_backlog": ("tickets.resolved_at",),
+    "reopen_rate": ("tickets.reopened",),
+    "nps": ("surveys.nps",),
 }
+CSAT = ("csat_mean", "csat_share_4_5")
+
+
+def _sla(con: duckdb.DuckDBPyConnection) -> dict:
+    settings = get_settings(con)
+    return {"sla_first": float(settings["sla_first_response_hours"]),
+            "sla_resolution": float(settings["sla_resolution_hours"])}
+
+
+def responsiveness_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period], active: list[int] | None = None,
+                             inputs: Inputs | None = None) -> list[dict]:
+    """Every responsiveness figure for each period (see the module docstring). `active` (each period's
+    active customers) and `inputs` spare their queries when the caller has them."""
+    inputs = inputs or Inputs(con)
+    if active is None:
+        active = [figures["active"] for figures in activity_by_window(con, periods)]
+    out = [{k: v for k, v in figures.items() if k != "w"}
+           for figures in records(frame(con, BY_WINDOW, anchor(periods), windows=periods, **_sla(con)))]
+    for figures, customers in zip(out, active):
+        figures["complaints_per_100"] = ratio(figures["complaints"] * 100, customers)
+        for name, needs in NEEDS.items():
+            figures[name] = inputs.missing(*needs) or figures[name]
+        for name in CSAT:
+            figures[name] = inputs.missing_all("tickets.csat", "surveys.csat") or figures[name]
+    return out
 
 
 def responsiveness(con: duckdb.DuckDBPyConnection, period: Period, active: int | None = None,
                    counts: dict[str, int] | None = None) -> dict:
     """Every responsiveness figure for the period; absent inputs give `Unavailable` values. `active`
     (the period's active customers) and `counts` (column_counts) spare queries when already known."""
-    settings = get_settings(con)
-    counts = counts if counts is not None else column_counts(con)
-    out = row(con, TICKETS, period, sla_first=settings["sla_first_response_hours"],
-              sla_resolution=settings["sla_resolution_hours"])
-    if active is None:
-        active = activity(con, period)["active"]
-    out["complaints_per_100"] = None if out["complaints"] is None else ratio(out["complaints"] * 100, active)
-    for name, needs in NEEDS.items():
-        missing = missing_inputs(con, needs, counts=counts)
-        if missing:
-            out[name] = missing
-    out.update(row(con, SATISFACTION, period))
-    if out["csat_answers"] == 0:
-        both_missing = missing_inputs(con, "tickets.csat", counts=counts) and missing_inputs(con, "surveys.csat", counts=counts)
-        out["csat_mean"] = out["csat_share_4_5"] = Unavailable("tickets.csat or surveys.csat") if both_missing else None
-    if out["nps_answers"] == 0:
-        out["nps"] = missing_inputs(con, "surveys.nps", counts=counts) or None
-    return out
+    return responsiveness_by_window(con, [period], None if active is None else [active],
+                                    Inputs(con, counts))[0]
 
 
-MONTHLY = """
-period_tickets AS (
-    SELECT date_trunc('month', opened_at)::DATE AS month, kind, csat,
-           date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
-           date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
-    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND kind IS DISTINCT FROM 'outreach'
-),
-ticket_months AS (
-    SELECT month, count(*) AS tickets, median(first_hours) AS first_response_median_hours,
-           count(*) FILTER (WHERE first_hours <= $sla_first) / nullif(count(first_hours), 0) AS first_response_sla_share,
-           count(*) FILTER (WHERE resolution_hours <= $sla_resolution) / nullif(count(resolution_hours), 0) AS resolution_sla_share,
-           count(*) FILTER (WHERE kind = 'complaint') AS complaints
-    FROM period_tickets GROUP BY month
-),
-survey_months AS (
-    SELECT date_trunc('month', answered_at)::DATE AS month, avg(csat) AS survey_csat,
-           100.0 * (count(*) FILTER (WHERE nps >= 9) - count(*) FILTER (WHERE nps <= 6)) / nullif(count(nps), 0) AS nps
-    FROM surveys_in_scope WHERE answered_at::DATE BETWEEN $start AND $end GROUP BY month
-)
-SELECT coalesce(t.month, s.month) AS month, t.tickets, t.first_response_median_hours, t.first_response_sla_share,
-       t.resolution_sla_share, t.complaints, s.survey_csat, s.nps
-FROM ticket_months t FULL JOIN survey_months s USING (month) ORDER BY month
-"""
+def period_months(period: Period) -> list[Period]:
+    """The calendar months the period touches, each cut to the period and as of its own last day."""
+    months, start = [], period.start
+    while start <= period.end:
+        end = min(month_end(start), period.end)
+        months.append(Period(start, end, end, period.filters))
+        start = end + timedelta(days=1)
+    return months
 
-BY_CHANNEL = """
-period_tickets AS (
-    SELECT coalesce(channel, 'unknown') AS channel,
-           date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
-           date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
-    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND kind IS DISTINCT FROM 'outreach'
-)
-SELECT channel, count(*) AS tickets, median(first_hours) AS first_response_median_hours,
-       count(*) FILTER (WHERE first_hours <= $sla_first) / nullif(count(first_hours), 0) AS first_response_sla_share,
-       count(*) FILTER (WHERE resolution_hours <= $sla_resolution) / nullif(count(resolution_hours), 0) AS resolution_sla_share
-FROM period_tickets GROUP BY channel ORDER BY tickets DESC
-"""
 
-DISTRIBUTION = """
-period_tickets AS (
-    SELECT date_diff('second', opened_at, first_response_at) / 3600.0 AS first_hours,
-           date_diff('second', opened_at, resolved_at) / 3600.0 AS resolution_hours
-    FROM tickets_in_scope WHERE opened_at::DATE BETWEEN $start AND $end AND kind IS DISTINCT FROM 'outreach'
-),
-bins AS (SELECT * FROM (VALUES (1, 'under 1 h', 0, 1), (2, '1–4 h', 1, 4), (3, '4–8 h', 4, 8), (4, '8–24 h', 8, 24),
-                               (5, '1–2 days', 24, 48), (6, '2–7 days', 48, 168), (7, 'over 7 days', 168, 1e9))
-          AS b(position, bucket, low, high))
-SELECT b.position, b.bucket,
-       (SELECT count(*) FROM period_tickets WHERE first_hours >= b.low AND first_hours < b.high) AS first_response,
-       (SELECT count(*) FROM period_tickets WHERE resolution_hours >= b.low AND resolution_hours < b.high) AS resolution
-FROM bins b ORDER BY b.position
+def responsiveness_by_month(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """Per month of the period that has tickets or ratings: every responsiveness figure (Unavailable
+    figures left empty), with the month's first day in `month`."""
+    months = period_months(period)
+    rows = responsiveness_by_window(con, months)
+    table = pd.DataFrame([{"month": month.start, **{k: (v if available(v) else None) for k, v in figures.items()}}
+                          for month, figures in zip(months, rows)])
+    table = table[(table["tickets"] > 0) | (table["csat_answers"] > 0) | (table["nps_answers"] > 0)]
+    return table.reset_index(drop=True)
+
+
+BY_CHANNEL = TICKET_TIMES + """
+SELECT coalesce(channel, 'unknown') AS channel, count(*) AS tickets,
+       median(first_hours) AS first_response_median_hours,
+       count(*) FILTER (WHERE first_sla_met) / nullif(count(first_sla_met), 0) AS first_response_sla_share,
+       count(*) FILTER (WHERE resolution_sla_met) / nullif(count(resolution_sla_met), 0) AS resolution_sla_share
+FROM ticket_times WHERE opened_at >= $start AND opened_at < $end + INTERVAL 1 DAY
+GROUP BY ALL ORDER BY tickets DESC, channel
 """
 
 
-def _sla(con: duckdb.DuckDBPyConnection) -> dict:
-    settings = get_settings(con)
-    return {"sla_first": settings["sla_first_response_hours"], "sla_resolution": settings["sla_resolution_hours"]}
-
-
-def responsiveness_by_month(con: duckdb.DuckDBPyConnection, period: Period):
-    """Per month of the period: tickets, median first response, SLA shares, complaints, survey CSAT, NPS."""
-    return frame(con, MONTHLY, period, **_sla(con))
-
-
-def responsiveness_by_channel(con: duckdb.DuckDBPyConnection, period: Period):
-    """Per ticket channel: tickets, median first response and SLA shares."""
+def responsiveness_by_channel(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """Per ticket channel, for the requests opened in the period: tickets, median first response, SLA shares."""
     return frame(con, BY_CHANNEL, period, **_sla(con))
 
 
-def response_time_distribution(con: duckdb.DuckDBPyConnection, period: Period):
-    """Tickets of the period by first-response and resolution time, in fixed buckets."""
-    return frame(con, DISTRIBUTION, period)
+DISTRIBUTION = TICKET_TIMES + """,
+buckets AS (
+    SELECT * FROM (VALUES (1, 'under 1 h', 0, 1), (2, '1–4 h', 1, 4), (3, '4–8 h', 4, 8), (4, '8–24 h', 8, 24),
+                          (5, '1–2 days', 24, 48), (6, '2–7 days', 48, 168), (7, 'over 7 days', 168, 'infinity'::DOUBLE))
+             AS b(position, bucket, low, high)
+),
+period_times AS (
+    SELECT first_hours, resolution_hours FROM ticket_times WHERE opened_at >= $start AND opened_at < $end + INTERVAL 1 DAY
+),
+first_counts AS (
+    SELECT b.position, count(*) AS first_response FROM period_times t JOIN buckets b
+      ON t.first_hours >= b.low AND t.first_hours < b.high GROUP BY b.position
+),
+resolution_counts AS (
+    SELECT b.position, count(*) AS resolution FROM period_times t JOIN buckets b
+      ON t.resolution_hours >= b.low AND t.resolution_hours < b.high GROUP BY b.position
+)
+SELECT b.position, b.bucket, coalesce(f.first_response, 0) AS first_response, coalesce(r.resolution, 0) AS resolution
+FROM buckets b LEFT JOIN first_counts f USING (position) LEFT JOIN resolution_counts r USING (position)
+ORDER BY b.position
+"""
+
+
+def response_time_distribution(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """Requests opened in the period by first-response and resolution time, in fixed buckets."""
+    return frame(con, DISTRIBUTION, period, **_sla(con))

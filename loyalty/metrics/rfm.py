@@ -1,51 +1,83 @@
 """RFM scores and named segments as of the as-of date, and segment migration between month ends.
 
-R = days since the last order, F = number of orders, M = net revenue, all up to the as-of date.
-Each score is 1 + ⌊5 × the share of customers with a strictly worse value⌋, capped at 5: plain
-quintiles when values are distinct, and customers with equal values always share a score (the score
-of the lowest-placed of them), so the same data gives the same segments whatever the row order.
-R's worse is older (the most recent customers score 5), F's and M's worse is smaller.
+R = days since the last order, F = number of orders, M = net revenue, all up to the as-of date, over
+every customer with an order by then (in scope).
+
+Scores (`score`): score = 1 + ⌊5 × the share of customers with a strictly worse value⌋, capped at 5,
+where worse means older for R (so the most recent customers score 5) and smaller for F and M. In terms
+of the cumulative distribution: score = min(5, 1 + ⌊5 × (1 − cume_dist)⌋) with cume_dist taken from
+the best value down. Distinct values give plain quintiles (the worst fifth scores 1 … the best fifth
+5); customers with equal values always share one score, the one their lowest-placed member would get,
+so the score never depends on row order. Consequence: a value shared by many customers keeps the low
+score (with 60% single-order customers they all have F 1, and New Customers stay New Customers); a
+large tie at the top can leave score 5 empty.
+
+Segments: the rule set in settings (`segment_rules`: name, R range, F range), checked to cover each of
+the 25 (R, F) cells exactly once. Every customer carries a reason such as
+"At Risk: last order 143 days ago (R 2), 9 orders (F 4)".
+
+Migration: the same scoring at each month end (customers and their orders up to that day), compared
+month end to month end; new and lost Champions follow from it.
 """
 from __future__ import annotations
-
-from dataclasses import replace
-from datetime import date
 
 import duckdb
 import pandas as pd
 
-from ..period import Period, month_end, shift_months
+from ..period import Period, month_ends  # noqa: F401  (month_ends is part of this module's interface)
 from ..settings import get_settings
-from .scope import SCOPE, bound, frame, params
+from .scope import frame
 
 
 def score(value: str, worse_first: str) -> str:
-    """SQL for the tie-fair 1–5 score of `value` over all rows (`worse_first`: ASC or DESC)."""
-    return (f"least(5, 1 + CAST(floor(5 * (rank() OVER (ORDER BY {value} {worse_first}) - 1) "
-            f"/ count(*) OVER ()) AS INTEGER))")
+    """SQL for the tie-fair 1–5 score of column `value` among the customers of the same snapshot `snap`
+    (`worse_first`: ASC when smaller is worse, DESC when larger is worse). Both arguments are fixed text
+    from this package, never user input."""
+    assert worse_first in ("ASC", "DESC")
+    return (f"least(5, 1 + CAST(floor(5 * (rank() OVER (PARTITION BY snap ORDER BY {value} {worse_first}) - 1) "
+            f"/ count(*) OVER (PARTITION BY snap)) AS INTEGER))")
 
 
-SCORED = f"""
-measured AS (
-    SELECT customer_id, date_diff('day', last_order, $as_of) AS recency_days, orders AS frequency,
+MEASURED_AS_OF = """
+measured AS (  -- per customer with an order up to the as-of date: recency, frequency, monetary value, quantity, tenure
+    SELECT $as_of AS snap, customer_id, date_diff('day', last_order, $as_of) AS recency_days, orders AS frequency,
            revenue::DOUBLE AS monetary, coalesce(quantity, 0)::DOUBLE AS quantity, first_order,
            date_diff('day', first_order, $as_of) AS tenure_days
     FROM buyers
+)
+"""
+
+MEASURED_AT_MONTH_ENDS = """
+snapshots AS (SELECT unnest($snapshots) AS snap),
+customer_months AS (  -- per customer and month: orders, revenue, last order day; every month up to the first month end folded into it
+    SELECT customer_id, greatest(last_day(order_date), $first_snapshot) AS month_end, count(*) AS orders,
+           sum(amount) AS revenue, max(order_date) AS last_order
+    FROM orders_in_scope GROUP BY customer_id, month_end
 ),
+measured AS (  -- per month end and customer with an order by then: recency, frequency, monetary value
+    SELECT s.snap, m.customer_id, date_diff('day', max(m.last_order), s.snap) AS recency_days,
+           sum(m.orders)::BIGINT AS frequency, sum(m.revenue)::DOUBLE AS monetary
+    FROM snapshots s JOIN customer_months m ON m.month_end <= s.snap
+    GROUP BY s.snap, m.customer_id
+)
+"""
+
+SEGMENTED = f"""
 scored AS (
-    SELECT *, {score('recency_days', 'DESC')} AS r, {score('frequency', 'ASC')} AS f,
-              {score('monetary', 'ASC')} AS m, {score('quantity', 'ASC')} AS q,
-              {score('tenure_days', 'ASC')} AS t
+    SELECT *, {score('recency_days', 'DESC')} AS r, {score('frequency', 'ASC')} AS f, {score('monetary', 'ASC')} AS m
     FROM measured
 ),
 rules AS (SELECT unnest($rules, recursive := true)),
-segmented AS (
+segmented AS (  -- each scored customer in the one segment whose R and F ranges hold its scores, with the reason
     SELECT s.*, rules.name AS segment,
-           printf('%s: last order %d days ago (R %d), %d orders (F %d)',
-                  rules.name, s.recency_days, s.r, s.frequency, s.f) AS reason
+           printf('%s: last order %d day%s ago (R %d), %d order%s (F %d)', rules.name,
+                  s.recency_days, CASE WHEN s.recency_days = 1 THEN '' ELSE 's' END,
+                  s.r, s.frequency, CASE WHEN s.frequency = 1 THEN '' ELSE 's' END, s.f) AS reason
     FROM scored s JOIN rules ON s.r BETWEEN rules.r[1] AND rules.r[2] AND s.f BETWEEN rules.f[1] AND rules.f[2]
 )
 """
+
+SCORED = MEASURED_AS_OF + "," + SEGMENTED
 
 
 def _rules(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -53,8 +85,8 @@ def _rules(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 
 def rfm_customers(con: duckdb.DuckDBPyConnection, period: Period, segment: str | None = None) -> pd.DataFrame:
-    """One row per customer with an order up to the as-of date (or only those of `segment`): R, F, M,
-    scores, segment and reason, by revenue."""
+    """One row per customer with an order up to the as-of date (or only those of `segment`): R, F, M
+    values and scores, segment and reason, largest revenue first."""
     return frame(con, SCORED + """
         SELECT customer_id, recency_days, frequency, monetary, r, f, m, segment, reason
         FROM segmented WHERE $segment IS NULL OR segment = $segment
@@ -62,7 +94,7 @@ def rfm_customers(con: duckdb.DuckDBPyConnection, period: Period, segment: str |
 
 
 def segment_summary(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """Customers and revenue per segment (every segment of the rule set, empty ones included)."""
+    """Customers and revenue to date per segment (every segment of the rule set, empty ones included)."""
     return frame(con, SCORED + """
         SELECT rules.name AS segment, count(s.customer_id) AS customers, coalesce(sum(s.monetary), 0) AS revenue
         FROM rules LEFT JOIN segmented s ON s.segment = rules.name
@@ -70,61 +102,48 @@ def segment_summary(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFr
 
 
 def rfm_grid(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """Customers and revenue in each of the 25 (R, F) cells, with the cell's segment."""
+    """Customers and revenue to date in each of the 25 (R, F) cells, with the cell's segment."""
     return frame(con, SCORED + """,
-        cells AS (SELECT r.r, f.f FROM range(1, 6) r(r), range(1, 6) f(f))
-        SELECT cells.r, cells.f, rules.name AS segment, count(s.customer_id) AS customers,
-               coalesce(sum(s.monetary), 0) AS revenue
+        cells AS (SELECT r.r, f.f FROM range(1, 6) r(r), range(1, 6) f(f)),
+        cell_totals AS (SELECT r, f, count(*) AS customers, sum(monetary) AS revenue FROM scored GROUP BY r, f)
+        SELECT cells.r, cells.f, rules.name AS segment, coalesce(t.customers, 0) AS customers,
+               coalesce(t.revenue, 0) AS revenue
         FROM cells
         JOIN rules ON cells.r BETWEEN rules.r[1] AND rules.r[2] AND cells.f BETWEEN rules.f[1] AND rules.f[2]
-        LEFT JOIN scored s ON s.r = cells.r AND s.f = cells.f
-        GROUP BY ALL ORDER BY cells.r, cells.f""", period, rules=_rules(con))
+        LEFT JOIN cell_totals t ON t.r = cells.r AND t.f = cells.f
+        ORDER BY cells.r, cells.f""", period, rules=_rules(con))
 
 
-def month_ends(as_of: date, count: int) -> list[date]:
-    """The last `count` month ends up to the as-of date, oldest first."""
-    last = as_of if as_of == month_end(as_of) else shift_months(month_end(as_of), -1)
-    return [month_end(shift_months(last, -k)) for k in reversed(range(count))]
-
-
-def _snapshot_segments(con: duckdb.DuckDBPyConnection, period: Period, months: int) -> list[date]:
-    """Fill the temp table segment_snapshots with every customer's segment at each of the last
-    `months` + 1 month ends; return those month ends."""
-    rules = _rules(con)
-    ends = month_ends(period.as_of, months + 1)
-    con.execute("CREATE OR REPLACE TEMP TABLE segment_snapshots (month_end DATE, customer_id VARCHAR, segment VARCHAR)")
-    for at in ends:
-        statement = f"INSERT INTO segment_snapshots WITH {SCOPE}, {SCORED} SELECT $as_of, customer_id, segment FROM segmented"
-        con.execute(statement, bound(statement, params(replace(period, as_of=at), rules=rules)))
-    return ends
-
-
-MIGRATION = """
-SELECT a.month_end, coalesce(b.segment, 'New') AS segment_before, a.segment, count(*) AS customers
-FROM segment_snapshots a
-LEFT JOIN segment_snapshots b ON b.customer_id = a.customer_id AND b.month_end = last_day(a.month_end - INTERVAL 1 MONTH)
-WHERE a.month_end > (SELECT min(month_end) FROM segment_snapshots)
-GROUP BY ALL ORDER BY a.month_end, segment_before, a.segment
+MIGRATION = MEASURED_AT_MONTH_ENDS + "," + SEGMENTED + """,
+moves AS (  -- each customer's segment at a month end next to its segment at the month end before ('New': no order then)
+    SELECT a.snap AS month_end, coalesce(b.segment, 'New') AS segment_before, a.segment
+    FROM segmented a LEFT JOIN segmented b ON b.customer_id = a.customer_id AND b.snap = last_day(a.snap - INTERVAL 1 MONTH)
+    WHERE a.snap > $first_snapshot
+)
 """
 
 
 def segment_migration(con: duckdb.DuckDBPyConnection, period: Period, months: int = 12) -> pd.DataFrame:
-    """Month-end snapshots: per month end, how many customers sit in each segment by the segment they
-    were in at the previous month end ('New' for customers without an order before)."""
-    _snapshot_segments(con, period, months)
-    return con.execute(MIGRATION).df()
-
-
-CHAMPIONS = """
-SELECT month_end,
-       coalesce(sum(customers) FILTER (WHERE segment = $champion AND segment_before <> $champion), 0)::BIGINT AS new_champions,
-       coalesce(sum(customers) FILTER (WHERE segment_before = $champion AND segment <> $champion), 0)::BIGINT AS lost_champions
-FROM migration GROUP BY month_end ORDER BY month_end
-"""
+    """Movement between segments over the last `months` month ends up to the as-of date: per month end,
+    customers by the segment they were in at the month end before ('New' for customers without an
+    order then) and the segment they are in now."""
+    ends = month_ends(period.as_of, months + 1)
+    return frame(con, MIGRATION + """
+        SELECT month_end, segment_before, segment, count(*) AS customers FROM moves
+        GROUP BY ALL ORDER BY month_end, segment_before, segment""",
+        period, rules=_rules(con), snapshots=ends, first_snapshot=ends[0])
 
 
 def champions_movement(con: duckdb.DuckDBPyConnection, period: Period, months: int = 12,
                        champion: str = "Champions") -> pd.DataFrame:
-    """New and lost Champions per month end over the last `months` months."""
-    _snapshot_segments(con, period, months)
-    return con.execute(f"WITH migration AS ({MIGRATION}) {CHAMPIONS}", {"champion": champion}).df()
+    """New Champions (Champions now, not at the month end before) and lost Champions (the reverse) per
+    month end over the last `months` month ends."""
+    ends = month_ends(period.as_of, months + 1)
+    return frame(con, MIGRATION + """
+        SELECT e.month_end,
+               count(m.month_end) FILTER (WHERE m.segment = $champion AND m.segment_before <> $champion) AS new_champions,
+               count(m.month_end) FILTER (WHERE m.segment_before = $champion AND m.segment <> $champion) AS lost_champions
+        FROM (SELECT unnest($snapshots) AS month_end) e LEFT JOIN moves m USING (month_end)
+        WHERE e.month_end > $first_snapshot
+        GROUP BY e.month_end ORDER BY e.month_end""",
+        period, rules=_rules(con), snapshots=ends, first_snapshot=ends[0], champion=champion)

@@ -1,5 +1,11 @@
-"""What every metric query starts from: the customers and orders in scope for a period and filters,
-plus the small helpers that run a query and say when its inputs are missing."""
+"""What every metric query starts from: the customers, orders, tickets and survey answers in scope for
+a period and its filters (one set of common table expressions, so the filter SQL is written once),
+the windows a query can compute several periods in at once, the helpers that run a query, and the
+`Unavailable` mechanism that says which inputs a figure lacks.
+
+Values always arrive as named parameters ($as_of, $regions, …); the only names put into SQL text are
+fixed table and column names from `loyalty.schema`.
+"""
 from __future__ import annotations
 
 import re
@@ -8,61 +14,93 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ..period import Period, last_quarters
+from ..period import Filters, Period
+from ..schema import KINDS, SPECS
 
-# Common table expressions shared by every query. Values arrive as named parameters ($as_of, $regions…).
-SCOPE = """
-customers_in_scope AS (
-    SELECT c.* FROM customers c
-    WHERE (len($regions) = 0 OR list_contains($regions, c.region))
-      AND (len($industries) = 0 OR list_contains($industries, c.industry))
+
+def scope_sql(filters: Filters) -> str:
+    """The common table expressions every metric query starts from, for a set of filters.
+
+    Which predicates appear depends only on which filters are set (their values stay parameters), so
+    an unfiltered query reads the tables straight; the `*_in_scope` expressions are inlined into each
+    query that reads them (NOT MATERIALIZED), so every reader scans only the columns it needs."""
+    customers = ["TRUE"]
+    if filters.regions:
+        customers.append("list_contains($regions, c.region)")
+    if filters.industries:
+        customers.append("list_contains($industries, c.industry)")
+    orders = ["o.order_date <= $as_of"]
+    if filters.channels:
+        orders.append("list_contains($channels, o.channel)")
+    if filters.sales_reps:
+        orders.append("list_contains($reps, o.sales_rep)")
+    if filters.on_customers:
+        orders.append("o.customer_id IN (SELECT customer_id FROM customers_in_scope)")
+    people = []  # who tickets and survey answers must belong to
+    if filters.on_customers:
+        people.append("customer_id IN (SELECT customer_id FROM customers_in_scope)")
+    if filters.on_orders:
+        people.append("customer_id IN (SELECT customer_id FROM buyers)")
+    tickets = " AND ".join(["t.opened_at < $as_of + INTERVAL 1 DAY", *("t." + p for p in people)])
+    surveys = " AND ".join(["s.answered_at < $as_of + INTERVAL 1 DAY", *("s." + p for p in people)])
+    prospects = "FALSE" if filters.on_orders else "TRUE"
+    return f"""
+customers_in_scope AS NOT MATERIALIZED (  -- rows of `customers` passing the region and industry filters
+    SELECT c.* FROM customers c WHERE {" AND ".join(customers)}
 ),
-orders_in_scope AS (
-    SELECT o.* FROM orders o
-    WHERE o.order_date <= $as_of
-      AND (len($channels) = 0 OR list_contains($channels, o.channel))
-      AND (len($reps) = 0 OR list_contains($reps, o.sales_rep))
-      AND ((len($regions) = 0 AND len($industries) = 0)
-           OR o.customer_id IN (SELECT customer_id FROM customers_in_scope))
+orders_in_scope AS NOT MATERIALIZED (  -- orders up to the as-of date passing every filter
+    SELECT o.* FROM orders o WHERE {" AND ".join(orders)}
 ),
-buyers AS (
+buyers AS (  -- one row per customer with an order in scope: totals up to the as-of date
     SELECT customer_id, count(*) AS orders, sum(amount) AS revenue, min(order_date) AS first_order,
-           max(order_date) AS last_order, sum(quantity) AS quantity
+           min(order_date, 2)[2] AS second_order, max(order_date) AS last_order, sum(quantity) AS quantity
     FROM orders_in_scope GROUP BY customer_id
 ),
-known_customers AS (  -- buyers, plus prospects unless an order filter is set
-    SELECT customer_id FROM buyers
-    UNION
-    SELECT customer_id FROM customers_in_scope
-    WHERE NOT $order_filtered AND (created_at IS NULL OR created_at <= $as_of)
+known_since AS (  -- every customer in scope and the day it became known: its first order, or as a prospect its created_at (undated: always)
+    SELECT customer_id, min(since) AS since FROM (
+        SELECT customer_id, first_order AS since FROM buyers
+        UNION ALL
+        SELECT customer_id, coalesce(created_at, DATE '-infinity') FROM customers_in_scope WHERE {prospects}
+    ) GROUP BY customer_id
 ),
-quarters AS (SELECT unnest($quarters, recursive := true)),
-active_quarters AS (  -- in how many of the last four quarters each customer ordered
-    SELECT o.customer_id, count(DISTINCT q.q_start) AS quarters
-    FROM orders_in_scope o JOIN quarters q ON o.order_date BETWEEN q.q_start AND q.q_end
-    GROUP BY o.customer_id
+known_customers AS (  -- buyers, plus prospects known by the as-of date (none when an order filter is set)
+    SELECT customer_id FROM known_since WHERE since <= $as_of
 ),
-tickets_in_scope AS (
-    SELECT t.* FROM tickets t
-    WHERE t.opened_at < $as_of + INTERVAL 1 DAY
-      AND ((len($regions) = 0 AND len($industries) = 0)
-           OR t.customer_id IN (SELECT customer_id FROM customers_in_scope))
-      AND (NOT $order_filtered OR t.customer_id IN (SELECT customer_id FROM buyers))
+referral_dates AS (  -- one row per referral: the referrer, dated by the referred customer's created_at (else its first order; NULL: undated)
+    SELECT c.referred_by AS customer_id, coalesce(c.created_at, b.first_order) AS referred_on
+    FROM customers c LEFT JOIN buyers b USING (customer_id)
+    WHERE c.referred_by IS NOT NULL AND c.referred_by <> c.customer_id
 ),
-surveys_in_scope AS (
-    SELECT s.* FROM surveys s
-    WHERE s.answered_at < $as_of + INTERVAL 1 DAY
-      AND ((len($regions) = 0 AND len($industries) = 0)
-           OR s.customer_id IN (SELECT customer_id FROM customers_in_scope))
-      AND (NOT $order_filtered OR s.customer_id IN (SELECT customer_id FROM buyers))
+tickets_in_scope AS NOT MATERIALIZED (  -- tickets opened up to the end of the as-of day, of customers in scope
+    SELECT t.* FROM tickets t WHERE {tickets}
+),
+surveys_in_scope AS NOT MATERIALIZED (  -- survey answers up to the end of the as-of day, of customers in scope
+    SELECT s.* FROM surveys s WHERE {surveys}
+),
+windows AS (  -- the periods a windowed query computes at once: w, w_start, w_end, w_as_of, w_prev_start
+    SELECT unnest($windows, recursive := true)
 )
 """
 
 
-def params(period: Period, **extra) -> dict:
-    """The named parameters of SCOPE for a period, plus a query's own."""
-    quarters = [{"q_start": s, "q_end": e} for s, e in last_quarters(period.as_of)]
-    return {**period.params(), "order_filtered": period.filters.on_orders, "quarters": quarters, **extra}
+def window_rows(periods: list[Period]) -> list[dict]:
+    """The $windows parameter for a list of periods (window w is periods[w]); each window's previous
+    period starts at w_prev_start and ends the day before w_start."""
+    return [{"w": i, "w_start": p.start, "w_end": p.end, "w_as_of": p.as_of, "w_prev_start": p.previous().start}
+            for i, p in enumerate(periods)]
+
+
+def anchor(periods: list[Period]) -> Period:
+    """The period whose scope covers a list of windows: the one with the latest as-of date (the windows of
+    one computation share their filters)."""
+    return max(periods, key=lambda p: p.as_of)
+
+
+def params(period: Period, windows: list[Period] | None = None, **extra) -> dict:
+    """The named parameters of the scope for a period (and the windows, when a query computes several),
+    plus a query's own."""
+    return {**period.params(), "order_filtered": period.filters.on_orders, "windows": window_rows(windows or [period]),
+            **extra}
 
 
 def bound(sql: str, values: dict) -> dict:
@@ -71,55 +109,37 @@ def bound(sql: str, values: dict) -> dict:
     return {k: v for k, v in values.items() if k in names}
 
 
-def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, **extra) -> pd.DataFrame:
+def statement(sql: str, filters: Filters) -> str:
+    """A query over the scope: `WITH <scope>, <sql>` (`sql`: further CTEs, then the final SELECT)."""
+    return f"WITH {scope_sql(filters)}, {sql}"
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,
+          **extra) -> pd.DataFrame:
     """Run `WITH <scope>, <sql>` and return the (small) result as a DataFrame."""
-    statement = f"WITH {SCOPE}, {sql}"
-    return con.execute(statement, bound(statement, params(period, **extra))).df()
+    text = statement(sql, period.filters)
+    return con.execute(text, bound(text, params(period, windows, **extra))).df()
 
 
 def row(con: duckdb.DuckDBPyConnection, sql: str, period: Period, **extra) -> dict:
-    """The single row of a scoped query, as a dict."""
-    result = frame(con, sql, period, **extra)
-    return {k: _plain(v) for k, v in result.to_dict("records")[0].items()}
+    """The single row of a scoped query, as a dict of plain Python values."""
+    return records(frame(con, sql, period, **extra))[0]
 
 
-def _plain(value):
-    """numpy / pandas scalars as plain Python numbers, NaN as None."""
-    if value is None or (isinstance(value, float) and value != value):
+def records(result: pd.DataFrame) -> list[dict]:
+    """A result's rows as dicts of plain Python values (numpy scalars unwrapped, NaN and NaT as None)."""
+    return [{k: plain(v) for k, v in r.items()} for r in result.to_dict("records")]
+
+
+def plain(value):
+    """numpy / pandas scalars as plain Python values, NaN / NaT as None."""
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
-    if hasattr(value, "item"):
+    if hasattr(value, "item") and not isinstance(value, pd.Timestamp):
         value = value.item()
     if isinstance(value, float) and value != value:
         return None
     return value
-
-
-@dataclass(frozen=True)
-class Unavailable:
-    """A metric whose inputs are absent: shown as this sentence, never as a zero."""
-    needs: str
-
-    def __str__(self) -> str:
-        return f"not available: needs {self.needs}"
-
-
-def column_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """How many values every optional input column holds ("tickets.csat" -> n), in one query."""
-    from ..schema import SPECS
-
-    parts = [f"(SELECT count({c.name}) FROM {kind})" for kind, spec in SPECS.items() for c in spec.stored_columns]
-    names = [f"{kind}.{c.name}" for kind, spec in SPECS.items() for c in spec.stored_columns]
-    return dict(zip(names, con.execute("SELECT " + ", ".join(parts)).fetchall()[0]))
-
-
-def missing_inputs(con: duckdb.DuckDBPyConnection, *columns: str, counts: dict[str, int] | None = None) -> Unavailable | None:
-    """The first of `table.column` that holds no value at all, as an Unavailable; None when all do.
-    Pass `counts` (from column_counts) to check many metrics without asking the database again."""
-    counts = counts if counts is not None else column_counts(con)
-    for qualified in columns:
-        if not counts[qualified]:
-            return Unavailable(qualified)
-    return None
 
 
 def ratio(numerator, denominator):
@@ -127,3 +147,55 @@ def ratio(numerator, denominator):
     if not denominator:
         return None
     return float(numerator or 0) / float(denominator)
+
+
+# ---------------------------------------------------------------------------------------- missing inputs
+
+@dataclass(frozen=True)
+class Unavailable:
+    """A figure whose inputs are absent: shown as this sentence, never as a zero."""
+    needs: str
+
+    def __str__(self) -> str:
+        return f"not available: needs {self.needs}"
+
+
+def column_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """How many values every canonical column holds ("tickets.csat" -> n), in one query."""
+    names = [f"{kind}.{c.name}" for kind in KINDS for c in SPECS[kind].stored_columns]
+    parts = [f"(SELECT count({c.name}) FROM {kind})" for kind in KINDS for c in SPECS[kind].stored_columns]
+    return dict(zip(names, con.execute("SELECT " + ", ".join(parts)).fetchall()[0]))
+
+
+class Inputs:
+    """Which inputs the store holds (a column holding no value at all is missing), asked once per computation."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection | None = None, counts: dict[str, int] | None = None):
+        self.counts = counts if counts is not None else column_counts(con)
+
+    def has(self, column: str) -> bool:
+        return bool(self.counts.get(column))
+
+    def missing(self, *columns: str) -> Unavailable | None:
+        """An Unavailable naming the first of `columns` (all needed) that holds no value; None when all do."""
+        for column in columns:
+            if not self.has(column):
+                return Unavailable(column)
+        return None
+
+    def missing_all(self, *columns: str) -> Unavailable | None:
+        """An Unavailable when none of `columns` (any one is enough) holds a value."""
+        if any(self.has(column) for column in columns):
+            return None
+        return Unavailable(" or ".join(columns))
+
+
+def missing_inputs(con: duckdb.DuckDBPyConnection, *columns: str, counts: dict[str, int] | None = None) -> Unavailable | None:
+    """The first of `table.column` that holds no value at all, as an Unavailable; None when all do.
+    Pass `counts` (from column_counts) to check many figures without asking the database again."""
+    return Inputs(con, counts).missing(*columns)
+
+
+def available(value) -> bool:
+    """True for a computed figure (also 0), False for None and Unavailable."""
+    return value is not None and not isinstance(value, Unavailable)

@@ -1,22 +1,37 @@
 """The executive scorecard: each KPI with its value, target (settings), previous-period value, delta,
 status and a 12-month trend.
 
+Every KPI is computed for all the periods at once (the period, the previous period of the same length,
+and the 12 calendar months up to the period's end for the trend): one query for the order and customer
+KPIs, one for the service KPIs, whatever the number of periods.
+
+- revenue, active customers, new customers, repeat-customer rate, retention, churned customers: as in
+  `activity`; top-20% revenue share: as in `concentration`;
+- CSAT (mean rating), NPS, median first-response time (hours), SLA share (first responses within the
+  SLA), complaints per 100 active customers: as in `responsiveness`;
+- on maintenance plans: the share of the period's active customers on a plan (of those whose flag is known);
+- referrals: customers referred in the period (dated by their created_at, else their first order), by a
+  customer in scope;
+- reference-willing customers: known customers willing to be a reference at the period's as-of date
+  (the customers table keeps no history, so this is today's flag over the customers known then).
+
 Status: "on target" when the value meets the target in the KPI's direction, "within 10%" when it
 misses by no more than a tenth of the target, "off" otherwise; "no target" without one and "no data"
-when the value is missing or unavailable.
+when the value is missing or unavailable. Lower is better for churned customers, the top-20% share
+(concentration risk; the default target reads "at most 80%"), response time and complaints.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+
 import duckdb
 
 from ..period import Period
 from ..settings import get_settings
-from .activity import activity, retention
-from .concentration import top20_share
-from .responsiveness import responsiveness
-from .rfm import month_ends
-from .scope import Unavailable, column_counts, missing_inputs, row
+from .activity import ACTIVITY_BY_WINDOW, WINDOW_CUSTOMERS
+from .concentration import RANKED, TOP20_BY_WINDOW
+from .responsiveness import responsiveness_by_window
+from .scope import Inputs, Unavailable, anchor, available, frame, ratio, records
 
 
 @dataclass(frozen=True)
@@ -45,41 +60,69 @@ KPIS = [
     Kpi("complaints_per_100", "Complaints per 100 customers", "per100", False),
 ]
 
-CUSTOMER_FACTS = """
-active AS (SELECT DISTINCT customer_id FROM orders_in_scope WHERE order_date BETWEEN $start AND $end)
-SELECT count(*) FILTER (WHERE c.on_maintenance_plan) / nullif(count(c.on_maintenance_plan), 0) AS maintenance_share,
-       (SELECT count(*) FROM customers_in_scope
-        WHERE referred_by IS NOT NULL AND coalesce(created_at, $start) BETWEEN $start AND $end) AS referrals,
-       (SELECT count(*) FROM customers_in_scope r JOIN known_customers k USING (customer_id)
-        WHERE r.reference_willing) AS reference_willing
-FROM active a LEFT JOIN customers_in_scope c USING (customer_id)
+CUSTOMER_KPIS = """
+maintenance AS (  -- per window: the share of its active customers on a maintenance plan
+    SELECT w.w, count(*) FILTER (WHERE c.on_maintenance_plan) / nullif(count(c.on_maintenance_plan), 0) AS maintenance_share
+    FROM windows w LEFT JOIN window_customers a ON a.w = w.w AND a.orders > 0
+    LEFT JOIN customers_in_scope c ON c.customer_id = a.customer_id
+    GROUP BY w.w
+),
+referred AS (  -- per window: customers referred in it by a customer in scope
+    SELECT w.w, count(r.customer_id) AS referrals
+    FROM windows w LEFT JOIN referral_dates r
+      ON r.referred_on BETWEEN w.w_start AND w.w_end AND r.customer_id IN (SELECT customer_id FROM known_customers)
+    GROUP BY w.w
+),
+reference_counts AS (  -- per window: reference-willing customers known at its as-of date
+    SELECT w.w, count(r.customer_id) AS reference_willing
+    FROM windows w LEFT JOIN (
+        SELECT c.customer_id,
+               CASE WHEN $order_filtered THEN b.first_order
+                    ELSE least(b.first_order, coalesce(c.created_at, DATE '-infinity')) END AS known_since
+        FROM customers_in_scope c LEFT JOIN buyers b USING (customer_id) WHERE c.reference_willing
+    ) r ON r.known_since <= w.w_as_of
+    GROUP BY w.w
+)
 """
 
+ORDER_AND_CUSTOMER_KPIS = (WINDOW_CUSTOMERS + "," + RANKED + "," + CUSTOMER_KPIS
+                           + ", activity AS (" + ACTIVITY_BY_WINDOW + "), shares AS (" + TOP20_BY_WINDOW + ")"
+                           + """
+SELECT * FROM activity JOIN shares USING (w) JOIN maintenance USING (w) JOIN referred USING (w)
+JOIN reference_counts USING (w) ORDER BY w
+""")
 
-def kpi_values(con: duckdb.DuckDBPyConnection, period: Period, counts: dict[str, int]) -> dict[str, object]:
-    """The value of every KPI for one period (an `Unavailable` where the inputs are absent; `counts`
-    from column_counts says which)."""
-    act, ret = activity(con, period), retention(con, period)
-    resp = responsiveness(con, period, active=act["active"], counts=counts)
-    facts = row(con, CUSTOMER_FACTS, period)
-    values = {
-        "revenue": act["revenue"], "active_customers": act["active"], "new_customers": act["new"],
-        "repeat_customer_rate": act["repeat_customer_rate"], "retention": ret["retention"],
-        "churned_customers": ret["churned"], "top20_revenue_share": top20_share(con, period),
-        "csat": resp["csat_mean"], "nps": resp["nps"],
-        "maintenance_share": facts["maintenance_share"], "referrals": facts["referrals"],
-        "reference_willing": facts["reference_willing"],
-        "median_first_response_hours": resp["first_response_median_hours"],
-        "sla_share": resp["first_response_sla_share"], "complaints_per_100": resp["complaints_per_100"],
-    }
-    for name, needs in (("maintenance_share", "customers.on_maintenance_plan"), ("referrals", "customers.referred_by"),
-                        ("reference_willing", "customers.reference_willing")):
-        values[name] = missing_inputs(con, needs, counts=counts) or values[name]
+
+def kpi_values_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period],
+                         inputs: Inputs | None = None) -> list[dict[str, object]]:
+    """The value of every KPI for each period (an `Unavailable` where the inputs are absent)."""
+    inputs = inputs or Inputs(con)
+    base = records(frame(con, ORDER_AND_CUSTOMER_KPIS, anchor(periods), windows=periods))
+    service = responsiveness_by_window(con, periods, [b["active"] for b in base], inputs)
+    values = []
+    for b, s in zip(base, service):
+        values.append({
+            "revenue": b["revenue"], "active_customers": b["active"], "new_customers": b["new"],
+            "repeat_customer_rate": ratio(b["repeat_active"], b["active"]),
+            "retention": ratio(b["retained"], b["previous_active"]), "churned_customers": b["churned"],
+            "top20_revenue_share": b["top20_share"], "csat": s["csat_mean"], "nps": s["nps"],
+            "maintenance_share": inputs.missing("customers.on_maintenance_plan") or b["maintenance_share"],
+            "referrals": inputs.missing("customers.referred_by") or b["referrals"],
+            "reference_willing": inputs.missing("customers.reference_willing") or b["reference_willing"],
+            "median_first_response_hours": s["first_response_median_hours"],
+            "sla_share": s["first_response_sla_share"], "complaints_per_100": s["complaints_per_100"],
+        })
     return values
 
 
+def kpi_values(con: duckdb.DuckDBPyConnection, period: Period, counts: dict[str, int] | None = None) -> dict[str, object]:
+    """The value of every KPI for one period."""
+    return kpi_values_by_window(con, [period], Inputs(con, counts))[0]
+
+
 def status(kpi: Kpi, value, target) -> str:
-    if value is None or isinstance(value, Unavailable):
+    """on target / within 10% / off in the KPI's direction; no target; no data."""
+    if not available(value):
         return "no data"
     if target is None:
         return "no target"
@@ -92,21 +135,21 @@ def status(kpi: Kpi, value, target) -> str:
 
 
 def _number(value):
-    return None if value is None or isinstance(value, Unavailable) else value
+    return value if available(value) else None
 
 
 def monthly_periods(period: Period, months: int = 12) -> list[Period]:
-    """The calendar months (the last one ending on the as-of date's month end or before) of the trend."""
-    return [replace(period, start=end.replace(day=1), end=end, as_of=end)
-            for end in month_ends(period.as_of, months)]
+    """The calendar months of the trend: the last `months` up to the period's end (see Period.months)."""
+    return period.months(months)
 
 
 def scorecard(con: duckdb.DuckDBPyConnection, period: Period, trend_months: int = 12) -> list[dict]:
-    """One dict per KPI: name, label, unit, value, target, previous, delta, status, trend."""
+    """One dict per KPI: name, label, unit, higher_is_better, value, target, previous, delta, status, trend
+    (the KPI for each of the last `trend_months` calendar months, oldest first; None where unavailable)."""
     targets = get_settings(con)["targets"]
-    counts = column_counts(con)
-    now, before = kpi_values(con, period, counts), kpi_values(con, period.previous(), counts)
-    trend = [kpi_values(con, month, counts) for month in monthly_periods(period, trend_months)]
+    trend_periods = monthly_periods(period, trend_months) if trend_months else []
+    values = kpi_values_by_window(con, [period, period.previous(), *trend_periods])
+    now, before, trend = values[0], values[1], values[2:]
     cards = []
     for kpi in KPIS:
         value, previous, target = now[kpi.name], before[kpi.name], targets.get(kpi.name)
@@ -117,3 +160,6 @@ def scorecard(con: duckdb.DuckDBPyConnection, period: Period, trend_months: int 
             "status": status(kpi, value, target), "trend": [_number(t[kpi.name]) for t in trend],
         })
     return cards
+
+
+__all__ = ["KPIS", "Kpi", "Unavailable", "kpi_values", "kpi_values_by_window", "monthly_periods", "scorecard", "status"]

@@ -1,94 +1,178 @@
 """Loyalty stages (prospect → first-time → repeat → client → advocate), the funnel and stage history.
 
-Each known customer is in exactly one stage, the furthest reached as of the as-of date:
-Prospect (in `customers`, no order), First-time (1 order), Repeat (≥2 orders), Client (repeat and
-(orders in ≥3 of the last 4 quarters, or on a maintenance plan)), Advocate (client and (≥1 referral,
-or reference-willing, or latest NPS ≥ 9)).
+Each customer known at a date is in exactly one stage, the furthest reached by then:
+- Prospect: in `customers` (created by then, or undated), no order;
+- First-time: exactly 1 order;
+- Repeat: ≥ 2 orders;
+- Client: repeat and (orders in ≥ 3 of the last 4 quarters — the 3-month windows ending on the date —
+  or on a maintenance plan);
+- Advocate: client and (≥ 1 referral dated by then, or reference-willing, or latest NPS answer by then ≥ 9).
+Maintenance plan and reference-willingness are the customers table's current values (it keeps no
+history). Known customers are the customers with an order in scope by the date, plus prospects when
+no order filter is set (see `loyalty.period`).
+
+One query computes the stages at any list of dates (`SNAPSHOT_STAGES`): the as-of date for the counts
+and the funnel, the month ends for the history and the transitions, so they always agree.
 """
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pandas as pd
 
-from ..period import Period
-from .rfm import month_ends
-from .scope import SCOPE, bound, frame, params
+from ..period import Period, last_quarters, month_ends
+from .scope import Inputs, Unavailable, frame
 
 STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
 
-STAGED = """
-referrals AS (
-    SELECT referred_by AS customer_id, count(*) AS referrals FROM customers_in_scope
-    WHERE referred_by IS NOT NULL AND (created_at IS NULL OR created_at <= $as_of) GROUP BY referred_by
+SNAPSHOT_FACTS = """
+snapshots AS (  -- snap: a date; q1..q4: bit masks of the cells making up its last 4 quarters
+    SELECT unnest($snapshots, recursive := true)
 ),
-latest_nps AS (
-    SELECT customer_id, arg_max(nps, answered_at) AS nps FROM surveys_in_scope WHERE nps IS NOT NULL GROUP BY customer_id
+cells AS (SELECT unnest($cells, recursive := true)),   -- cell, cell_start, cell_end: disjoint day ranges (see snapshot_params)
+customer_cells AS (  -- per customer: one bit per cell it ordered in
+    SELECT o.customer_id, bit_or(1::BIGINT << c.cell) AS cells
+    FROM orders_in_scope o JOIN cells c ON o.order_date BETWEEN c.cell_start AND c.cell_end
+    GROUP BY o.customer_id
 ),
-facts AS (
-    SELECT k.customer_id, coalesce(b.orders, 0) AS orders, coalesce(q.quarters, 0) AS quarters,
-           coalesce(c.on_maintenance_plan, FALSE) AS maintenance, coalesce(c.reference_willing, FALSE) AS reference,
-           coalesce(r.referrals, 0) AS referrals, n.nps AS latest_nps
-    FROM known_customers k
+referral_lists AS (  -- per referrer: the dates of its referrals
+    SELECT customer_id, list(coalesce(referred_on, DATE '-infinity')) AS referred_on FROM referral_dates GROUP BY customer_id
+),
+customer_facts AS (  -- per customer in scope: the facts that do not depend on the date
+    SELECT k.customer_id, k.since, b.first_order, b.second_order, coalesce(m.cells, 0) AS cells, r.referred_on,
+           coalesce(c.on_maintenance_plan, FALSE) AS maintenance, coalesce(c.reference_willing, FALSE) AS reference
+    FROM known_since k
     LEFT JOIN buyers b USING (customer_id)
-    LEFT JOIN active_quarters q USING (customer_id)
+    LEFT JOIN customer_cells m USING (customer_id)
+    LEFT JOIN referral_lists r USING (customer_id)
     LEFT JOIN customers_in_scope c USING (customer_id)
-    LEFT JOIN referrals r USING (customer_id)
-    LEFT JOIN latest_nps n USING (customer_id)
 ),
-staged AS (
+nps_valid AS (  -- each NPS answer, valid until the customer's next one
+    SELECT customer_id, nps, answered_at AS valid_from,
+           coalesce(lead(answered_at) OVER (PARTITION BY customer_id ORDER BY answered_at, nps), TIMESTAMP 'infinity') AS valid_until
+    FROM surveys_in_scope WHERE nps IS NOT NULL
+),
+nps_at AS (  -- per date and customer: its latest NPS answer by the end of that day
+    SELECT s.snap, v.customer_id, v.nps AS latest_nps
+    FROM snapshots s JOIN nps_valid v
+      ON v.valid_from < s.snap + INTERVAL 1 DAY AND v.valid_until >= s.snap + INTERVAL 1 DAY
+),
+facts_at AS (  -- per date and customer known by then: everything its stage depends on (`orders` capped at 2)
+    SELECT s.snap, f.customer_id,
+           coalesce(f.first_order <= s.snap, FALSE)::INTEGER + coalesce(f.second_order <= s.snap, FALSE)::INTEGER AS orders,
+           ((f.cells & s.q1) <> 0)::INTEGER + ((f.cells & s.q2) <> 0)::INTEGER
+           + ((f.cells & s.q3) <> 0)::INTEGER + ((f.cells & s.q4) <> 0)::INTEGER AS quarters,
+           f.maintenance, f.reference,
+           coalesce(len(list_filter(f.referred_on, lambda d: d <= s.snap)), 0) AS referrals,
+           n.latest_nps
+    FROM snapshots s JOIN customer_facts f ON f.since <= s.snap
+    LEFT JOIN nps_at n ON n.snap = s.snap AND n.customer_id = f.customer_id
+)
+"""
+
+SNAPSHOT_STAGES = SNAPSHOT_FACTS + """,
+staged_at AS (  -- per date and known customer: the furthest stage reached (`orders` is capped at 2)
     SELECT *, CASE
         WHEN orders = 0 THEN 'Prospect'
         WHEN orders = 1 THEN 'First-time'
         WHEN NOT (quarters >= 3 OR maintenance) THEN 'Repeat'
         WHEN NOT (referrals >= 1 OR reference OR coalesce(latest_nps >= 9, FALSE)) THEN 'Client'
         ELSE 'Advocate' END AS stage
-    FROM facts
+    FROM facts_at
 )
 """
 
 
+def snapshot_params(dates: list[date]) -> dict:
+    """The $snapshots and $cells parameters for a list of dates.
+
+    The last 4 quarters of every date are cut into disjoint day ranges (cells: the date ranges between
+    all their boundaries); each customer gets one bit per cell it ordered in, and each date's quarters are
+    masks of cells, so orders are read once however many dates there are."""
+    quarters = {d: last_quarters(d) for d in dates}
+    bounds = sorted({start for qs in quarters.values() for start, _ in qs}
+                    | {end + timedelta(days=1) for qs in quarters.values() for _, end in qs})
+    if len(bounds) > 63:
+        raise ValueError("Too many dates for one stage computation (at most 48 month ends).")
+    index = {b: i for i, b in enumerate(bounds)}
+    cells = [{"cell": i, "cell_start": b, "cell_end": after - timedelta(days=1)}
+             for i, (b, after) in enumerate(zip(bounds, bounds[1:]))]
+
+    def mask(start: date, end: date) -> int:
+        return sum(1 << i for i in range(index[start], index[end + timedelta(days=1)]))
+
+    snaps = [{"snap": d, **{f"q{k + 1}": mask(*q) for k, q in enumerate(quarters[d])}} for d in dates]
+    return {"snapshots": snaps, "cells": cells}
+
+
+def _staged(con: duckdb.DuckDBPyConnection, period: Period, dates: list[date], select: str, **extra) -> pd.DataFrame:
+    anchor = max([period, *[Period(d, d, d, period.filters) for d in dates]], key=lambda p: p.as_of)
+    return frame(con, SNAPSHOT_STAGES + select, anchor, **snapshot_params(dates), **extra)
+
+
 def customer_stages(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """One row per known customer with the facts behind its stage, and the stage."""
-    return frame(con, STAGED + " SELECT * FROM staged ORDER BY customer_id", period)
+    """One row per customer known at the as-of date with the facts behind its stage, and the stage."""
+    return _staged(con, period, [period.as_of], " SELECT * EXCLUDE (snap) FROM staged_at ORDER BY customer_id")
 
 
 def stage_counts(con: duckdb.DuckDBPyConnection, period: Period) -> dict[str, int]:
-    """Customers per stage (every stage listed, zero when empty)."""
-    counts = frame(con, STAGED + " SELECT stage, count(*) AS customers FROM staged GROUP BY stage", period)
-    found = dict(zip(counts["stage"], counts["customers"].astype(int)))
-    return {stage: found.get(stage, 0) for stage in STAGES}
+    """Customers per stage at the as-of date (every stage listed, zero when empty)."""
+    return stage_history(con, period, dates=[period.as_of]).set_index("stage")["customers"].to_dict()
+
+
+def stage_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:
+    """Per stage, the inputs it cannot see (None when all are there): prospects need customers rows;
+    the client step reads maintenance plans, the advocate step referrals, reference-willingness or NPS
+    (each stage is still computed from what is there, so a missing input can only hold customers back)."""
+    inputs = Inputs(con)
+    return {"Prospect": inputs.missing("customers.customer_id"), "First-time": None, "Repeat": None,
+            "Client": inputs.missing("customers.on_maintenance_plan"),
+            "Advocate": inputs.missing_all("customers.referred_by", "customers.reference_willing", "surveys.nps")}
 
 
 def funnel(counts: dict[str, int]) -> pd.DataFrame:
-    """Customers at or beyond each stage and the conversion from the stage before."""
+    """Customers in and at-or-beyond each stage, and the conversion from the stage before (at or beyond
+    this stage ÷ at or beyond the one before; None when that is empty)."""
     at_or_beyond = [sum(counts[s] for s in STAGES[i:]) for i in range(len(STAGES))]
     conversion = [None] + [b / a if a else None for a, b in zip(at_or_beyond, at_or_beyond[1:])]
     return pd.DataFrame({"stage": STAGES, "customers": [counts[s] for s in STAGES],
                          "at_or_beyond": at_or_beyond, "conversion": conversion})
 
 
-def stage_history(con: duckdb.DuckDBPyConnection, period: Period, months: int = 12) -> pd.DataFrame:
-    """Customers per stage at each of the last `months` month ends (one row per month end and stage)."""
-    rows = []
-    for at in month_ends(period.as_of, months):
-        for stage, customers in stage_counts(con, replace(period, as_of=at)).items():
-            rows.append({"month_end": at, "stage": stage, "customers": customers})
-    return pd.DataFrame(rows)
+def stage_history(con: duckdb.DuckDBPyConnection, period: Period, months: int = 12,
+                  dates: list[date] | None = None) -> pd.DataFrame:
+    """Customers per stage at each of the last `months` month ends up to the as-of date (or at `dates`):
+    one row per date and stage, every stage listed."""
+    dates = dates or month_ends(period.as_of, months)
+    return _dates(_staged(con, period, dates, """,
+        grid AS (SELECT s.snap, st.stage, st.position FROM snapshots s, (SELECT unnest($stages) AS stage,
+                 generate_subscripts($stages, 1) AS position) st),
+        counts AS (SELECT snap, stage, count(*) AS customers FROM staged_at GROUP BY snap, stage)
+        SELECT g.snap AS month_end, g.stage, coalesce(c.customers, 0) AS customers
+        FROM grid g LEFT JOIN counts c USING (snap, stage) ORDER BY g.snap, g.position""", stages=STAGES))
 
 
 def stage_transitions(con: duckdb.DuckDBPyConnection, period: Period, before: date, after: date) -> pd.DataFrame:
-    """Customers by their stage at `before` and at `after` (a transition table; 'Not yet known' for
-    customers who were not known at `before`)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE stage_snapshots (snapshot DATE, customer_id VARCHAR, stage VARCHAR)")
-    for at in (before, after):
-        statement = f"INSERT INTO stage_snapshots WITH {SCOPE}, {STAGED} SELECT $as_of, customer_id, stage FROM staged"
-        con.execute(statement, bound(statement, params(replace(period, as_of=at))))
-    return con.execute("""
+    """Customers by their stage at `before` and at `after` ('Not yet known' for customers not known at
+    `before`)."""
+    return _staged(con, period, [before, after], """
         SELECT coalesce(b.stage, 'Not yet known') AS stage_before, a.stage AS stage_after, count(*) AS customers
-        FROM stage_snapshots a
-        LEFT JOIN stage_snapshots b ON b.customer_id = a.customer_id AND b.snapshot = $before
-        WHERE a.snapshot = $after GROUP BY ALL ORDER BY stage_before, stage_after""",
-        {"before": before, "after": after}).df()
+        FROM staged_at a LEFT JOIN staged_at b ON b.customer_id = a.customer_id AND b.snap = $before
+        WHERE a.snap = $after GROUP BY ALL ORDER BY stage_before, stage_after""", before=before, after=after)
+
+
+def customer_stage_history(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str,
+                           months: int = 12, dates: list[date] | None = None) -> pd.DataFrame:
+    """One customer's stage at each of the last `months` month ends (or at `dates`; '—' before it was known)."""
+    dates = dates or month_ends(period.as_of, months)
+    return _dates(_staged(con, period, dates, """
+        SELECT s.snap AS month_end, coalesce(t.stage, '—') AS stage
+        FROM snapshots s LEFT JOIN staged_at t ON t.snap = s.snap AND t.customer_id = $customer
+        ORDER BY s.snap""", customer=customer_id))
+
+
+def _dates(table: pd.DataFrame) -> pd.DataFrame:
+    """month_end as plain dates (the pages and tests index by them)."""
+    table["month_end"] = [d.date() if hasattr(d, "date") else d for d in table["month_end"]]
+    return table

@@ -1,10 +1,13 @@
 """Super customers: regular, large, long-standing, bringing others in; a super customer meets at least
 `super_customer_threshold` (default 3) of the four criteria, each shown per customer.
 
-- regular: orders in ≥ 3 of the last 4 quarters;
-- large: M score 5 or total quantity score 5 (the tie-fair RFM scoring, `rfm.score`);
+Over the customers with an order up to the as-of date:
+- regular: orders in ≥ 3 of the last 4 quarters (the 3-month windows ending on the as-of date);
+- large: M score 5 or total-quantity score 5 (the tie-fair scores of `rfm.score`: top quintile);
 - long-standing: tenure (days since the first order) score 5;
-- bringing others: ≥ 1 customer names it in `referred_by`, or it is reference-willing.
+- bringing others: ≥ 1 referral by the as-of date (a customer naming it in `referred_by`) or
+  reference-willing. Without referral and reference columns this criterion is unknown (empty), and
+  `super_customer_availability` says so; the count of criteria met covers the known ones.
 """
 from __future__ import annotations
 
@@ -13,54 +16,62 @@ import pandas as pd
 
 from ..period import Period
 from ..settings import get_settings
-from .experience import BAD
-from .rfm import SCORED
-from .scope import frame
+from .experience import BAD, bad_params
+from .rfm import SCORED, score
+from .scope import Inputs, Unavailable, frame
+from .stages import SNAPSHOT_FACTS, snapshot_params
 
-CRITERIA = SCORED + """,
-referrals AS (
-    SELECT referred_by AS customer_id, count(*) AS referrals FROM customers_in_scope
-    WHERE referred_by IS NOT NULL AND (created_at IS NULL OR created_at <= $as_of) GROUP BY referred_by
-),
+CRITERIA = SCORED + "," + SNAPSHOT_FACTS + f""",
+more_scores AS (SELECT customer_id, {score('quantity', 'ASC')} AS q, {score('tenure_days', 'ASC')} AS t FROM measured),
 criteria AS (
-    SELECT s.customer_id, s.monetary AS revenue, s.frequency AS orders, s.tenure_days,
-           coalesce(q.quarters, 0) >= 3 AS regular,
-           (s.m = 5 OR s.q = 5) AS large,
-           s.t = 5 AS long_standing,
-           (coalesce(r.referrals, 0) >= 1 OR coalesce(c.reference_willing, FALSE)) AS bringing_others,
-           coalesce(r.referrals, 0) AS referrals
-    FROM segmented s
-    LEFT JOIN active_quarters q USING (customer_id)
-    LEFT JOIN referrals r USING (customer_id)
-    LEFT JOIN customers_in_scope c USING (customer_id)
+    SELECT s.customer_id, s.monetary AS revenue, s.frequency AS orders, s.tenure_days, s.quantity, s.segment,
+           f.quarters >= 3 AS regular,
+           s.m = 5 OR ($has_quantity AND x.q = 5) AS large,
+           x.t = 5 AS long_standing,
+           CASE WHEN $has_bringing THEN f.referrals >= 1 OR f.reference END AS bringing_others,
+           f.referrals
+    FROM segmented s JOIN more_scores x USING (customer_id) JOIN facts_at f USING (customer_id)
 ),
-counted AS (
-    SELECT *, regular::INTEGER + large::INTEGER + long_standing::INTEGER + bringing_others::INTEGER AS criteria_met,
+super_criteria AS (
+    SELECT *, regular::INTEGER + large::INTEGER + long_standing::INTEGER + coalesce(bringing_others, FALSE)::INTEGER AS criteria_met,
            concat_ws(', ', CASE WHEN regular THEN 'regular' END, CASE WHEN large THEN 'large' END,
                      CASE WHEN long_standing THEN 'long-standing' END,
                      CASE WHEN bringing_others THEN 'brings others' END) AS meets
     FROM criteria
 )
-SELECT *, criteria_met >= $threshold AS is_super FROM counted
-WHERE NOT $only_super OR criteria_met >= $threshold
-ORDER BY criteria_met DESC, revenue DESC, customer_id
 """
 
 
-def super_customers(con: duckdb.DuckDBPyConnection, period: Period, only_super: bool = True) -> pd.DataFrame:
-    """Customers with the criteria each meets; by default only those meeting the threshold."""
+def _params(con: duckdb.DuckDBPyConnection, period: Period, inputs: Inputs) -> dict:
     settings = get_settings(con)
-    return frame(con, CRITERIA, period, rules=settings["segment_rules"],
-                 threshold=settings["super_customer_threshold"], only_super=only_super)
+    return {"rules": settings["segment_rules"], "threshold": settings["super_customer_threshold"],
+            **snapshot_params([period.as_of]), "has_quantity": inputs.has("orders.quantity"),
+            "has_bringing": super_customer_availability(con, inputs)["bringing_others"] is None}
+
+
+def super_customer_availability(con: duckdb.DuckDBPyConnection, inputs: Inputs | None = None) -> dict[str, Unavailable | None]:
+    """Per criterion, what is missing for it to be judged (None when it can be). Large falls back to the
+    M score alone without quantities, so it is always judged."""
+    inputs = inputs or Inputs(con)
+    return {"regular": None, "large": None, "long_standing": None,
+            "bringing_others": inputs.missing_all("customers.referred_by", "customers.reference_willing")}
+
+
+def super_customers(con: duckdb.DuckDBPyConnection, period: Period, only_super: bool = True) -> pd.DataFrame:
+    """Customers with the criteria each meets (`meets`, `criteria_met`, one column per criterion) and
+    `is_super`; by default only those meeting the threshold; most criteria, then largest revenue first."""
+    return frame(con, CRITERIA + """
+        SELECT *, criteria_met >= $threshold AS is_super FROM super_criteria
+        WHERE NOT $only_super OR criteria_met >= $threshold
+        ORDER BY criteria_met DESC, revenue DESC, customer_id""",
+        period, only_super=only_super, **_params(con, period, Inputs(con)))
 
 
 def at_risk_super_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """Super customers with 2 or more bad experiences in the last 12 months, by revenue."""
-    settings = get_settings(con)
-    return frame(con, BAD + f""",
-        supers AS (WITH {CRITERIA})
-        SELECT s.customer_id, s.revenue, s.meets, c.bad_experiences, c.reason
-        FROM supers s JOIN counted c USING (customer_id)
-        WHERE c.bad_experiences >= 2 ORDER BY s.revenue DESC, s.customer_id""",
-        period, rules=settings["segment_rules"], threshold=settings["super_customer_threshold"], only_super=True,
-        sla_first=settings["sla_first_response_hours"], window_end=period.as_of)
+    """Super customers with 2 or more bad experiences in the last 12 months, largest revenue first."""
+    return frame(con, CRITERIA + "," + BAD + """
+        SELECT s.customer_id, s.revenue, s.meets, b.bad_experiences, b.reason
+        FROM super_criteria s JOIN bad_counts b USING (customer_id)
+        WHERE s.criteria_met >= $threshold AND b.bad_experiences >= 2
+        ORDER BY s.revenue DESC, s.customer_id""",
+        period, **_params(con, period, Inputs(con)), **bad_params(con, period.as_of))

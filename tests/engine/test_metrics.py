@@ -176,7 +176,7 @@ def test_disloyalty_signals(shop, year):
     assert table.at["C", "declining_spend"] == "declining spend: 0 in the last 6 months against 50 before"
     # D's one order (1000) carried a discount: all of its revenue came from discounted orders
     assert table.at["D", "discount_dependent"] == "discount-dependent: 100% of the last 12 months' revenue discounted"
-    assert table.at["F", "routine_only"] == "routine-only: all 1 orders of the last 12 months by email, no outreach"
+    assert table.at["F", "routine_only"] == "routine-only: all 1 order of the last 12 months by email, no outreach"
     assert table["no_outreach_90d"].notna().sum() == 4                      # A, C, D, F ordered, none reached out to
     assert sorted(table.index[table["single_contact"].notna()]) == ["C", "D"]   # team of one; D's orders from Ann only
     assert "overdue" not in (table.at["A", "reasons"] or "")

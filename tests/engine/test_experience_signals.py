@@ -1,0 +1,136 @@
+"""Bad experiences and the at-risk list; every disloyalty signal with its reason."""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from loyalty.metrics import experience, signals
+from loyalty.metrics.scope import Unavailable
+from loyalty.period import Period
+
+AS_OF = date(2024, 12, 31)
+YEAR = Period(date(2024, 1, 1), AS_OF, AS_OF)
+
+
+@pytest.fixture
+def rough_year(add, mk):
+    d, t = mk.d, mk.ts
+    add("orders", [
+        mk.order("A", "2024-03-01", 100, promised_date=d("2024-03-05"), delivered_date=d("2024-03-08")),   # late
+        mk.order("A", "2024-06-01", 100, promised_date=d("2024-06-10"), delivered_date=d("2024-06-09")),   # on time
+        mk.order("A", "2023-12-10", 100, promised_date=d("2023-12-15"), delivered_date=d("2023-12-20")),   # late, too long ago
+        mk.order("B", "2024-02-02", 500), mk.order("C", "2024-05-05", 70), mk.order("D", "2022-01-01", 5),
+        mk.order("E", "2024-10-10", 50)])
+    add("tickets", [
+        {"customer_id": "A", "opened_at": t("2024-05-01 09:00"), "first_response_at": t("2024-05-01 09:30"), "kind": "complaint"},
+        {"customer_id": "B", "opened_at": t("2024-07-01 09:00"), "first_response_at": t("2024-07-01 15:00"), "kind": "inquiry"},
+        {"customer_id": "B", "opened_at": t("2024-07-02 09:00"), "first_response_at": t("2024-07-09 15:00"), "kind": "outreach"},
+        {"customer_id": "C", "opened_at": t("2024-09-01 09:00"), "first_response_at": t("2024-09-01 09:10"), "kind": "inquiry",
+         "csat": 1},
+        {"customer_id": "E", "opened_at": t("2024-12-31 08:00"), "kind": "complaint"},     # unanswered, 16 h by the end of the day
+    ])
+    add("surveys", [{"customer_id": "B", "answered_at": t("2024-08-01 12:00"), "csat": 2, "nps": 5},
+                    {"customer_id": "C", "answered_at": t("2023-06-01 12:00"), "nps": 0}])
+
+
+def test_bad_experiences_per_customer(store, rough_year):
+    table = experience.bad_experiences(store, YEAR).set_index("customer_id")
+    assert table["bad_experiences"].to_dict() == {"A": 2, "B": 3, "C": 1, "D": 0, "E": 2}
+    assert table.at["A", "reason"] == "1 late delivery, 1 complaint"
+    assert table.at["B", "reason"] == "1 slow first response, 1 CSAT ≤ 2, 1 NPS ≤ 6"   # the outreach ticket is ours
+    assert table.at["E", "reason"] == "1 complaint, 1 slow first response"
+    assert table.at["D", "reason"] == ""
+
+
+def test_at_risk_list_has_two_or_more_by_revenue_at_stake(store, rough_year):
+    risky = experience.bad_experiences(store, YEAR, at_risk_only=True)
+    assert risky[["customer_id", "revenue_12m"]].values.tolist() == [["B", 500], ["A", 200], ["E", 50]]
+
+
+def test_missing_inputs_are_empty_columns_not_zeros(store, add, mk):
+    add("orders", [mk.order("A", "2024-03-01", 100)])
+    missing = experience.bad_experience_availability(store)
+    assert str(missing["late_deliveries"]) == "not available: needs orders.promised_date"
+    assert str(missing["low_csat"]) == "not available: needs tickets.csat or surveys.csat"
+    table = experience.bad_experiences(store, YEAR)
+    assert table[["late_deliveries", "complaints", "slow_responses", "low_csat", "low_nps"]].isna().all().all()
+    assert table["bad_experiences"].tolist() == [0]
+
+
+def test_churn_by_bad_experiences(store, add, mk):
+    add("orders", [mk.order("K1", "2023-03-01", 10), mk.order("K2", "2023-04-01", 10), mk.order("K2", "2024-04-01", 10)])
+    add("tickets", [{"customer_id": "K1", "opened_at": mk.ts("2023-05-01 09:00"), "kind": "complaint"},
+                    {"customer_id": "K1", "opened_at": mk.ts("2023-06-01 09:00"), "kind": "complaint"}])
+    table = experience.churn_by_experience(store, YEAR).set_index("customers_with")
+    assert table.loc["2 or more bad experiences", ["customers", "churned", "churn_rate"]].tolist() == [1, 1, 1.0]
+    assert table.loc["fewer than 2", ["customers", "churned", "churn_rate"]].tolist() == [1, 0, 0.0]
+
+
+@pytest.fixture
+def signal_store(add, mk):
+    o = mk.order
+    add("orders", [
+        o("O1", "2024-01-01", 10, sales_rep="Ann"), o("O1", "2024-02-01", 10, sales_rep="Ann"),
+        o("O1", "2024-03-01", 10, sales_rep="Ann"),
+        o("O2", "2024-01-01", 10, sales_rep="Ann"), o("O2", "2024-02-01", 10, sales_rep="Ann"),
+        o("D1", "2024-03-01", 1000, sales_rep="Ann"), o("D1", "2024-09-01", 600, sales_rep="Bo"),
+        o("D2", "2024-03-01", 1000, sales_rep="Ann"), o("D2", "2024-09-01", 700, sales_rep="Bo"),
+        o("R1", "2024-04-01", 10, channel="email", sales_rep="Ann"), o("R1", "2024-10-01", 10, channel="email", sales_rep="Bo"),
+        o("R2", "2024-04-01", 10, channel="email", sales_rep="Ann"), o("R2", "2024-10-01", 10, channel="email", sales_rep="Bo"),
+        o("R3", "2024-04-01", 10, channel="email", sales_rep="Ann"), o("R3", "2024-10-01", 10, channel="phone", sales_rep="Bo"),
+        o("N1", "2024-11-01", 10, sales_rep="Ann"),
+        o("DD1", "2024-05-01", 100, discount=10, sales_rep="Ann"), o("DD1", "2024-06-01", 100, discount=5, sales_rep="Bo"),
+        o("DD2", "2024-05-01", 100, discount=10, sales_rep="Ann"), o("DD2", "2024-06-01", 100, sales_rep="Bo"),
+        o("T1", "2024-11-11", 10, sales_rep="Ann"), o("T1", "2024-12-01", 10, sales_rep="Bo"),
+        o("T2", "2024-11-11", 10, sales_rep="Ann"), o("T3", "2024-11-11", 10, sales_rep="Ann"),
+        o("T4", "2024-11-11", 10, sales_rep="Bo"), o("T4", "2024-12-01", 10, sales_rep="Bo"),
+        o("T5", "2024-11-11", 10, sales_rep="Bo"), o("T5", "2024-12-01", 10, sales_rep="Cy"),
+    ])
+    add("customers", [{"customer_id": "N1", "account_team": "Ann;Bo"}, {"customer_id": "T1", "account_team": "Ann"},
+                      {"customer_id": "T2", "account_team": "Ann; Bo"}, {"customer_id": "T3", "account_team": "Cy;"}])
+    add("tickets", [{"customer_id": "R2", "opened_at": mk.ts("2024-05-01 10:00"), "kind": "outreach"},
+                    {"customer_id": "N1", "opened_at": mk.ts("2024-12-01 10:00"), "kind": "outreach"}])
+
+
+def flagged(table, signal: str) -> set[str]:
+    return set(table.loc[table[signal].notna(), "customer_id"])
+
+
+def test_every_signal_flags_exactly_its_customers(store, signal_store):
+    table = signals.customer_signals(store, YEAR)
+    assert flagged(table, "overdue") == {"O1"}                  # 305 days since the last order, usually every 30
+    # nothing since July against spend before: O1, O2, DD1, DD2; D1 600 < 70% of 1000; D2's 700 is not below
+    assert flagged(table, "declining_spend") == {"O1", "O2", "D1", "DD1", "DD2"}
+    assert flagged(table, "routine_only") == {"R1"}             # R2 was reached out to, R3 also ordered by phone
+    everyone = {"O1", "O2", "D1", "D2", "R1", "R2", "R3", "N1", "DD1", "DD2", "T1", "T2", "T3", "T4", "T5"}
+    assert flagged(table, "no_outreach_90d") == everyone - {"N1"}
+    assert flagged(table, "discount_dependent") == {"DD1"}      # DD2: half its revenue discounted
+    assert flagged(table, "single_contact") == {"O1", "O2", "T1", "T3", "T4"}
+    by_id = table.set_index("customer_id")
+    assert by_id.at["O1", "overdue"] == "overdue: 305 days since the last order, usually every 30"
+    assert by_id.at["D1", "declining_spend"] == "declining spend: 600 in the last 6 months against 1,000 before"
+    assert by_id.at["R1", "routine_only"] == "routine-only: all 2 orders of the last 12 months by email, no outreach"
+    assert by_id.at["R2", "no_outreach_90d"] == "no outreach in 90 days (last 2024-05-01)"
+    assert by_id.at["DD1", "discount_dependent"] == "discount-dependent: 100% of the last 12 months' revenue discounted"
+    assert by_id.at["T1", "single_contact"] == "single-contact account: a team of one (Ann)"
+    assert by_id.at["T4", "single_contact"] == "single-contact account: every order of the last 12 months from Bo"
+    assert by_id.at["O1", "signals"] == 4 and by_id.at["O1", "reasons"].count("; ") == 3
+
+
+def test_signals_whose_inputs_are_missing_are_never_raised(store, add, mk):
+    add("orders", [mk.order("Q", "2024-01-01", 10), mk.order("Q", "2024-01-11", 10), mk.order("Q", "2024-01-21", 10)])
+    table = signals.customer_signals(store, YEAR)
+    assert table[["routine_only", "no_outreach_90d", "discount_dependent", "single_contact"]].isna().all().all()
+    assert flagged(table, "overdue") == {"Q"}
+    missing = signals.signal_availability(store)
+    assert str(missing["routine_only"]) == "not available: needs orders.channel"
+    assert str(missing["no_outreach_90d"]) == "not available: needs tickets.kind"
+    assert str(missing["single_contact"]) == "not available: needs customers.account_team or orders.sales_rep"
+    assert isinstance(missing["price_complaints"], Unavailable) and missing["overdue"] is None
+
+
+def test_one_customers_signals(store, signal_store):
+    only = signals.customer_signals(store, YEAR, customer="T4")
+    assert only["customer_id"].tolist() == ["T4"]
+    assert signals.customer_signals(store, YEAR, customer="nobody").empty
