@@ -91,17 +91,23 @@ def page():
         browser.close()
 
 
+ALL_DRAWN = """() =>
+    [...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))
+    && [...document.querySelectorAll('[data-testid=stDataFrame]')]
+           .filter(g => g.checkVisibility({contentVisibilityAuto: true}))   // grids in a closed expander never draw
+           .every(g => g.querySelector('canvas'))"""
+
+
 def screenshot(tab, name: str) -> Path:
     """Save a full-page screenshot under test-output/screenshots/ for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     # Streamlit scrolls inside its main container, not the document: the tall viewport of the `page`
     # fixture shows most pages whole. Resizing here would make the data grids redraw mid-shot.
-    for chart in tab.locator("[data-testid=stPlotlyChart]").all():   # charts and grids draw last
-        chart.locator(".main-svg").first.wait_for(state="attached", timeout=15_000)
-    for grid in tab.locator("[data-testid=stDataFrame]").all():
-        if grid.is_visible():                     # grids in a closed expander never draw
-            grid.locator("canvas").first.wait_for(state="attached", timeout=15_000)
+    # Wait for the script run to finish, then until every chart and every visible grid now on the page
+    # has drawn. The DOM is asked afresh on each poll: a rerun may replace elements while we wait.
+    tab.locator("[data-testid=stStatusWidget]").wait_for(state="detached", timeout=60_000)
+    tab.wait_for_function(ALL_DRAWN, timeout=60_000)
     tab.wait_for_timeout(1000)
     tab.screenshot(path=str(path), full_page=True)
     return path
