@@ -91,11 +91,23 @@ def page():
         browser.close()
 
 
-ALL_DRAWN = """() =>
-    [...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))
-    && [...document.querySelectorAll('[data-testid=stDataFrame]')]
-           .filter(g => g.checkVisibility({contentVisibilityAuto: true}))   // grids in a closed expander never draw
-           .every(g => g.querySelector('canvas'))"""
+# The script run has ended (the app's own flag; the toolbar's status widget is hidden in minimal mode),
+# no element is still a placeholder, and every chart and every visible grid has drawn. The DOM is asked
+# afresh on each poll, so a rerun replacing elements mid-wait is no problem.
+SETTLED = """() => {
+    const app = document.querySelector('[data-testid=stApp]');
+    const visible = g => g.checkVisibility({contentVisibilityAuto: true});   // closed expanders never draw
+    return app !== null && app.getAttribute('data-test-script-state') === 'notRunning'
+        && document.querySelectorAll('[data-testid=stSkeleton]').length === 0
+        && [...document.querySelectorAll('[data-testid=stPlotlyChart]')].every(c => c.querySelector('.main-svg'))
+        && [...document.querySelectorAll('[data-testid=stDataFrame]')].filter(visible).every(g => g.querySelector('canvas'));
+}"""
+
+
+def settle(tab) -> None:
+    """Wait until Streamlit has finished running the script and drawn what it sent."""
+    tab.wait_for_timeout(500)          # a rerun set off by the last action has started by now
+    tab.wait_for_function(SETTLED, timeout=60_000)
 
 
 def screenshot(tab, name: str) -> Path:
@@ -104,10 +116,7 @@ def screenshot(tab, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     # Streamlit scrolls inside its main container, not the document: the tall viewport of the `page`
     # fixture shows most pages whole. Resizing here would make the data grids redraw mid-shot.
-    # Wait for the script run to finish, then until every chart and every visible grid now on the page
-    # has drawn. The DOM is asked afresh on each poll: a rerun may replace elements while we wait.
-    tab.locator("[data-testid=stStatusWidget]").wait_for(state="detached", timeout=60_000)
-    tab.wait_for_function(ALL_DRAWN, timeout=60_000)
+    settle(tab)
     tab.wait_for_timeout(1000)
     tab.screenshot(path=str(path), full_page=True)
     return path

@@ -8,15 +8,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import settle
+
 PAGES = {"": "Executive scorecard", "super_customers": "Super customers", "funnel": "Loyalty funnel",
          "responsiveness": "Responsiveness", "at_risk": "At-risk customers", "customer_360": "Customer 360",
          "data": "Data", "settings": "Settings"}
-
-
-def settle(page):
-    """Wait until Streamlit has finished running the script."""
-    page.wait_for_timeout(500)
-    page.locator("[data-testid=stStatusWidget]").wait_for(state="detached", timeout=60_000)
 
 
 @pytest.mark.parametrize("path", list(PAGES))
