@@ -31,11 +31,13 @@ with right:
 
 st.subheader("Stages month by month")
 history = cached(stage_history, period)
-figure = px.bar(history, x="month_end", y="customers", color="stage", category_orders={"stage": STAGES},
+history["month"] = pd.to_datetime(history["month_end"]).dt.strftime("%b %Y")   # the bar of a month's last day
+figure = px.bar(history, x="month", y="customers", color="stage", category_orders={"stage": STAGES},
                 color_discrete_map=STAGE_COLOURS)
 figure.update_layout(height=320, margin=dict(t=10), xaxis_title=None, yaxis_title="Customers", legend_title=None)
 st.plotly_chart(figure, key="stage-history")
-st.caption("How to read this: each bar splits the customers known at a month end by the stage they had reached.")
+st.caption("How to read this: each bar splits the customers known at the end of a month by the stage they had "
+           "reached by then.")
 
 st.subheader("Stage movement")
 ends = month_ends(period.as_of, 13)

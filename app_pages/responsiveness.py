@@ -1,5 +1,6 @@
 """Responsiveness: how fast and how well customers are answered, and what bad experiences cost."""
 import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from loyalty.formatting import fmt
@@ -46,20 +47,33 @@ st.caption("How to read this: tickets opened in the period by how long the first
 monthly = cached(responsiveness_by_month, period)
 if not monthly.empty:
     st.subheader("Month by month")
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     shares = monthly.melt(id_vars="month", value_vars=["first_response_sla_share", "resolution_sla_share"],
                           var_name="SLA", value_name="share")
+    shares["SLA"] = shares["SLA"].map({"first_response_sla_share": "first response", "resolution_sla_share": "resolution"})
     figure = px.line(shares, x="month", y="share", color="SLA", markers=True,
                      color_discrete_sequence=[SERIES["revenue"], SERIES["active"]])
-    figure.update_layout(height=300, margin=dict(t=10), yaxis_tickformat=".0%", xaxis_title=None, legend_title=None)
+    figure.update_layout(height=300, margin=dict(t=10), yaxis_tickformat=".0%", xaxis_title=None,
+                         yaxis_title="within SLA", legend=dict(orientation="h", y=-0.2, title=None))
     left.plotly_chart(figure, key="sla-trend")
     left.caption("How to read this: the share of tickets answered and resolved within the SLA, by month opened.")
-    satisfaction = monthly.melt(id_vars="month", value_vars=["complaints", "nps"], var_name="measure", value_name="value")
-    figure = px.line(satisfaction, x="month", y="value", color="measure", markers=True,
-                     color_discrete_sequence=["#D55E00", "#009E73"])
-    figure.update_layout(height=300, margin=dict(t=10), xaxis_title=None, legend_title=None)
-    right.plotly_chart(figure, key="satisfaction-trend")
-    right.caption("How to read this: complaints opened and NPS (% promoters − % detractors) by month.")
+    figure = go.Figure()
+    figure.add_scatter(x=monthly["month"], y=monthly["nps"], name="NPS", mode="lines+markers",
+                       line_color=SERIES["nps"], hovertemplate="%{x|%b %Y}: NPS %{y:.0f}<extra></extra>")
+    figure.add_scatter(x=monthly["month"], y=monthly["csat_mean"], name="CSAT (mean, 1–5)", yaxis="y2",
+                       mode="lines+markers", line_color=SERIES["csat"],
+                       hovertemplate="%{x|%b %Y}: CSAT %{y:.2f}<extra></extra>")
+    figure.update_layout(height=300, margin=dict(t=10), yaxis=dict(title="NPS", range=[-100, 100]),
+                         yaxis2=dict(title="CSAT", overlaying="y", side="right", range=[1, 5]),
+                         legend=dict(orientation="h", y=-0.2))
+    middle.plotly_chart(figure, key="satisfaction-trend")
+    middle.caption("How to read this: NPS (% promoters − % detractors, left axis) and the mean CSAT rating "
+                   "(right axis) of the answers given each month.")
+    figure = px.bar(monthly, x="month", y="complaints", color_discrete_sequence=[SERIES["complaints"]])
+    figure.update_layout(height=300, margin=dict(t=10), xaxis_title=None, yaxis_title="complaints")
+    right.plotly_chart(figure, key="complaints-trend")
+    right.caption("How to read this: complaints opened each month (the open backlog above counts every ticket "
+                  "still unresolved at the as-of date).")
     download_csv(monthly, "responsiveness_by_month.csv", key="dl-monthly")
 
 st.subheader("SLA by channel")

@@ -52,7 +52,8 @@ figure.add_scatter(x=months, y=by_name["active_customers"]["trend"], name="Activ
                    mode="lines+markers", line_color=SERIES["active"],
                    hovertemplate="%{x|%b %Y}: %{y:,.0f}<extra>Active customers</extra>")
 figure.update_layout(xaxis=dict(tickformat="%b %Y", dtick="M1"), yaxis=dict(title="Revenue", tickformat=",.0f"),
-                     yaxis2=dict(title="Active customers", overlaying="y", side="right", tickformat=",.0f"),
+                     yaxis2=dict(title="Active customers", overlaying="y", side="right", tickformat=",.0f",
+                                 rangemode="tozero", dtick=1 if max((v or 0 for v in by_name["active_customers"]["trend"]), default=0) <= 5 else None),
                      legend=dict(orientation="h", y=1.1), margin=dict(t=30, b=10), height=340)
 st.plotly_chart(figure, key="trend-chart")
 st.caption("How to read this: bars are each calendar month's net revenue (left axis); the line counts the "

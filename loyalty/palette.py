@@ -22,7 +22,8 @@ SEGMENTS = {
 STAGES = {"Prospect": "#BBBBBB", "First-time": "#56B4E9", "Repeat": "#0072B2", "Client": "#009E73",
           "Advocate": "#E69F00"}
 
-SERIES = {"revenue": "#0072B2", "active": "#E69F00", "previous": "#999999"}
+SERIES = {"revenue": "#0072B2", "active": "#E69F00", "previous": "#999999", "nps": "#009E73", "csat": "#CC79A7",
+          "complaints": "#D55E00"}
 
 
 def segment_colour(name: str) -> str:

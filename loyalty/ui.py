@@ -143,12 +143,24 @@ def view_period() -> Period | None:
 TABLE_ROWS = 500
 
 
+def time_formats(frame: pd.DataFrame) -> dict:
+    """Column formats for date and time columns: a day without a time of day shows as a plain date."""
+    formats = {}
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            values = frame[column].dropna()
+            dates_only = values.empty or bool((values == values.dt.normalize()).all())
+            formats[column] = (st.column_config.DateColumn(format="YYYY-MM-DD") if dates_only
+                               else st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"))
+    return formats
+
+
 def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
     """A table of at most TABLE_ROWS rows on screen, always downloadable whole."""
     if frame.empty:
         st.info("Nothing to show for this selection.")
         return
-    st.dataframe(frame.head(TABLE_ROWS), hide_index=True, key=f"table-{key}")
+    st.dataframe(frame.head(TABLE_ROWS), hide_index=True, key=f"table-{key}", column_config=time_formats(frame))
     if len(frame) > TABLE_ROWS:
         st.caption(f"Showing the first {TABLE_ROWS:,} of {len(frame):,} rows; the download has them all.")
     download_csv(frame, file_name, f"Download all {len(frame):,} rows as CSV", key=f"dl-{key}")
