@@ -8,7 +8,7 @@ from loyalty.metrics.responsiveness import (response_time_distribution, responsi
                                             responsiveness_by_month)
 from loyalty.metrics.scope import Unavailable
 from loyalty.palette import SERIES
-from loyalty.ui import analytics_page, cached, download_csv
+from loyalty.ui import analytics_page, cached, download_table
 
 period = analytics_page("Responsiveness")
 
@@ -60,7 +60,7 @@ if not monthly.empty:
     figure.update_layout(height=300, margin=dict(t=10), xaxis_title=None, legend_title=None)
     right.plotly_chart(figure, key="satisfaction-trend")
     right.caption("How to read this: complaints opened and NPS (% promoters − % detractors) by month.")
-    download_csv(monthly, "responsiveness_by_month.csv", key="dl-monthly")
+    download_table(monthly, "responsiveness_by_month", key="dl-monthly")
 
 st.subheader("SLA by channel")
 channels = cached(responsiveness_by_channel, period)
@@ -68,7 +68,7 @@ st.dataframe(channels, hide_index=True, column_config={
     "first_response_median_hours": st.column_config.NumberColumn("Median first response (h)", format="%.1f"),
     "first_response_sla_share": st.column_config.NumberColumn("First response within SLA", format="percent"),
     "resolution_sla_share": st.column_config.NumberColumn("Resolved within SLA", format="percent")})
-download_csv(channels, "sla_by_channel.csv", key="dl-channels")
+download_table(channels, "sla_by_channel", key="dl-channels")
 
 st.subheader("Do bad experiences drive customers away?")
 churn = cached(churn_by_experience, period)
@@ -77,7 +77,7 @@ if churn.empty:
 else:
     st.dataframe(churn, hide_index=True, column_config={
         "churn_rate": st.column_config.NumberColumn("Did not order again", format="percent")})
-    download_csv(churn, "churn_by_bad_experiences.csv", key="dl-churn")
+    download_table(churn, "churn_by_bad_experiences", key="dl-churn")
     rates = dict(zip(churn["customers_with"], churn["churn_rate"]))
     bad, rest = rates.get("2 or more bad experiences"), rates.get("fewer than 2")
     if bad is not None and rest:
