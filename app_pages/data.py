@@ -203,7 +203,7 @@ def history_section() -> None:
             st.caption(f"Batch {batch_id} has no rejected rows.")
         else:
             download_table(rejected, f"batch_{batch_id}_rejected_rows",
-                         f"Download rejected rows ({len(rejected):,})", key="dl-rejected")
+                           f"Download rejected rows ({len(rejected):,})", key="dl-rejected")
     with right:
         refused = undo_refusal(user, int(batch_id), history.set_index("batch").at[batch_id, "uploaded_by"])
         if refused:
