@@ -164,3 +164,13 @@ def test_only_an_admin_is_offered_the_demo(db_file):
     assert any("Loading the demo data needs the admin role; you are signed in as anna@example.com as an uploader."
                in c.value for c in at.caption)
     assert app_as("boss@example.com", "scorecard").button(key="load-demo")
+
+
+def test_a_sign_in_without_an_e_mail_address_gets_no_role(db_file):
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "name": "No Mail"}
+    at.switch_page("app_pages/data.py").run()
+    assert "did not share an e-mail address" in at.error[0].value
+    assert not at.get("file_uploader") and not at.dataframe
+    assert at.button(key="sign-out")
