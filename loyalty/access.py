@@ -70,10 +70,11 @@ def refusal(user: User, role: str, action: str) -> str | None:
 
 
 def undo_refusal(user: User, batch_id: int, uploaded_by: str | None) -> str | None:
-    """Why `user` may not undo the batch: uploaders may undo the batches they uploaded, admins any."""
+    """Why `user` may not undo the batch: uploaders may undo the batches they uploaded (the address
+    compared without regard to case, as in the role map), admins any."""
     if not user.has(UPLOADER) or user.has(ADMIN):
         return refusal(user, UPLOADER, "Undoing a batch")
-    if uploaded_by != user.email:
+    if (uploaded_by or "").lower() != user.email.lower():
         return (f"Batch {batch_id} was uploaded by {uploaded_by or 'someone else'}: undoing another person's batch "
                 f"needs the admin role; you are signed in as {user.describe()}.")
     return None

@@ -96,7 +96,7 @@ def test_undo_own_batch_yes_anothers_no_admin_any(con, write):
     assert counts(con) == before
     assert con.execute("SELECT count(*) FROM import_batches WHERE status = 'committed'").fetchone() == (2,)
 
-    assert undo_batch(con, anna.batch_id, user=ANNA)["removed"] == 2
+    assert undo_batch(con, anna.batch_id, user=User("Anna@Example.com", UPLOADER))["removed"] == 2
     assert undo_batch(con, bob.batch_id, user=BOSS)["removed"] == 2
     assert con.execute("SELECT id, status FROM import_batches ORDER BY id").fetchall() == [
         (anna.batch_id, "undone"), (bob.batch_id, "undone")]
