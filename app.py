@@ -4,14 +4,18 @@ Not `pages/`: Streamlit treats a folder named `pages` beside the entry script as
 until this script has run once in the server's life, so a first visit straight to a page's link (a
 bookmark, a shared URL) would skip this file, its navigation and its settings.
 
+Sign-in comes first: with an `[auth]` section in `.streamlit/secrets.toml` nobody sees any page before
+signing in (`loyalty.ui.signed_in_user`); without it the app runs in local single-user mode.
+
 The sidebar filters are drawn here, before the page runs, so they survive page changes and live in the
 URL; the page reads the resulting period with `loyalty.ui.view_period()`.
 """
 import streamlit as st
 
-from loyalty.ui import filter_sidebar
+from loyalty.ui import filter_sidebar, signed_in_user
 
 st.set_page_config(page_title="Loyalty Lens", page_icon=":material/loyalty:", layout="wide")
+signed_in_user()
 
 PAGES = [
     st.Page("app_pages/scorecard.py", title="Executive scorecard", icon=":material/dashboard:", default=True),

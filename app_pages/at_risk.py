@@ -4,7 +4,7 @@ import streamlit as st
 
 from loyalty.metrics.experience import bad_experiences
 from loyalty.metrics.signals import SIGNALS, customer_signals, signal_availability
-from loyalty.ui import analytics_page, cached, download_csv
+from loyalty.ui import analytics_page, cached, download_table
 
 LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declining_spend": "Declining spend",
           "routine_only": "Routine only", "no_outreach_90d": "No outreach in 90 days",
@@ -38,7 +38,7 @@ picked = st.dataframe(view.head(500), hide_index=True, on_select="rerun", select
                       column_config={"revenue at stake (12 months)": st.column_config.NumberColumn(format="%,.0f")})
 if len(view) > 500:
     st.caption(f"Showing the first 500 of {len(view):,}; the download has them all.")
-download_csv(view, "at_risk_customers.csv", f"Download all {len(view):,} rows as CSV", key="dl-risk")
+download_table(view, "at_risk_customers", f"Download all {len(view):,} rows", key="dl-risk")
 st.caption("How to read this: each signal is a reason to call the customer; 'why' gives the facts behind it. "
            "About 42% of customers stop buying after two bad experiences, and only about 1 in 10 complains.")
 if picked and picked.selection and picked.selection.rows:

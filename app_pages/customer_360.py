@@ -5,7 +5,7 @@ import streamlit as st
 from loyalty.formatting import compact
 from loyalty.metrics.customer import customer_ids, customer_records, customer_stage_history, customer_summary
 from loyalty.palette import SERIES
-from loyalty.ui import analytics_page, cached, download_csv, show_table
+from loyalty.ui import analytics_page, cached, download_table, show_table
 
 period = analytics_page("Customer 360")
 
@@ -58,14 +58,14 @@ if not orders.empty:
     figure.update_layout(height=260, margin=dict(t=10), xaxis_title=None, yaxis_title="Revenue")
     st.plotly_chart(figure, key="customer-orders")
     st.caption("How to read this: the customer's net revenue per calendar month; gaps are months without an order.")
-show_table(orders, f"{customer}_orders.csv", key="customer-orders-table")
+show_table(orders, f"{customer}_orders", key="customer-orders-table")
 left, right = st.columns(2)
 with left:
     st.subheader("Tickets")
-    show_table(records["tickets"], f"{customer}_tickets.csv", key="customer-tickets")
+    show_table(records["tickets"], f"{customer}_tickets", key="customer-tickets")
 with right:
     st.subheader("Surveys")
-    show_table(records["surveys"], f"{customer}_surveys.csv", key="customer-surveys")
+    show_table(records["surveys"], f"{customer}_surveys", key="customer-surveys")
 st.subheader("Customers they referred")
-show_table(records["referred"], f"{customer}_referrals.csv", key="customer-referrals")
-download_csv(history, f"{customer}_stage_history.csv", "Download the stage history", key="dl-stage-history")
+show_table(records["referred"], f"{customer}_referrals", key="customer-referrals")
+download_table(history, f"{customer}_stage_history", "Download the stage history", key="dl-stage-history")

@@ -1,4 +1,8 @@
-"""Data: upload exports, check and correct the column mapping, validate, import, undo."""
+"""Data: upload exports, check and correct the column mapping, validate, import, undo.
+
+Viewers see what the database holds and the import history; the uploader and the undo are shown only
+to roles that may use them, each with a sentence saying why not (the library functions refuse anyway).
+"""
 import hashlib
 import tempfile
 from pathlib import Path
@@ -6,16 +10,18 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from loyalty.access import UPLOADER, PermissionDenied, refusal, undo_refusal
 from loyalty.importer import FileRejected, UndoRefused, batches, import_files, rejected_rows, undo_batch
 from loyalty.mapping import merge, save_mapping, saved_mappings
 from loyalty.readers import DELIMITER_NAMES, FileUnreadable, preview_file
 from loyalty.schema import KIND_LABELS, KINDS, spec
 from loyalty.store_summary import summary
-from loyalty.ui import clear_caches, current_user, download_csv, store
+from loyalty.ui import clear_caches, current_user, download_table, oversized_uploads, store
 
 NONE = "— not in this file —"
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet", "gz"]
 
+user = current_user()
 st.title("Data")
 st.caption(
     "Bring in your monthly exports. Each file becomes one batch: re-uploading a month or an overlapping "
@@ -65,9 +71,9 @@ def mapping_editor(kind: str, headers: list[str], key: str) -> dict[str, str]:
         if st.button("Save mapping", key=f"{key}-save"):
             try:
                 with store() as con:
-                    save_mapping(con, name, kind, mapping)
+                    save_mapping(con, name, kind, mapping, user=user)
                 st.success(f"Saved as '{name.strip()}'.")
-            except ValueError as exc:
+            except (ValueError, PermissionDenied) as exc:
                 st.error(str(exc))
     return mapping
 
@@ -98,6 +104,11 @@ def show_report(summaries) -> None:
 
 
 def upload_section() -> None:
+    refused = refusal(user, UPLOADER, "Importing")
+    if refused:
+        st.info(f"{refused} You can browse every page and download the import history; ask an admin for the "
+                "uploader role to bring in files.")
+        return
     kind = st.selectbox("What are you uploading?", KINDS, format_func=KIND_LABELS.get, key="data-kind")
     table = spec(kind)
     st.caption(f"Required columns: {', '.join(table.required)}. Optional: "
@@ -106,6 +117,11 @@ def upload_section() -> None:
                              accept_multiple_files=True, key="data-files")
     if not files:
         st.info("Choose one or more files of the same kind and shape, for example this month's orders export.")
+        return
+    too_large = oversized_uploads(files)
+    if too_large:
+        for message in too_large:
+            st.error(message)
         return
     paths = saved_upload_paths(files)
     try:
@@ -134,9 +150,9 @@ def upload_section() -> None:
         try:
             with st.spinner("Reading and checking every row…"), store() as con:
                 st.session_state["validation"] = (state_key, import_files(
-                    con, kind, paths, mapping=mapping, sheet=sheet, dry_run=True,
+                    con, kind, paths, mapping=mapping, sheet=sheet, dry_run=True, user=user,
                     display_names=[f.name for f in files]))
-        except FileRejected as exc:
+        except (FileRejected, PermissionDenied) as exc:
             st.session_state.pop("validation", None)
             st.error(str(exc))
     validation = st.session_state.get("validation")
@@ -152,10 +168,10 @@ def upload_section() -> None:
         bar = st.progress(0.0, text="Starting…")
         try:
             with store() as con:
-                done = import_files(con, kind, paths, mapping=mapping, sheet=sheet, uploaded_by=current_user(),
+                done = import_files(con, kind, paths, mapping=mapping, sheet=sheet, user=user,
                                     progress=lambda f, text: bar.progress(f, text=text),
                                     display_names=[f.name for f in files])
-        except FileRejected as exc:
+        except (FileRejected, PermissionDenied) as exc:
             st.error(str(exc))
             return
         clear_caches()
@@ -175,7 +191,7 @@ def history_section() -> None:
         st.info("No batches yet: your imports will be listed here, each with an undo.")
         return
     st.dataframe(history.drop(columns=["sha256"]), hide_index=True, width="stretch")
-    download_csv(history, "import_batches.csv", "Download the history as CSV", key="dl-history")
+    download_table(history, "import_batches", "Download the history", key="dl-history")
     batch_id = st.selectbox("Batch", history["batch"].tolist(), key="data-batch",
                             format_func=lambda b: f"{b} · {history.set_index('batch').at[b, 'file']} "
                                                   f"({history.set_index('batch').at[b, 'status']})")
@@ -186,21 +202,25 @@ def history_section() -> None:
         if rejected.empty:
             st.caption(f"Batch {batch_id} has no rejected rows.")
         else:
-            download_csv(rejected, f"batch_{batch_id}_rejected_rows.csv",
-                         f"Download rejected rows ({len(rejected):,})", key="dl-rejected")
+            download_table(rejected, f"batch_{batch_id}_rejected_rows",
+                           f"Download rejected rows ({len(rejected):,})", key="dl-rejected")
     with right:
+        refused = undo_refusal(user, int(batch_id), history.set_index("batch").at[batch_id, "uploaded_by"])
+        if refused:
+            st.caption(refused)
+            return
         confirm = st.checkbox(f"Yes, take batch {batch_id} back", key="data-undo-confirm")
         if st.button(f"Undo batch {batch_id}", disabled=not confirm, key="data-undo"):
             try:
                 with store() as con:
-                    result = undo_batch(con, int(batch_id))
+                    result = undo_batch(con, int(batch_id), user=user)
                 clear_caches()
                 st.session_state["data-flash"] = (
                     f"Batch {batch_id} undone: {result['removed']:,} records removed, "
                     f"{result['restored']:,} restored to their earlier values.")
                 st.session_state.pop("data-undo-confirm", None)
                 st.rerun()
-            except UndoRefused as exc:
+            except (UndoRefused, PermissionDenied) as exc:
                 st.error(str(exc))
 
 

@@ -9,7 +9,7 @@ from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.rfm import month_ends
 from loyalty.metrics.stages import STAGES, funnel, stage_counts, stage_history, stage_transitions
 from loyalty.palette import STAGES as STAGE_COLOURS
-from loyalty.ui import analytics_page, cached, download_csv
+from loyalty.ui import analytics_page, cached, download_table
 
 period = analytics_page("Loyalty funnel")
 
@@ -27,7 +27,7 @@ with right:
     shown = table.assign(conversion=table["conversion"].map(lambda v: "" if pd.isna(v) else f"{v:.1%}"))
     st.dataframe(shown, hide_index=True, column_config={"customers": "In the stage", "at_or_beyond": "At or beyond",
                                                         "conversion": "From the stage before"})
-    download_csv(table, "funnel.csv", key="dl-funnel")
+    download_table(table, "funnel", key="dl-funnel")
 
 st.subheader("Stages month by month")
 history = cached(stage_history, period)
@@ -52,7 +52,7 @@ else:
     matrix = matrix.reindex(index=[s for s in ["Not yet known", *STAGES] if s in matrix.index],
                             columns=[s for s in STAGES if s in matrix.columns])
     st.dataframe(matrix, key="transitions")
-    download_csv(moves, "stage_movement.csv", key="dl-moves")
+    download_table(moves, "stage_movement", key="dl-moves")
     st.caption("How to read this: rows are the stage at the first month end, columns the stage at the second; "
                "the diagonal stayed put, cells right of it moved forward.")
 
@@ -73,6 +73,6 @@ else:
     figure.update_yaxes(tickformat="%b %Y")
     figure.update_layout(height=460, margin=dict(t=10))
     st.plotly_chart(figure, key="cohorts")
-    download_csv(cohorts, "cohorts.csv", key="dl-cohorts")
+    download_table(cohorts, "cohorts", key="dl-cohorts")
     st.caption("How to read this: each row is the customers who first ordered in that month; each cell the share "
                "of them ordering again so many months later. Darker is better.")

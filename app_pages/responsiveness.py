@@ -9,7 +9,7 @@ from loyalty.metrics.responsiveness import (response_time_distribution, responsi
                                             responsiveness_by_month)
 from loyalty.metrics.scope import Unavailable
 from loyalty.palette import SERIES
-from loyalty.ui import analytics_page, cached, download_csv
+from loyalty.ui import analytics_page, cached, download_table
 
 period = analytics_page("Responsiveness")
 
@@ -74,7 +74,7 @@ if not monthly.empty:
     right.plotly_chart(figure, key="complaints-trend")
     right.caption("How to read this: complaints opened each month (the open backlog above counts every ticket "
                   "still unresolved at the as-of date).")
-    download_csv(monthly, "responsiveness_by_month.csv", key="dl-monthly")
+    download_table(monthly, "responsiveness_by_month", key="dl-monthly")
 
 st.subheader("SLA by channel")
 channels = cached(responsiveness_by_channel, period)
@@ -82,7 +82,7 @@ st.dataframe(channels, hide_index=True, column_config={
     "first_response_median_hours": st.column_config.NumberColumn("Median first response (h)", format="%.1f"),
     "first_response_sla_share": st.column_config.NumberColumn("First response within SLA", format="percent"),
     "resolution_sla_share": st.column_config.NumberColumn("Resolved within SLA", format="percent")})
-download_csv(channels, "sla_by_channel.csv", key="dl-channels")
+download_table(channels, "sla_by_channel", key="dl-channels")
 
 st.subheader("Do bad experiences drive customers away?")
 churn = cached(churn_by_experience, period)
@@ -91,7 +91,7 @@ if churn.empty:
 else:
     st.dataframe(churn, hide_index=True, column_config={
         "churn_rate": st.column_config.NumberColumn("Did not order again", format="percent")})
-    download_csv(churn, "churn_by_bad_experiences.csv", key="dl-churn")
+    download_table(churn, "churn_by_bad_experiences", key="dl-churn")
     rates = dict(zip(churn["customers_with"], churn["churn_rate"]))
     bad, rest = rates.get("2 or more bad experiences"), rates.get("fewer than 2")
     if bad is not None and rest:

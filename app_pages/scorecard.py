@@ -8,7 +8,7 @@ from loyalty.formatting import fmt, fmt_delta
 from loyalty.metrics.scorecard import monthly_periods
 from loyalty.metrics.super_customers import at_risk_super_customers
 from loyalty.palette import SERIES, STATUS
-from loyalty.ui import analytics_page, cached, download_csv
+from loyalty.ui import analytics_page, cached, download_table
 
 period = analytics_page("Executive scorecard")
 briefing = cached(build_briefing, period)   # the scorecard and what the briefing adds to it
@@ -31,9 +31,9 @@ for i, card in enumerate(cards):
 table = pd.DataFrame([{"KPI": c["label"], "value": fmt(c["value"], c["unit"]), "target": fmt(c["target"], c["unit"]),
                        "previous": fmt(c["previous"], c["unit"]), "change": fmt_delta(c["delta"], c["unit"]),
                        "status": c["status"]} for c in cards])
-buttons = st.columns([1, 1, 1, 3])
+buttons = st.columns([2, 1, 1, 2])
 with buttons[0]:
-    download_csv(table, "scorecard.csv", "Scorecard as CSV", key="dl-scorecard")
+    download_table(table, "scorecard", "Scorecard", key="dl-scorecard")
 buttons[1].download_button("Briefing as PDF", lambda: briefing_pdf(briefing), file_name="loyalty_briefing.pdf",
                            mime="application/pdf", key="dl-briefing-pdf", icon=":material/picture_as_pdf:")
 buttons[2].download_button("Briefing as HTML", lambda: briefing_html(briefing), file_name="loyalty_briefing.html",
@@ -71,7 +71,7 @@ with left:
             "revenue": st.column_config.NumberColumn("Revenue", format="%,.0f"),
             "previous_revenue": st.column_config.NumberColumn("Previous", format="%,.0f"),
             "change": st.column_config.NumberColumn("Change", format="%+,.0f")})
-        download_csv(movers, "top_movers.csv", key="dl-movers")
+        download_table(movers, "top_movers", key="dl-movers")
     st.caption("How to read this: the five customers whose revenue rose most and the five whose revenue fell "
                "most against the previous period.")
 with right:
@@ -83,6 +83,6 @@ with right:
         st.dataframe(at_risk, hide_index=True, column_config={
             "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
             "meets": "Super because", "bad_experiences": "Bad experiences", "reason": "What happened"})
-        download_csv(at_risk, "super_customers_at_risk.csv", key="dl-atrisk-super")
+        download_table(at_risk, "super_customers_at_risk", key="dl-atrisk-super")
     st.caption("How to read this: your best customers (meeting at least 3 of the 4 super-customer criteria) who "
                "had two or more bad experiences in the last 12 months — about 42% of customers stop buying after two.")

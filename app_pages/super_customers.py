@@ -10,7 +10,7 @@ from loyalty.metrics.concentration import pareto_curve, top20_share
 from loyalty.metrics.rfm import rfm_customers, rfm_grid, segment_summary
 from loyalty.metrics.super_customers import super_customers
 from loyalty.palette import SERIES, segment_colour
-from loyalty.ui import analytics_page, cached, download_csv, show_table
+from loyalty.ui import analytics_page, cached, download_table, show_table
 
 period = analytics_page("Super customers")
 
@@ -35,13 +35,13 @@ summary = cached(segment_summary, period)
 st.caption("Select a segment to see its customers.")
 picked = st.dataframe(summary, hide_index=True, on_select="rerun", selection_mode="single-row", key="segment-table",
                       column_config={"revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f")})
-download_csv(summary, "segments.csv", key="dl-segments")
+download_table(summary, "segments", key="dl-segments")
 rows = picked.selection.rows if picked and picked.selection else []
 if rows:
     segment = summary.iloc[rows[0]]["segment"]
     members = cached(rfm_customers, period, segment=segment)
     st.markdown(f"**{segment}**: {len(members):,} customers")
-    show_table(members, f"segment_{segment}.csv", key="segment-members")
+    show_table(members, f"segment_{segment}", key="segment-members")
 
 st.subheader("The 80/20 rule")
 share = cached(top20_share, period)
@@ -64,7 +64,7 @@ st.caption(f"{len(supers):,} customers meet the threshold of the four criteria: 
            "4 quarters), large (top fifth by revenue or quantity), long-standing (top fifth by tenure), brings others "
            "(referrals or willing to be a reference).")
 show_table(supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]],
-           "super_customers.csv", key="supers")
+           "super_customers", key="supers")
 
 left, right = st.columns(2)
 with left:
@@ -73,14 +73,14 @@ with left:
     st.caption(f"{int(flags['discount_dependent'].sum()):,} discount-dependent and {int(flags['single_product'].sum()):,} "
                "single-product customers over the last 12 months: their loyalty may belong to a price or a product, "
                "not to you.")
-    show_table(flags, "circumstantial_loyalty.csv", key="circumstantial")
+    show_table(flags, "circumstantial_loyalty", key="circumstantial")
 with right:
     st.subheader("Account-team coverage")
     coverage = cached(account_team_coverage, period)
     st.dataframe(coverage, hide_index=True, column_config={
         "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
         "revenue_share": st.column_config.NumberColumn("Share of revenue", format="percent")})
-    download_csv(coverage, "account_team_coverage.csv", key="dl-coverage")
+    download_table(coverage, "account_team_coverage", key="dl-coverage")
     one = coverage.loc[coverage["account_team"] == "1 rep", "revenue_share"]
     if not one.empty:
         st.caption(f"How to read this: {one.iloc[0]:.0%} of revenue sits with accounts that depend on a single rep "

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from loyalty.access import ADMIN, User
 from loyalty.db import data_version, session
 from loyalty.importer import import_files
 from loyalty.metrics import activity, concentration, rfm, stages
@@ -110,7 +111,7 @@ def run(orders: int, repeats: int = 3) -> list[dict]:
         db.unlink(missing_ok=True)
         with session(db) as con:
             started = time.perf_counter()
-            import_files(con, "orders", [path], uploaded_by="bench")
+            import_files(con, "orders", [path], user=User("bench", ADMIN))
             rows.append({"figure": label, "times": [time.perf_counter() - started]})
     with session(data / "bench_parquet.duckdb") as con:
         period = default_period(con)

@@ -2,6 +2,10 @@
 
 Every command opens the database only for its own operation, so it can run while the app is up; a
 failure prints one line on stderr and exits with status 1, never a traceback.
+
+The command line acts as `loyalty.access.operator()`: an admin named after the OS account (recorded as
+the batches' `uploaded_by`). Whoever can run it can read and write the database file directly, so a
+role check here would protect nothing; the roles guard the app, where people sign in.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from .access import PermissionDenied, operator
 from .db import StoreBusy, db_path, session
 from .importer import FileRejected, UndoRefused, batches, import_files, row_counts, undo_batch
 from .mapping import load_mapping_json
@@ -32,7 +37,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         text = Path(args.mapping).read_text() if Path(args.mapping).is_file() else args.mapping
         mapping = load_mapping_json(text)
     with session(args.db) as con:
-        summaries = import_files(con, args.kind, args.files, mapping=mapping, sheet=args.sheet, dry_run=args.dry_run)
+        summaries = import_files(con, args.kind, args.files, mapping=mapping, sheet=args.sheet, dry_run=args.dry_run,
+                                 user=operator())
     result = [s.to_json() for s in summaries]
     _print_json(result[0] if len(result) == 1 else result)
     return 0
@@ -47,7 +53,7 @@ def cmd_batches(args: argparse.Namespace) -> int:
 
 def cmd_undo(args: argparse.Namespace) -> int:
     with session(args.db) as con:
-        _print_json(undo_batch(con, args.batch_id))
+        _print_json(undo_batch(con, args.batch_id, user=operator()))
     return 0
 
 
@@ -58,7 +64,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if args.if_empty and row_counts(con)["orders"]:
             print(f"{db_path(args.db)} already holds data; demo not loaded.", file=sys.stderr)
             return 0
-        _print_json(load_demo(con, customers=args.customers, seed=args.seed))
+        _print_json(load_demo(con, customers=args.customers, seed=args.seed, user=operator()))
     return 0
 
 
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (FileRejected, UndoRefused, StoreBusy, ValueError, OSError) as exc:
+    except (FileRejected, UndoRefused, PermissionDenied, StoreBusy, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except duckdb.Error as exc:
         print(f"error: the database reported: {str(exc).splitlines()[0]}", file=sys.stderr)

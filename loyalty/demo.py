@@ -13,6 +13,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from .access import ADMIN, User, require
 from .schema import CHANNEL, ID, SPECS, TEXT, TICKET_KIND
 
 START, END = np.datetime64("2023-11-01"), np.datetime64("2026-10-31")
@@ -427,14 +428,16 @@ def generate(customers: int = 5000, seed: int = 7) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def load_demo(con: duckdb.DuckDBPyConnection, customers: int = 5000, seed: int = 7) -> dict[str, dict]:
-    """Generate the demo data set and import it through the regular import path, one batch per kind."""
+def load_demo(con: duckdb.DuckDBPyConnection, customers: int = 5000, seed: int = 7, *, user: User) -> dict[str, dict]:
+    """Generate the demo data set and import it through the regular import path, one batch per kind,
+    uploaded by `user`, who must be an admin (it adds thousands of made-up customers to real data)."""
+    require(user, ADMIN, "Loading the demo data")
     from .importer import import_frame
 
     frames = generate(customers, seed)
     loaded = {}
     for kind in ("customers", "orders", "tickets", "surveys"):
-        summary = import_frame(con, kind, frames[kind], f"demo-{kind}-{customers}-seed{seed}", uploaded_by="demo")
+        summary = import_frame(con, kind, frames[kind], f"demo-{kind}-{customers}-seed{seed}", user=user)
         loaded[kind] = {"batch_id": summary.batch_id, "records": summary.records, "inserted": summary.inserted,
                         "rejected": summary.rejected}
     return loaded

@@ -18,7 +18,6 @@ undone in any order.
 """
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 import tempfile
@@ -31,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from . import parsing
+from .access import UPLOADER, User, require, require_undo
 from .db import quote_ident, scalar
 from .mapping import merge
 from .readers import DELIMITER_NAMES, FileUnreadable, Staged, stage_file
@@ -508,15 +508,16 @@ def _drop_stage_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str | Path],
-                 mapping: dict[str, str] | None = None, sheet: str | None = None, dry_run: bool = False,
-                 uploaded_by: str | None = None, progress: Progress | None = None,
+                 mapping: dict[str, str] | None = None, sheet: str | None = None, dry_run: bool = False, *,
+                 user: User, progress: Progress | None = None,
                  display_names: list[str] | None = None) -> list[BatchSummary]:
-    """Import files of one kind as one transaction, one batch per file. Raises FileRejected (and
-    writes nothing) when any file cannot be imported; a dry run validates and writes nothing."""
+    """Import files of one kind as one transaction, one batch per file, recorded as uploaded by `user`.
+    Raises PermissionDenied below the uploader role (a dry run too), FileRejected (and writes nothing)
+    when any file cannot be imported; a dry run validates and writes nothing."""
+    require(user, UPLOADER, "Importing")
     spec(kind)
     paths = [Path(p) for p in paths]
     names = display_names or [p.name for p in paths]
-    user = uploaded_by or getpass.getuser()
     summaries = []
     con.execute("BEGIN TRANSACTION")
     try:
@@ -524,7 +525,7 @@ def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str 
             def step(fraction: float, text: str, i: int = i) -> None:
                 if progress:
                     progress((i + fraction) / len(paths), text)
-            summaries.append(_import_one(con, kind, path, mapping, sheet, user, dry_run, name, step))
+            summaries.append(_import_one(con, kind, path, mapping, sheet, user.email, dry_run, name, step))
         con.execute("ROLLBACK" if dry_run else "COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -536,25 +537,28 @@ def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str 
     return summaries
 
 
-def import_frame(con: duckdb.DuckDBPyConnection, kind: str, frame: pd.DataFrame, name: str,
-                 uploaded_by: str | None = None) -> BatchSummary:
+def import_frame(con: duckdb.DuckDBPyConnection, kind: str, frame: pd.DataFrame, name: str, *,
+                 user: User) -> BatchSummary:
     """Import a DataFrame of canonical columns through the same path as a file (used by the demo)."""
     with tempfile.TemporaryDirectory(prefix="loyalty-frame-") as tmp:
         path = Path(tmp) / f"{name}.parquet"
         frame.to_parquet(path, index=False)
-        return import_files(con, kind, [path], uploaded_by=uploaded_by, display_names=[name])[0]
+        return import_files(con, kind, [path], user=user, display_names=[name])[0]
 
 
 class UndoRefused(ValueError):
     """The batch cannot be undone; the message says why."""
 
 
-def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict[str, int]:
-    """Take a batch back: its records return to their previous versions (or disappear). One transaction."""
-    found = con.execute("SELECT kind, status FROM import_batches WHERE id = ?", [batch_id]).fetchall()
+def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> dict[str, int]:
+    """Take a batch back: its records return to their previous versions (or disappear). One transaction.
+    Uploaders may undo their own batches, admins any (PermissionDenied otherwise)."""
+    require(user, UPLOADER, "Undoing a batch")
+    found = con.execute("SELECT kind, status, uploaded_by FROM import_batches WHERE id = ?", [batch_id]).fetchall()
     if not found:
         raise UndoRefused(f"There is no batch {batch_id}.")
-    kind, status = found[0]
+    kind, status, uploaded_by = found[0]
+    require_undo(user, batch_id, uploaded_by)
     if status != "committed":
         raise UndoRefused(f"Batch {batch_id} is {status}; only committed batches can be undone.")
     table = spec(kind)

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 
 import duckdb
 
+from .access import UPLOADER, User, require
 from .schema import spec
 
 SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -147,8 +148,10 @@ def load_mapping_json(text: str) -> dict[str, str]:
     return value
 
 
-def save_mapping(con: duckdb.DuckDBPyConnection, name: str, kind: str, mapping: dict[str, str]) -> None:
-    """Store a mapping under a name for this kind (replacing one of the same name)."""
+def save_mapping(con: duckdb.DuckDBPyConnection, name: str, kind: str, mapping: dict[str, str], *,
+                 user: User) -> None:
+    """Store a mapping under a name for this kind (replacing one of the same name); needs the uploader role."""
+    require(user, UPLOADER, "Saving a column mapping")
     if not name.strip():
         raise ValueError("Give the mapping a name.")
     con.execute(

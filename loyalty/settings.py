@@ -1,9 +1,10 @@
 """Targets and definitions, stored as key → JSON in the `settings` table, over documented defaults.
 
 `get_settings(con)` gives every key: the stored value where there is one, else the default below
-(targets merge name by name, so storing one target keeps the others' defaults). `save_setting(con,
-key, value)` checks the value before storing it and raises ValueError with a sentence saying what to
-fix; segment rules are refused unless they cover each of the 25 (R, F) cells exactly once.
+(targets merge name by name, so storing one target keeps the others' defaults). `save_settings(con,
+{key: value, …}, user=…)` needs an admin (PermissionDenied otherwise) and checks every value before
+storing any, raising ValueError with a sentence saying what to fix; segment rules are refused unless
+they cover each of the 25 (R, F) cells exactly once.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import numbers
 from datetime import datetime, timezone
 
 import duckdb
+
+from .access import ADMIN, User, require
 
 SEGMENT_RULES = [  # the widely used RFM map on (R, F); every one of the 25 cells in exactly one segment
     {"name": "Champions", "r": [5, 5], "f": [4, 5]},
@@ -114,12 +117,25 @@ def setting_problems(key: str, value: object) -> list[str]:
     return _number(value, 0.01, 24 * 365, f"{key.replace('_', ' ')}")
 
 
-def save_setting(con: duckdb.DuckDBPyConnection, key: str, value: object) -> None:
-    """Store one setting after checking it; a value with problems raises ValueError and nothing is stored."""
-    problems = setting_problems(key, value)
-    if problems:
-        raise ValueError(f"The setting {key} is not saved: " + " ".join(problems))
-    con.execute(
-        "INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
-        [key, json.dumps(value), datetime.now(timezone.utc).replace(tzinfo=None)],
-    )
+def save_setting(con: duckdb.DuckDBPyConnection, key: str, value: object, *, user: User) -> None:
+    """Store one setting (see save_settings)."""
+    save_settings(con, {key: value}, user=user)
+
+
+def save_settings(con: duckdb.DuckDBPyConnection, values: dict[str, object], *, user: User) -> None:
+    """Store settings after checking them all, in one transaction; settings are the admin's
+    (PermissionDenied otherwise), and a value with problems raises ValueError with nothing stored."""
+    require(user, ADMIN, "Changing settings")
+    refused = [f"The setting {key} is not saved: " + " ".join(problems)
+               for key, problems in ((k, setting_problems(k, v)) for k, v in values.items()) if problems]
+    if refused:
+        raise ValueError(" ".join(refused))
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.executemany("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
+                        [[key, json.dumps(value), now] for key, value in values.items()])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -1,6 +1,12 @@
 """The small set of Streamlit helpers the pages share: store access, caching on the data version,
-safe CSV downloads, the empty-database call to action. The only module of `loyalty` that imports
-Streamlit."""
+the signed-in user and their role, safe CSV and XLSX downloads, the empty-database call to action.
+The only module of `loyalty` that imports Streamlit.
+
+Sign-in: when `.streamlit/secrets.toml` has an `[auth]` section, people sign in with Streamlit's
+built-in OpenID Connect login, and the `[loyalty.roles]` table (see `loyalty.access`) gives each
+address its role. Without `[auth]` the app runs in local single-user mode: whoever opens it is
+`LOCAL_USER`, an admin, as on the command line.
+"""
 from __future__ import annotations
 
 import importlib
@@ -10,12 +16,11 @@ from typing import Callable, Iterator
 import pandas as pd
 import streamlit as st
 
+from .access import ADMIN, LOCAL_USER, RoleMap, User
 from .db import StoreBusy, data_version, session
+from .downloads import csv_bytes, xlsx_bytes
 from .period import Filters, Period, resolve_period
 from .store_summary import filter_options
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
 
 @contextmanager
 def store() -> Iterator:
@@ -51,41 +56,85 @@ def clear_caches() -> None:
     _cached_call.clear()
 
 
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot run as spreadsheet formulas (a leading = + - @ gets a quote)."""
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
-            safe[column] = safe[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
-            )
-    return safe
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def download_csv(frame: pd.DataFrame, file_name: str, label: str = "Download CSV", key: str | None = None) -> None:
-    st.download_button(label, spreadsheet_safe(frame).to_csv(index=False).encode("utf-8"),
-                       file_name=file_name, mime="text/csv", key=key or f"dl-{file_name}")
+def download_table(frame: pd.DataFrame, name: str, label: str = "Download", key: str | None = None) -> None:
+    """Two buttons side by side: '<label> as CSV' and '<label> as XLSX' (files name.csv, name.xlsx),
+    both safe from spreadsheet formulas; the XLSX is built only when clicked."""
+    key = key or f"dl-{name}"
+    with st.container(horizontal=True):
+        st.download_button(f"{label} as CSV", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=key)
+        st.download_button(f"{label} as XLSX", lambda: xlsx_bytes(frame), file_name=f"{name}.xlsx", mime=XLSX,
+                           key=f"{key}-xlsx")
 
 
-def current_user() -> str:
-    """The signed-in user's e-mail, or 'local user' in single-user mode."""
+def oversized_uploads(files) -> list[str]:
+    """One sentence per uploaded file above `server.maxUploadSize` (MB, set in .streamlit/config.toml). The
+    browser's uploader refuses such files already; this repeats the check where the file arrives."""
+    limit = st.get_option("server.maxUploadSize")
+    return [f"{f.name} is {f.size / 2**20:,.1f} MB, above the upload limit of {limit:,} MB: split the export "
+            f"(by month, for example), or import it with the command line (python -m loyalty import), which has "
+            f"no size limit." for f in files if f.size > limit * 2**20]
+
+
+def auth_configured() -> bool:
+    """Whether `.streamlit/secrets.toml` has an [auth] section (sign-in is then required)."""
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+
+
+def current_user() -> User | None:
+    """The signed-in user with their role; LOCAL_USER without [auth]; None while nobody is signed in.
+    A broken role map stops the page with its message (nobody gets a role by mistake)."""
+    if not auth_configured():
+        return LOCAL_USER
+    if not st.user.get("is_logged_in", False):
+        return None
     try:
-        if st.user.is_logged_in:
-            return str(st.user.email)
-    except (AttributeError, KeyError):
-        pass
-    return "local user"
+        roles = RoleMap.from_config(st.secrets.get("loyalty", {}).get("roles", {}))
+    except ValueError as exc:
+        st.error(f"{exc} (in the [loyalty.roles] table of .streamlit/secrets.toml)")
+        st.stop()
+    return roles.user(str(st.user.get("email") or ""))
+
+
+def signed_in_user() -> User:
+    """The user this run acts for: asks for sign-in (and stops) when [auth] is configured and nobody is
+    signed in; otherwise shows who is signed in, with which role, in the sidebar."""
+    user = current_user()
+    if user is None:
+        st.title("Loyalty Lens")
+        st.write("Sign in with your company account to see your customers' loyalty figures.")
+        if st.button("Sign in", type="primary", key="sign-in"):
+            st.login()
+        st.stop()
+    if user is LOCAL_USER:
+        st.sidebar.caption("Local single-user mode: no sign-in is configured, so whoever opens this app may do "
+                           "everything (admin).")
+    elif not user.email:
+        st.error("Your sign-in did not share an e-mail address, which decides what you may do here. Ask your "
+                 "administrator to allow the 'email' scope, then sign in again.")
+        st.button("Sign out", on_click=st.logout, key="sign-out")
+        st.stop()
+    else:
+        st.sidebar.caption(f"Signed in as {user.email} · {user.role}")
+        st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
+    return user
 
 
 def offer_demo(message: str) -> None:
-    """The empty-store call to action: what to upload, or the demo data in one click."""
+    """The empty-store call to action: what to upload, or (for admins) the demo data in one click."""
     st.info(message)
+    user = current_user()
+    if not user.has(ADMIN):
+        st.caption(f"Loading the demo data needs the admin role; you are signed in as {user.describe()}.")
+        return
     if st.button("Load the demo data set", type="primary", key="load-demo"):
         from .demo import load_demo
 
         with st.spinner("Generating and importing the demo data (5,000 customers)…"):
             with store() as con:
-                load_demo(con)
+                load_demo(con, user=user)
         clear_caches()
         st.rerun()
 
@@ -155,7 +204,7 @@ def time_formats(frame: pd.DataFrame) -> dict:
     return formats
 
 
-def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
+def show_table(frame: pd.DataFrame, name: str, key: str) -> None:
     """A table of at most TABLE_ROWS rows on screen, always downloadable whole."""
     if frame.empty:
         st.info("Nothing to show for this selection.")
@@ -163,7 +212,7 @@ def show_table(frame: pd.DataFrame, file_name: str, key: str) -> None:
     st.dataframe(frame.head(TABLE_ROWS), hide_index=True, key=f"table-{key}", column_config=time_formats(frame))
     if len(frame) > TABLE_ROWS:
         st.caption(f"Showing the first {TABLE_ROWS:,} of {len(frame):,} rows; the download has them all.")
-    download_csv(frame, file_name, f"Download all {len(frame):,} rows as CSV", key=f"dl-{key}")
+    download_table(frame, name, f"Download all {len(frame):,} rows", key=f"dl-{key}")
 
 
 EMPTY_STORE = ("The database holds no orders yet. Upload your orders export on the **Data** page (customer, date "

@@ -10,7 +10,7 @@ import pandas as pd
 
 from loyalty.briefing import briefing_html, briefing_pdf, build_briefing
 from loyalty.formatting import fmt
-from loyalty.ui import spreadsheet_safe
+from loyalty.downloads import spreadsheet_safe
 
 from .shop import YEAR_2024
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from loyalty.access import LOCAL_USER
 from loyalty.db import session
 from loyalty.importer import FileRejected, import_files
 
@@ -467,7 +468,7 @@ def test_corpus_file(tmp_path, corpus, name):
     path = corpus(name)
     options = {"mapping": exp.mapping, "sheet": exp.sheet}
     with session(tmp_path / "t.duckdb") as con:
-        [s] = import_files(con, exp.kind, [path], uploaded_by="tests", **options)
+        [s] = import_files(con, exp.kind, [path], user=LOCAL_USER, **options)
 
         # counts
         assert (s.file_name, s.kind) == (path.name, exp.kind)
@@ -500,7 +501,7 @@ def test_corpus_file(tmp_path, corpus, name):
             assert rows(con, sql) == expected, sql
 
         # the same file again: nothing new, nothing changed, nothing counted twice
-        [again] = import_files(con, exp.kind, [path], uploaded_by="tests", **options)
+        [again] = import_files(con, exp.kind, [path], user=LOCAL_USER, **options)
         assert (again.rows_read, again.accepted, again.records) == (exp.rows_read, exp.accepted, exp.records)
         assert (again.inserted, again.updated, again.unchanged) == (0, 0, exp.records)
         assert rows(con, f"SELECT count(*) FROM {exp.kind}") == [(exp.records,)]
@@ -528,7 +529,7 @@ def test_corpus_file_refused(tmp_path, corpus, case):
     path = corpus(name)
     with session(tmp_path / "t.duckdb") as con:
         with pytest.raises(FileRejected) as caught:
-            import_files(con, kind, [path], uploaded_by="tests", **options)
+            import_files(con, kind, [path], user=LOCAL_USER, **options)
         message = str(caught.value)
         assert message and "\n" not in message and "Traceback" not in message, message
         assert path.name in message, message   # the user may have uploaded several files
@@ -547,17 +548,17 @@ def test_overlapping_exports(tmp_path, together):
     a, b = CORPUS / "11a_export_jan_feb.csv", CORPUS / "11b_export_feb_mar.csv"
     with session(tmp_path / "t.duckdb") as con:
         if together:
-            first, second = import_files(con, "orders", [a, b], uploaded_by="tests")
+            first, second = import_files(con, "orders", [a, b], user=LOCAL_USER)
         else:
-            [first] = import_files(con, "orders", [a], uploaded_by="tests")
-            [second] = import_files(con, "orders", [b], uploaded_by="tests")
+            [first] = import_files(con, "orders", [a], user=LOCAL_USER)
+            [second] = import_files(con, "orders", [b], user=LOCAL_USER)
         assert (first.inserted, first.updated, first.unchanged) == (5, 0, 0)
         assert (second.inserted, second.updated, second.unchanged) == (2, 0, 3)   # v2 in March, v4
         # 10 + 20 + 30 + 40 + 40 + 50 + 60
         assert rows(con, "SELECT count(*), sum(amount), count(DISTINCT customer_id) FROM orders") == [(7, D("250.00"), 4)]
         assert rows(con, "SELECT count(*) FROM orders WHERE month(order_date) = 2") == [(3,)]
         assert rows(con, "SELECT count(*) FROM orders WHERE customer_id = 'v3'") == [(2,)]
-        [again] = import_files(con, "orders", [b], uploaded_by="tests")
+        [again] = import_files(con, "orders", [b], user=LOCAL_USER)
         assert (again.inserted, again.updated, again.unchanged) == (0, 0, 5)
 
 
@@ -565,8 +566,8 @@ def test_reimport_with_changes_updates_in_place(tmp_path):
     """01 then its corrected re-export 01b: SO-1002's amount and SO-1005's channel changed (updated),
     SO-1001 and SO-1008 as before (unchanged), SO-1009 is new; SO-1003/4/6/7 are left alone."""
     with session(tmp_path / "t.duckdb") as con:
-        import_files(con, "orders", [CORPUS / "01_plain_comma.csv"], uploaded_by="tests")
-        [s] = import_files(con, "orders", [CORPUS / "01b_plain_comma_corrected.csv"], uploaded_by="tests")
+        import_files(con, "orders", [CORPUS / "01_plain_comma.csv"], user=LOCAL_USER)
+        [s] = import_files(con, "orders", [CORPUS / "01b_plain_comma_corrected.csv"], user=LOCAL_USER)
         assert (s.rows_read, s.records, s.inserted, s.updated, s.unchanged) == (5, 5, 1, 2, 2)
         # 1815.85 + (85.50 - 80.50) + 60.00
         assert rows(con, "SELECT count(*), sum(amount) FROM orders") == [(9, D("1880.85"))]
@@ -577,7 +578,7 @@ def test_reimport_with_changes_updates_in_place(tmp_path):
 
 def test_dry_run_validates_and_writes_nothing(tmp_path):
     with session(tmp_path / "t.duckdb") as con:
-        [s] = import_files(con, "orders", [CORPUS / "12_bad_rows.csv"], dry_run=True, uploaded_by="tests")
+        [s] = import_files(con, "orders", [CORPUS / "12_bad_rows.csv"], dry_run=True, user=LOCAL_USER)
         assert s.batch_id is None
         assert (s.rows_read, s.accepted, s.rejected, s.records, s.inserted) == (13, 3, 10, 3, 3)
         assert s.rejected_by_reason["row: wrong number of fields"] == 2
@@ -589,7 +590,7 @@ def test_line_items_and_files_mix_in_one_call(tmp_path):
     """The Shopify and UCI files in one call: two batches, 4 + 8 orders, 240.00 + 210.37."""
     with session(tmp_path / "t.duckdb") as con:
         shop, uci = import_files(con, "orders", [CORPUS / "08_shopify_line_items.csv",
-                                                 CORPUS / "09_online_retail_invoices.csv"], uploaded_by="tests")
+                                                 CORPUS / "09_online_retail_invoices.csv"], user=LOCAL_USER)
         assert (shop.records, uci.records, uci.rejected) == (4, 8, 1)
         assert shop.batch_id != uci.batch_id
         assert rows(con, "SELECT count(*), sum(amount) FROM orders") == [(12, D("450.37"))]

@@ -7,6 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
+from loyalty.access import LOCAL_USER
 from loyalty.demo import generate, load_demo
 from loyalty.importer import row_counts
 from loyalty.schema import CHANNELS, SPECS, TICKET_KINDS
@@ -242,7 +243,7 @@ def test_tickets_have_a_backlog_reopens_and_slow_responses(demo):
 
 
 def test_load_demo_imports_every_row_through_the_import_path(con):
-    loaded = load_demo(con, customers=150, seed=5)
+    loaded = load_demo(con, customers=150, seed=5, user=LOCAL_USER)
     frames = generate(customers=150, seed=5)
     assert {kind: result["rejected"] for kind, result in loaded.items()} == dict.fromkeys(frames, 0)
     assert row_counts(con) == {kind: len(frame) for kind, frame in frames.items()}

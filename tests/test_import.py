@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from loyalty import importer
+from loyalty.access import LOCAL_USER
 from loyalty.db import StoreBusy, connect
 from loyalty.importer import FileRejected, UndoRefused, import_files, undo_batch
 
@@ -43,18 +44,18 @@ FEB_MAR = "customer,date,amount\nc1,2024-02-05,30.00\nc3,2024-03-01,40.00\n"
 
 def test_reimport_changes_nothing(con, write):
     path = write("jan_feb.csv", JAN_FEB)
-    first = import_files(con, "orders", [path])[0]
+    first = import_files(con, "orders", [path], user=LOCAL_USER)[0]
     assert (first.inserted, first.updated, first.unchanged) == (3, 0, 0)
     before = orders(con)
-    again = import_files(con, "orders", [path])[0]
+    again = import_files(con, "orders", [path], user=LOCAL_USER)[0]
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, 3)
     assert orders(con) == before
     assert revenue(con) == Decimal("60.00")
 
 
 def test_overlapping_exports_do_not_double_count(con, write):
-    import_files(con, "orders", [write("jan_feb.csv", JAN_FEB)])
-    second = import_files(con, "orders", [write("feb_mar.csv", FEB_MAR)])[0]
+    import_files(con, "orders", [write("jan_feb.csv", JAN_FEB)], user=LOCAL_USER)
+    second = import_files(con, "orders", [write("feb_mar.csv", FEB_MAR)], user=LOCAL_USER)[0]
     assert (second.inserted, second.unchanged) == (1, 1)   # only March is new
     assert len(orders(con)) == 4
     assert revenue(con) == Decimal("100.00")              # 10 + 20 + 30 + 40
@@ -62,60 +63,60 @@ def test_overlapping_exports_do_not_double_count(con, write):
 
 def test_identical_purchases_in_one_file_both_count(con, write):
     path = write("twice.csv", "customer,date,quantity,amount\nc1,2024-01-01,1,10\nc1,2024-01-01,1,10\n")
-    summary = import_files(con, "orders", [path])[0]
+    summary = import_files(con, "orders", [path], user=LOCAL_USER)[0]
     assert summary.inserted == 2
     assert revenue(con) == Decimal("20.00")
-    assert import_files(con, "orders", [path])[0].inserted == 0
+    assert import_files(con, "orders", [path], user=LOCAL_USER)[0].inserted == 0
 
 
 def test_changed_values_update_in_place(con, write):
-    import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n")])
-    summary = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,15\nA2,c2,2024-01-02,20\n")])[0]
+    import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n")], user=LOCAL_USER)
+    summary = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,15\nA2,c2,2024-01-02,20\n")], user=LOCAL_USER)[0]
     assert (summary.inserted, summary.updated, summary.unchanged) == (0, 1, 1)
     assert orders(con)["A1"] == ("c1", "2024-01-01", Decimal("15.00"))
 
 
 def test_columns_missing_from_a_new_file_keep_their_values(con, write):
-    import_files(con, "customers", [write("c1.csv", "customer id,region,industry\nc1,North,Retail\n")])
-    summary = import_files(con, "customers", [write("c2.csv", "customer id,region\nc1,South\n")])[0]
+    import_files(con, "customers", [write("c1.csv", "customer id,region,industry\nc1,North,Retail\n")], user=LOCAL_USER)
+    summary = import_files(con, "customers", [write("c2.csv", "customer id,region\nc1,South\n")], user=LOCAL_USER)[0]
     assert summary.updated == 1
     assert con.execute("SELECT region, industry FROM customers").fetchall() == [("South", "Retail")]
 
 
 def test_undo_in_any_order_restores_earlier_versions(con, write):
-    a = import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n")])[0]
-    b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA2,c2,2024-01-02,25\nA3,c3,2024-01-03,30\n")])[0]
+    a = import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n")], user=LOCAL_USER)[0]
+    b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA2,c2,2024-01-02,25\nA3,c3,2024-01-03,30\n")], user=LOCAL_USER)[0]
     # Undo the older batch first: A1 goes, A2 keeps batch b's value, A3 stays.
-    assert undo_batch(con, a.batch_id) == {"batch_id": a.batch_id, "removed": 1, "restored": 1}
+    assert undo_batch(con, a.batch_id, user=LOCAL_USER) == {"batch_id": a.batch_id, "removed": 1, "restored": 1}
     assert {k: v[2] for k, v in orders(con).items()} == {"A2": Decimal("25.00"), "A3": Decimal("30.00")}
-    undo_batch(con, b.batch_id)
+    undo_batch(con, b.batch_id, user=LOCAL_USER)
     assert orders(con) == {}
     with pytest.raises(UndoRefused, match="undone"):
-        undo_batch(con, b.batch_id)
+        undo_batch(con, b.batch_id, user=LOCAL_USER)
     with pytest.raises(UndoRefused, match="no batch 99"):
-        undo_batch(con, 99)
+        undo_batch(con, 99, user=LOCAL_USER)
 
 
 def test_undo_of_the_newer_batch_brings_back_the_older_value(con, write):
-    import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\n")])
-    b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,99\n")])[0]
-    undo_batch(con, b.batch_id)
+    import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\n")], user=LOCAL_USER)
+    b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,99\n")], user=LOCAL_USER)[0]
+    undo_batch(con, b.batch_id, user=LOCAL_USER)
     assert orders(con)["A1"][2] == Decimal("10.00")
 
 
 def test_a_bad_file_in_a_call_writes_nothing_at_all(con, write):
-    import_files(con, "orders", [write("base.csv", JAN_FEB)])
+    import_files(con, "orders", [write("base.csv", JAN_FEB)], user=LOCAL_USER)
     before = state(con)
     good = write("good.csv", FEB_MAR)
     junk = write("junk.csv", "")
     junk.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(FileRejected, match="not a text file"):
-        import_files(con, "orders", [good, junk])
+        import_files(con, "orders", [good, junk], user=LOCAL_USER)
     assert state(con) == before
 
 
 def test_a_crash_mid_write_leaves_the_previous_state(con, write, monkeypatch):
-    import_files(con, "orders", [write("base.csv", JAN_FEB)])
+    import_files(con, "orders", [write("base.csv", JAN_FEB)], user=LOCAL_USER)
     before = state(con)
     real_execute_count = {"n": 0}
 
@@ -126,14 +127,14 @@ def test_a_crash_mid_write_leaves_the_previous_state(con, write, monkeypatch):
 
     monkeypatch.setattr(importer, "_write", failing_write)
     with pytest.raises(RuntimeError, match="power cut"):
-        import_files(con, "orders", [write("feb_mar.csv", FEB_MAR)])
+        import_files(con, "orders", [write("feb_mar.csv", FEB_MAR)], user=LOCAL_USER)
     assert real_execute_count["n"] == 1
     assert state(con) == before
 
 
 def test_dry_run_reports_and_writes_nothing(con, write):
     before = state(con)
-    summary = import_files(con, "orders", [write("jan_feb.csv", JAN_FEB)], dry_run=True)[0]
+    summary = import_files(con, "orders", [write("jan_feb.csv", JAN_FEB)], dry_run=True, user=LOCAL_USER)[0]
     assert (summary.batch_id, summary.inserted, summary.records) == (None, 3, 3)
     assert state(con) == before
 
@@ -141,7 +142,7 @@ def test_dry_run_reports_and_writes_nothing(con, write):
 def test_rejected_rows_are_kept_with_line_and_reason(con, write):
     path = write("bad.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,,2024-01-02,20\n"
                             "A3,c3,someday,30\nA4,c4,2024-01-04,lots\nA5,c5,2024-01-05,5,extra\n")
-    summary = import_files(con, "orders", [path])[0]
+    summary = import_files(con, "orders", [path], user=LOCAL_USER)[0]
     assert (summary.rows_read, summary.accepted, summary.rejected) == (5, 1, 4)
     stored = con.execute("SELECT line, reason, raw FROM rejected_rows ORDER BY line").fetchall()
     assert stored == [
@@ -154,16 +155,16 @@ def test_rejected_rows_are_kept_with_line_and_reason(con, write):
 
 def test_a_file_with_no_acceptable_row_is_refused(con, write):
     with pytest.raises(FileRejected, match="None of the 2 rows"):
-        import_files(con, "orders", [write("x.csv", "customer,date,amount\nc1,never,1\nc2,never,2\n")])
+        import_files(con, "orders", [write("x.csv", "customer,date,amount\nc1,never,1\nc2,never,2\n")], user=LOCAL_USER)
     with pytest.raises(FileRejected, match="no column for order_date"):
-        import_files(con, "orders", [write("y.csv", "customer,amount\nc1,1\n")])
+        import_files(con, "orders", [write("y.csv", "customer,amount\nc1,1\n")], user=LOCAL_USER)
     assert con.execute("SELECT count(*) FROM import_batches").fetchall() == [(0,)]
 
 
 def test_ticket_durations_become_timestamps(con, write):
     path = write("zendesk.csv", "Id,Requester email,Created at,First reply time in minutes,Full resolution time in minutes\n"
                                 "7,A@X.com,2024-05-01 09:00:00,90,1440\n")
-    import_files(con, "tickets", [path])
+    import_files(con, "tickets", [path], user=LOCAL_USER)
     assert con.execute("SELECT ticket_key, customer_id, first_response_at::VARCHAR, resolved_at::VARCHAR FROM tickets").fetchall() == [
         ("7", "a@x.com", "2024-05-01 10:30:00", "2024-05-02 09:00:00")]
 

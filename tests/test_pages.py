@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from loyalty.access import LOCAL_USER
 from loyalty.db import session
 from loyalty.demo import load_demo
 from loyalty.formatting import fmt
@@ -98,7 +99,7 @@ def demo_db(tmp_path_factory):
     """A small demo data set (300 customers) shared by the read-only page tests below."""
     path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
     with session(path) as con:
-        load_demo(con, customers=300, seed=7)
+        load_demo(con, customers=300, seed=7, user=LOCAL_USER)
     return path
 
 

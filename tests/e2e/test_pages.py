@@ -1,11 +1,13 @@
 """In a real browser on demo data: every page opens without an error, a filter change reaches the URL
-and the figures, a drill-down from the at-risk list opens Customer 360; a screenshot of each page is
+and the figures, a drill-down from the at-risk list opens Customer 360, a table downloads as CSV and as XLSX; a screenshot of each page is
 saved under test-output/screenshots/ for a person to look at."""
 from __future__ import annotations
 
+import csv
 import re
 
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from .conftest import settle
@@ -66,3 +68,24 @@ def test_at_risk_row_opens_customer_360(demo_server, page, shoot):
     fresh.get_by_text("Why this segment:").wait_for()
     assert fresh.get_by_role("combobox", name="Customer").input_value() == chosen
     fresh.close()
+
+
+def test_a_table_downloads_as_csv_and_as_xlsx_with_the_same_rows(demo_server, page, tmp_path):
+    page.goto(f"{demo_server}/at_risk")
+    settle(page)
+    page.get_by_text("Local single-user mode").wait_for()          # no [auth] in this server's secrets
+    files = {}
+    for kind in ("CSV", "XLSX"):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=re.compile(rf"^Download all [\d,]+ rows as {kind}$")).click()
+        files[kind] = tmp_path / download.value.suggested_filename
+        download.value.save_as(files[kind])
+    assert files["XLSX"].name == "at_risk_customers.xlsx"
+    with open(files["CSV"], newline="", encoding="utf-8") as fh:
+        csv_rows = list(csv.reader(fh))
+    sheet = load_workbook(files["XLSX"]).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert [c.value for c in sheet[1]] == csv_rows[0]
+    assert sheet.max_row == len(csv_rows) > 1
+    assert [str(c.value) for c in sheet["A"]] == [row[0] for row in csv_rows]   # customer ids, in order

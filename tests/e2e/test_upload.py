@@ -26,7 +26,7 @@ def test_upload_through_the_browser(app_server, page, shoot, tmp_path):
     page.get_by_text("Imported january_orders.csv as batch 1 (2 new, 0 changed, 1 rejected)").wait_for()
     # The history offers the new batch, and its rejected row for download.
     assert page.get_by_role("combobox", name="Batch").input_value() == "1 · january_orders.csv (committed)"
-    page.get_by_role("button", name="Download rejected rows (1)").wait_for()
+    page.get_by_role("button", name="Download rejected rows (1) as CSV").wait_for()
     shoot(page, "data_after_upload")
 
     con = duckdb.connect(str(db), read_only=True)

@@ -5,6 +5,7 @@ from datetime import date
 
 import pytest
 
+from loyalty.access import LOCAL_USER
 from loyalty.metrics import activity, concentration
 from loyalty.metrics.activity import activity_by_window
 from loyalty.period import Filters, Period
@@ -100,10 +101,10 @@ def test_lapsed_by_window_and_by_own_gap(store, add, mk):
     at = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31))
     # A: 345 days since its last order, B: 334, C: 213; none is over 365 days
     assert activity.lapsed_customers(store, at).empty
-    save_setting(store, "churn_window_days", 300)
+    save_setting(store, "churn_window_days", 300, user=LOCAL_USER)
     assert sorted(activity.lapsed_customers(store, at)["customer_id"]) == ["A", "B"]
-    save_setting(store, "churn_window_days", 365)
-    save_setting(store, "lapsed_by_own_gap", True)
+    save_setting(store, "churn_window_days", 365, user=LOCAL_USER)
+    save_setting(store, "lapsed_by_own_gap", True, user=LOCAL_USER)
     lapsed = activity.lapsed_customers(store, at).set_index("customer_id")
     # A's median gap is 10 days: lapsed after 30; B and C have no gap and keep the 365-day window
     assert list(lapsed.index) == ["A"] and lapsed.at["A", "allowed_days"] == 30

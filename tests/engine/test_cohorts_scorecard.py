@@ -6,6 +6,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
+from loyalty.access import LOCAL_USER
 from loyalty.metrics import activity, cohorts, concentration, responsiveness
 from loyalty.metrics.scorecard import KPIS, scorecard, status
 from loyalty.period import Period
@@ -107,7 +108,7 @@ def test_scorecard_agrees_with_the_single_period_functions(store, busy_store):
 
 def test_scorecard_trend_and_customer_kpis_by_hand(store, busy_store):
     year = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31))
-    save_setting(store, "targets", {"revenue": 1000})
+    save_setting(store, "targets", {"revenue": 1000}, user=LOCAL_USER)
     cards = {c["name"]: c for c in scorecard(store, year)}
     frame = pd.DataFrame(busy_store)
     frame["month"] = [d.replace(day=1) for d in frame["order_date"]]

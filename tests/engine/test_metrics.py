@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from loyalty.access import LOCAL_USER
 from loyalty.metrics import activity, cohorts, concentration, experience, responsiveness, rfm, signals, stages
 from loyalty.metrics import super_customers
 from loyalty.metrics.scope import Unavailable
@@ -47,7 +48,7 @@ def test_retention_and_churn(shop, year):
 
 def test_lapsed_customers(shop, year):
     assert activity.lapsed_customers(shop, year)["customer_id"].tolist() == ["B"]    # 579 days > 365
-    save_setting(shop, "lapsed_by_own_gap", True)
+    save_setting(shop, "lapsed_by_own_gap", True, user=LOCAL_USER)
     # C: one 15-day gap, so lapsed after 45 days; it has been 225. A: median gap 196, 0 days since.
     assert sorted(activity.lapsed_customers(shop, year)["customer_id"]) == ["B", "C"]
 
@@ -98,7 +99,7 @@ def test_segment_rules_are_checked_for_gaps_and_overlaps(shop):
     assert "R 4, F 1 belongs to no segment." in problems
     assert "R 5, F 1 belongs to New Customers and Greedy." in problems
     with pytest.raises(ValueError, match="not saved"):
-        save_setting(shop, "segment_rules", broken)
+        save_setting(shop, "segment_rules", broken, user=LOCAL_USER)
 
 
 def test_stages_and_funnel(shop, year):
@@ -126,7 +127,7 @@ def test_super_customers(shop, year):
     assert table.at["F", "meets"] == "long-standing"
     assert table.at["D", "meets"] == "large"
     assert super_customers.super_customers(shop, year)["customer_id"].tolist() == ["A"]
-    save_setting(shop, "super_customer_threshold", 1)
+    save_setting(shop, "super_customer_threshold", 1, user=LOCAL_USER)
     assert len(super_customers.super_customers(shop, year)) == 3
 
 
@@ -224,7 +225,7 @@ def test_kpi_status(name, value, target, expected):
 
 
 def test_scorecard(shop, year):
-    save_setting(shop, "targets", {"revenue": 1500})
+    save_setting(shop, "targets", {"revenue": 1500}, user=LOCAL_USER)
     cards = {c["name"]: c for c in scorecard(shop, year, trend_months=12)}
     revenue = cards["revenue"]
     # 2023 revenue as of 2023-12-31: A 100 + B 50

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
+from loyalty.access import LOCAL_USER
 from loyalty.period import Period, default_period, last_quarters, month_ends, resolve_period
 from loyalty.settings import DEFAULTS, SEGMENT_RULES, get_settings, save_setting, segment_rule_problems
 
@@ -75,8 +76,8 @@ def test_settings_defaults_and_saved_values(store):
     assert values["sla_first_response_hours"] == 4 and values["sla_resolution_hours"] == 48
     assert values["churn_window_days"] == 365 and values["super_customer_threshold"] == 3
     assert values["segment_rules"] == SEGMENT_RULES and values["targets"]["retention"] == 0.75
-    save_setting(store, "sla_first_response_hours", 2.5)
-    save_setting(store, "targets", {"revenue": 1000})
+    save_setting(store, "sla_first_response_hours", 2.5, user=LOCAL_USER)
+    save_setting(store, "targets", {"revenue": 1000}, user=LOCAL_USER)
     values = get_settings(store)
     assert values["sla_first_response_hours"] == 2.5
     assert values["targets"]["revenue"] == 1000 and values["targets"]["retention"] == 0.75   # merged name by name
@@ -95,7 +96,7 @@ def test_settings_defaults_and_saved_values(store):
 ])
 def test_settings_refuse_bad_values(store, key, value, message):
     with pytest.raises(ValueError, match=message):
-        save_setting(store, key, value)
+        save_setting(store, key, value, user=LOCAL_USER)
     assert store.execute("SELECT count(*) FROM settings").fetchall()[0][0] == 0
 
 
@@ -113,5 +114,5 @@ def test_segment_rule_validator_names_every_gap_and_overlap():
 
 def test_every_default_key_round_trips(store):
     for key, value in DEFAULTS.items():
-        save_setting(store, key, value)
+        save_setting(store, key, value, user=LOCAL_USER)
     assert get_settings(store) == {**DEFAULTS}

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loyalty.access import LOCAL_USER
 from loyalty.db import session
 from loyalty.importer import import_files
 from loyalty.metrics import activity, rfm, stages
@@ -107,8 +108,8 @@ def test_reimporting_the_same_file_changes_no_figure(tmp_path_factory, orders):
     lines = ["customer,date,amount"] + [f"c{c},{date(2023, 1, 1) + timedelta(days=d)},{a}" for c, d, a in orders]
     path.write_text("\n".join(lines) + "\n")
     with session(folder / "t.duckdb") as con:
-        import_files(con, "orders", [path])
+        import_files(con, "orders", [path], user=LOCAL_USER)
         before = json.dumps(build_report(con), sort_keys=True)
-        again = import_files(con, "orders", [path])[0]
+        again = import_files(con, "orders", [path], user=LOCAL_USER)[0]
         assert again.inserted == 0
         assert json.dumps(build_report(con), sort_keys=True) == before

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from loyalty.access import LOCAL_USER
 from loyalty.db import session
 from loyalty.metrics import rfm
 from loyalty.period import Filters, Period
@@ -86,7 +87,7 @@ def test_edited_segment_rules_apply(store, add):
     add("orders", tied_orders())
     save_setting(store, "segment_rules", [{"name": "Recent", "r": [4, 5], "f": [1, 5]},
                                           {"name": "Middle", "r": [3, 3], "f": [1, 5]},
-                                          {"name": "Old", "r": [1, 2], "f": [1, 5]}])
+                                          {"name": "Old", "r": [1, 2], "f": [1, 5]}], user=LOCAL_USER)
     summary = rfm.segment_summary(store, YEAR).set_index("segment")["customers"].to_dict()
     assert summary == {"Recent": 4, "Middle": 0, "Old": 6}
     assert rfm.rfm_customers(store, YEAR, segment="Recent")["customer_id"].tolist() == ["C10", "C9", "C7", "C8"]

@@ -5,6 +5,7 @@ from datetime import date
 
 import pandas as pd
 
+from loyalty.access import LOCAL_USER
 from loyalty.metrics import super_customers
 from loyalty.period import Period
 from loyalty.settings import save_setting
@@ -50,9 +51,9 @@ def test_threshold_from_settings(store, add, mk):
     add("orders", orders(mk))
     add("customers", CUSTOMERS)
     assert super_customers.super_customers(store, YEAR)["customer_id"].tolist() == ["S1", "S2"]
-    save_setting(store, "super_customer_threshold", 2)
+    save_setting(store, "super_customer_threshold", 2, user=LOCAL_USER)
     assert super_customers.super_customers(store, YEAR)["customer_id"].tolist() == ["S1", "S2", "S4"]
-    save_setting(store, "super_customer_threshold", 4)
+    save_setting(store, "super_customer_threshold", 4, user=LOCAL_USER)
     assert super_customers.super_customers(store, YEAR).empty
 
 
