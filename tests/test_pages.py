@@ -119,3 +119,21 @@ def test_every_page_on_demo_data(demo_db, monkeypatch, name):
         elif name == "super_customers":
             supers = [d.value for d in at.dataframe if "meets" in d.value.columns][0]
             assert supers["customer_id"].tolist() == super_customers(con, period)["customer_id"].head(500).tolist()
+
+
+def test_lifetime_value_on_super_customers_and_customer_360(demo_db, monkeypatch):
+    from loyalty.formatting import compact
+    from loyalty.models.value import customer_value
+
+    monkeypatch.setenv("LOYALTY_DB", str(demo_db))
+    with session(demo_db) as con:
+        forecast = customer_value(con, default_period(con))
+    expected = forecast.customers.set_index("customer_id")
+    at = open_page("super_customers")
+    supers = [d.value for d in at.dataframe if "meets" in d.value.columns][0]
+    assert supers["clv_12m"].tolist() == expected.loc[supers["customer_id"], "clv_12m"].tolist()
+    assert any(forecast.caption() in c.value for c in at.caption)
+    customer = supers["customer_id"].iloc[0]
+    shown = {m.label: m.value for m in open_page("customer_360", customer=customer).metric}
+    assert shown["12-month CLV"] == compact(expected.loc[customer, "clv_12m"])
+    assert shown["Expected purchases, next 12 months"] == f"{expected.loc[customer, 'expected_purchases_12m']:,.1f}"

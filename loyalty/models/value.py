@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..period import Period
 from . import clv
-from ..metrics.scope import frame
+from ..metrics.scope import frame, records
 
 WEEK_DAYS = 7.0
 YEAR_DAYS = 365.25
@@ -140,6 +140,7 @@ def with_value(customers: pd.DataFrame, forecast: ValueForecast) -> pd.DataFrame
 
 
 def value_of(forecast: ValueForecast, customer_id: str) -> dict | None:
-    """One customer's forecast as a dict; None for a customer without orders in scope."""
+    """One customer's forecast as plain values (p_alive None under the run-rate rule); None for a
+    customer without orders in scope."""
     match = forecast.customers[forecast.customers["customer_id"] == customer_id]
-    return None if match.empty else match.iloc[0].to_dict()
+    return None if match.empty else records(match)[0]
