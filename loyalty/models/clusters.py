@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ..period import Period
 from ..metrics.scope import frame
+from . import fitting_threads
 
 FEATURES = ["recency_days", "frequency", "revenue", "tenure_days"]
 WORDS = {  # feature -> (word when well below the mean, word when well above)
@@ -115,9 +116,10 @@ def cluster_customers(features: pd.DataFrame, k: int | None = None, seed: int = 
         empty = pd.DataFrame(columns=["cluster", "customers", "share", "description", *FEATURES])
         return Clustering(0, None, {}, pd.DataFrame({"customer_id": features["customer_id"], "cluster": 0}), empty,
                           "none", f"{distinct} distinct customer profile(s): too few to form clusters")
-    silhouettes = silhouettes_by_k(points, seed)
-    k = min(k, distinct - 1) if k else max(silhouettes, key=silhouettes.get)
-    model = _model(k, seed, len(points)).fit(points)
+    with fitting_threads(len(points)):
+        silhouettes = silhouettes_by_k(points, seed)
+        k = min(k, distinct - 1) if k else max(silhouettes, key=silhouettes.get)
+        model = _model(k, seed, len(points)).fit(points)
     raw = model.labels_
     order = np.argsort([-features["revenue"].to_numpy(float)[raw == c].mean() for c in range(k)], kind="stable")
     number = np.empty(k, dtype=int)
