@@ -144,3 +144,15 @@ def value_of(forecast: ValueForecast, customer_id: str) -> dict | None:
     customer without orders in scope."""
     match = forecast.customers[forecast.customers["customer_id"] == customer_id]
     return None if match.empty else records(match)[0]
+
+
+def model_parameters(forecast: ValueForecast) -> pd.DataFrame:
+    """The fitted parameters of each model that was fitted (also when a guardrail set it aside)."""
+    rows = []
+    for model, fit, names in (("BG/NBD (purchases)", forecast.bgnbd, ("r", "alpha", "a", "b")),
+                              ("Gamma-Gamma (spend)", forecast.gamma_gamma, ("p", "q", "gamma"))):
+        if fit is not None:
+            rows += [{"model": model, "parameter": name, "value": float(getattr(fit, name))} for name in names]
+            rows += [{"model": model, "parameter": "log-likelihood", "value": float(fit.log_likelihood)},
+                     {"model": model, "parameter": "converged", "value": float(fit.converged)}]
+    return pd.DataFrame(rows, columns=["model", "parameter", "value"])

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 PAGES = {"": "Executive scorecard", "super_customers": "Super customers", "funnel": "Loyalty funnel",
          "responsiveness": "Responsiveness", "at_risk": "At-risk customers", "customer_360": "Customer 360",
-         "data": "Data", "settings": "Settings"}
+         "predictions": "Predictions", "data": "Data", "settings": "Settings"}
 
 
 def settle(page):
