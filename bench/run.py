@@ -3,7 +3,8 @@
 It generates N orders over N/20 customers with a realistic skew (log-normal order values, Pareto-like
 order counts), writes them as CSV and Parquet under bench/data/, imports both through the product's
 import path, then times each page's analytics exactly as the pages call them: cold (straight engine
-calls, as after new data) and warm (the data-version cache the pages use). In the same run it computes
+calls, as after new data) and warm (the data-version cache the pages use), and trains each model of the
+Predictions page once (clusters, churn model, lifetime value). In the same run it computes
 the same figures with plain pandas, checks that both agree, and prints a table of figure, median,
 min–max and the ratio to pandas; the table is also written as JSON to bench/results/.
 """
@@ -27,6 +28,9 @@ from loyalty.metrics import activity, concentration, rfm, stages
 from loyalty.metrics.scorecard import scorecard
 from loyalty.metrics.signals import customer_signals
 from loyalty.metrics.super_customers import super_customers
+from loyalty.models.churn import train_churn_model
+from loyalty.models.clusters import customer_clusters
+from loyalty.models.value import customer_value
 from loyalty.period import default_period
 
 HERE = Path(__file__).resolve().parent
@@ -96,6 +100,12 @@ PAGES = {  # the analytics each page runs, as the pages call them
     "At-risk customers": lambda con, p: customer_signals(con, p),
 }
 
+MODELS = {  # the models of the Predictions page, each trained once per data version (timed cold, once)
+    "Predictions: clusters": customer_clusters,
+    "Predictions: churn model": train_churn_model,
+    "Predictions: lifetime value": customer_value,
+}
+
 
 def run(orders: int, repeats: int = 3) -> list[dict]:
     data = HERE / "data"
@@ -125,6 +135,8 @@ def run(orders: int, repeats: int = 3) -> list[dict]:
                 return cache[key]
             warm()
             rows.append({"figure": f"{page}, warm", "times": timed(warm, repeats)})
+        for label, train in MODELS.items():
+            rows.append({"figure": label, "times": timed(lambda: train(con, period), 1)})
         ours = engine_figures(con, period)
         engine_times = timed(lambda: engine_figures(con, period), repeats)
     tracemalloc.start()

@@ -11,7 +11,8 @@ Snapshots and label
   months), deliveries made by s, tickets opened by s (a slow first response counts once its SLA has
   passed unanswered by s; response times of responses given by s; low CSAT of tickets resolved by s, as a rating cannot be dated otherwise),
   survey answers by s, outreach tickets in the 90 days up to s. Missing inputs are missing values,
-  which the classifier handles as such.
+  which the classifier handles as such; a feature with no value at all in the training rows (its input
+  columns are empty) is left out.
 
 Validation (time-based holdout)
 - Test: the last `TEST_SNAPSHOTS` labelled month ends. Train: the `TRAIN_SNAPSHOTS` latest month ends
@@ -210,13 +211,13 @@ def _too_little(train: pd.DataFrame, test: pd.DataFrame) -> str | None:
     return None
 
 
-def drivers_of(model, rows: pd.DataFrame, seed: int) -> pd.DataFrame:
+def drivers_of(model, rows: pd.DataFrame, features: list[str], seed: int) -> pd.DataFrame:
     """Permutation importance on (a seeded sample of) the test rows: how much AUC drops without a feature."""
     if len(rows) > IMPORTANCE_ROWS:
         rows = rows.sample(IMPORTANCE_ROWS, random_state=seed)
-    result = permutation_importance(model, rows[FEATURES], rows["churned"], scoring="roc_auc", n_repeats=3,
+    result = permutation_importance(model, rows[features], rows["churned"], scoring="roc_auc", n_repeats=3,
                                     random_state=seed)
-    return (pd.DataFrame({"feature": FEATURES, "importance": result.importances_mean, "spread": result.importances_std})
+    return (pd.DataFrame({"feature": features, "importance": result.importances_mean, "spread": result.importances_std})
             .sort_values(["importance", "feature"], ascending=[False, True], ignore_index=True))
 
 
@@ -233,23 +234,24 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, period: Period, seed: int 
     problem = _too_little(train, test)
     if problem:
         return ChurnModel(problem, train_at, test_at, len(train), len(test))
+    features = [f for f in FEATURES if train[f].notna().any()]   # inputs the store lacks are left out
     with fitting_threads(len(rows)):
-        model = _classifier(seed).fit(train[FEATURES], train["churned"])
-        predicted = model.predict_proba(test[FEATURES])[:, 1]
+        model = _classifier(seed).fit(train[features], train["churned"])
+        predicted = model.predict_proba(test[features])[:, 1]
         churned = test["churned"].to_numpy(bool)
         evaluation = pd.DataFrame([_evaluate("churn model", churned, predicted),
                                    _evaluate("recency rule (days since last order)", churned,
                                              test["recency_days"].to_numpy(float))])
-        drivers = drivers_of(model, test, seed)
-        risk = current_risk(_classifier(seed).fit(rows[FEATURES], rows["churned"]),
+        drivers = drivers_of(model, test, features, seed)
+        risk = current_risk(_classifier(seed).fit(rows[features], rows["churned"]), features,
                             snapshot_features(con, period, [period.as_of], labelled=False))
     return ChurnModel(None, train_at, test_at, len(train), len(test), float(churned.mean()), evaluation,
                       calibration_table(churned, predicted), drivers, risk)
 
 
-def current_risk(model, current: pd.DataFrame) -> pd.DataFrame:
+def current_risk(model, features: list[str], current: pd.DataFrame) -> pd.DataFrame:
     """The customers of the as-of snapshot by predicted risk, highest first (then revenue at stake)."""
-    risk = current[["customer_id"]].assign(churn_risk=model.predict_proba(current[FEATURES])[:, 1] if len(current) else [])
+    risk = current[["customer_id"]].assign(churn_risk=model.predict_proba(current[features])[:, 1] if len(current) else [])
     risk = pd.concat([risk, current[["recency_days", "orders_12m", "revenue_12m", "bad_experiences_12m"]]], axis=1)
     return risk.sort_values(["churn_risk", "revenue_12m", "customer_id"], ascending=[False, False, True],
                             ignore_index=True)

@@ -113,3 +113,16 @@ def test_precision_and_calibration_worked_by_hand():
     assert table["rows"].tolist() == [2] * 10
     assert table.iloc[-1]["observed"] == 0.5 and table.iloc[-1]["mean_predicted"] == pytest.approx((20 + 19) / 40)
     assert table.iloc[0]["observed"] == 0.0
+
+
+def test_a_store_with_orders_only_trains_without_the_missing_inputs(demo_store, tmp_path):
+    copy = tmp_path / "orders_only.duckdb"
+    shutil.copy(demo_store, copy)
+    with session(copy) as con:
+        con.execute("DELETE FROM tickets")
+        con.execute("DELETE FROM surveys")
+        con.execute("UPDATE orders SET discount = NULL")
+        model = train_churn_model(con, default_period(con))
+    assert model.note is None
+    assert {"median_response_hours_12m", "discount_share"}.isdisjoint(model.drivers["feature"])
+    assert "recency_days" in set(model.drivers["feature"]) and model.risk["churn_risk"].between(0, 1).all()
