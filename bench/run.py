@@ -7,6 +7,8 @@ calls, as after new data) and warm (the data-version cache the pages use), and t
 Predictions page once (clusters, churn model, lifetime value). In the same run it computes
 the same figures with plain pandas, checks that both agree, and prints a table of figure, median,
 min–max and the ratio to pandas; the table is also written as JSON to bench/results/.
+
+`python -m bench.run --models-customers 500000` times only the models, at that many customers.
 """
 from __future__ import annotations
 
@@ -161,12 +163,37 @@ def run(orders: int, repeats: int = 3) -> list[dict]:
     return rows
 
 
+def run_models(customers: int) -> list[dict]:
+    """Only the models, at a given customer count (20 orders each, imported from Parquet): each trained once."""
+    data = HERE / "data"
+    data.mkdir(exist_ok=True)
+    path, db = data / f"orders_models_{customers}.parquet", data / "bench_models.duckdb"
+    generate(customers * 20).to_parquet(path, index=False)
+    db.unlink(missing_ok=True)
+    with session(db) as con:
+        import_files(con, "orders", [path], uploaded_by="bench")
+        period = default_period(con)
+        rows = [{"figure": label, "times": timed(lambda: train(con, period), 1)} for label, train in MODELS.items()]
+    print(f"{customers * 20:,} orders, {customers:,} customers")
+    for row in rows:
+        row["median"] = row["times"][0]
+        print(f"{row['figure']:38} {row['median']:8.3f}s")
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"bench_models_{customers}.json").write_text(json.dumps({"customers": customers, "rows": rows}, indent=2))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--models-customers", type=int, help="time only the models, at this many customers")
     args = parser.parse_args()
-    run(args.orders, args.repeats)
+    if args.models_customers:
+        run_models(args.models_customers)
+    else:
+        run(args.orders, args.repeats)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ Validation (time-based holdout)
 - Test: the last `TEST_SNAPSHOTS` labelled month ends. Train: the `TRAIN_SNAPSHOTS` latest month ends
   whose horizon ends by the first test snapshot (so no training label looks into the test period), at
   least `WARM_UP_MONTHS` after the first order (so the 12-month features have history).
-- Classifier: scikit-learn's HistGradientBoostingClassifier (native missing values, fast on large data).
+- Classifier: scikit-learn's HistGradientBoostingClassifier (native missing values, fast on large data),
+  fitted on at most `FIT_ROWS` customer-months (a seeded sample beyond), on one thread (see
+  `loyalty.models.fitting_threads`).
 - On the test snapshots: ROC AUC, precision in the top decile of risk, a calibration table by decile of
   predicted risk (mean predicted against observed), and the top drivers by permutation importance (the
   drop in AUC when a feature is shuffled). The recency rule (risk = days since the last order) is
@@ -48,7 +50,8 @@ TEST_SNAPSHOTS = 3
 TRAIN_SNAPSHOTS = 12
 WARM_UP_MONTHS = 6
 MIN_CLASS_ROWS = 20          # fewer churners (or stayers) than this in train or test: no model
-IMPORTANCE_ROWS = 20_000     # permutation importance on at most this many test rows (seeded sample)
+IMPORTANCE_ROWS = 10_000     # permutation importance on at most this many test rows (seeded sample)
+FIT_ROWS = 200_000           # each fit on at most this many customer-months (seeded sample)
 
 FEATURES = ["recency_days", "frequency", "revenue", "tenure_days", "orders_12m", "revenue_12m", "spend_trend",
             "email_share", "web_share", "personal_share", "discount_share", "late_deliveries_12m",
@@ -235,18 +238,25 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, period: Period, seed: int 
     if problem:
         return ChurnModel(problem, train_at, test_at, len(train), len(test))
     features = [f for f in FEATURES if train[f].notna().any()]   # inputs the store lacks are left out
-    with fitting_threads(len(rows)):
-        model = _classifier(seed).fit(train[features], train["churned"])
+    with fitting_threads():
+        model = fit_on_sample(train, features, seed)
         predicted = model.predict_proba(test[features])[:, 1]
         churned = test["churned"].to_numpy(bool)
         evaluation = pd.DataFrame([_evaluate("churn model", churned, predicted),
                                    _evaluate("recency rule (days since last order)", churned,
                                              test["recency_days"].to_numpy(float))])
         drivers = drivers_of(model, test, features, seed)
-        risk = current_risk(_classifier(seed).fit(rows[features], rows["churned"]), features,
+        risk = current_risk(fit_on_sample(rows, features, seed), features,
                             snapshot_features(con, period, [period.as_of], labelled=False))
     return ChurnModel(None, train_at, test_at, len(train), len(test), float(churned.mean()), evaluation,
                       calibration_table(churned, predicted), drivers, risk)
+
+
+def fit_on_sample(rows: pd.DataFrame, features: list[str], seed: int) -> HistGradientBoostingClassifier:
+    """The classifier fitted on the rows (a seeded sample of FIT_ROWS of them when there are more)."""
+    if len(rows) > FIT_ROWS:
+        rows = rows.sample(FIT_ROWS, random_state=seed)
+    return _classifier(seed).fit(rows[features], rows["churned"])
 
 
 def current_risk(model, features: list[str], current: pd.DataFrame) -> pd.DataFrame:

@@ -116,7 +116,7 @@ def cluster_customers(features: pd.DataFrame, k: int | None = None, seed: int = 
         empty = pd.DataFrame(columns=["cluster", "customers", "share", "description", *FEATURES])
         return Clustering(0, None, {}, pd.DataFrame({"customer_id": features["customer_id"], "cluster": 0}), empty,
                           "none", f"{distinct} distinct customer profile(s): too few to form clusters")
-    with fitting_threads(len(points)):
+    with fitting_threads():
         silhouettes = silhouettes_by_k(points, seed)
         k = min(k, distinct - 1) if k else max(silhouettes, key=silhouettes.get)
         model = _model(k, seed, len(points)).fit(points)
