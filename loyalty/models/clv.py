@@ -77,7 +77,7 @@ def _fit(negative_ll, start: np.ndarray) -> tuple[np.ndarray, float, bool]:
                       options={"ftol": 1e-14, "gtol": 1e-9, "maxiter": 2000})
     params = np.exp(result.x)
     ll = -float(result.fun)
-    return params, ll, bool(result.success) and np.isfinite(ll)
+    return params, ll, bool(result.success and np.isfinite(ll))
 
 
 def fit_bgnbd(frequency, recency, T) -> BgNbdFit:
