@@ -229,8 +229,8 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, period: Period, seed: int 
     first = row(con, "first AS (SELECT min(first_order) AS first_order FROM buyers) SELECT * FROM first", period)["first_order"]
     train_at, test_at = choose_snapshots(first, period.as_of)
     if not train_at:
-        return ChurnModel(f"the data need at least {WARM_UP_MONTHS + 2 * HORIZON_DAYS // 30 + TEST_SNAPSHOTS} months "
-                          "of orders before a churn model can be trained and tested on later months")
+        return ChurnModel(f"the data need about {WARM_UP_MONTHS + 2 * HORIZON_DAYS // 30 + TEST_SNAPSHOTS} months of "
+                          "orders before a churn model can be trained and tested on later months")
     rows = snapshot_features(con, period, train_at + test_at)
     snap = rows["snap"].dt.date
     train, test = rows[snap.isin(train_at)], rows[snap.isin(test_at)]

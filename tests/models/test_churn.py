@@ -102,7 +102,7 @@ def test_the_model_beats_the_recency_rule_on_the_later_holdout(demo_store):
 def test_too_little_history_says_so(con):
     insert(con, "orders", [order("A", "2026-01-10", 100, order_id="A1")])
     model = train_churn_model(con, default_period(con))
-    assert model.note.startswith("the data need at least") and model.evaluation is None
+    assert model.note.startswith("the data need about 21 months of orders") and model.evaluation is None
 
 
 def test_precision_and_calibration_worked_by_hand():
