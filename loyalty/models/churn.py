@@ -14,6 +14,10 @@ Snapshots and label
   which the classifier handles as such; a feature with no value at all in the training rows (its input
   columns are empty) is left out.
 
+On large data the snapshots cover a deterministic sample of customers (those whose id hashes to a
+multiple of a stride), so that they hold about `SNAPSHOT_ROWS` customer-months; current risk is computed
+for every customer.
+
 Validation (time-based holdout)
 - Test: the last `TEST_SNAPSHOTS` labelled month ends. Train: the `TRAIN_SNAPSHOTS` latest month ends
   whose horizon ends by the first test snapshot (so no training label looks into the test period), at
@@ -52,6 +56,7 @@ WARM_UP_MONTHS = 6
 MIN_CLASS_ROWS = 20          # fewer churners (or stayers) than this in train or test: no model
 IMPORTANCE_ROWS = 10_000     # permutation importance on at most this many test rows (seeded sample)
 FIT_ROWS = 200_000           # each fit on at most this many customer-months (seeded sample)
+SNAPSHOT_ROWS = 400_000      # about this many customer-months at most are computed (a sample of customers beyond)
 
 FEATURES = ["recency_days", "frequency", "revenue", "tenure_days", "orders_12m", "revenue_12m", "spend_trend",
             "email_share", "web_share", "personal_share", "discount_share", "late_deliveries_12m",
@@ -66,7 +71,7 @@ customer_months AS (  -- per customer and calendar month (the as-of date's month
            count(*) FILTER (WHERE channel = 'email') AS email, count(*) FILTER (WHERE channel = 'web') AS web,
            count(*) FILTER (WHERE channel IN ('phone', 'in_person')) AS personal,
            min(order_date) AS first_order, max(order_date) AS last_order
-    FROM orders_in_scope GROUP BY ALL
+    FROM orders_in_scope WHERE $stride = 1 OR hash(customer_id) % $stride = 0 GROUP BY ALL
 ),
 history AS (  -- per snapshot: customers with an order in the 365 days up to it, from their orders up to it
     SELECT s.snap, m.customer_id, sum(m.orders) AS frequency, sum(m.revenue) AS revenue,
@@ -117,7 +122,8 @@ survey_facts AS (
 ),
 next_orders AS (  -- the first order after each snapshot (for the label only)
     SELECT h.snap, h.customer_id, n.order_date AS next_order
-    FROM history h ASOF LEFT JOIN (SELECT customer_id, order_date FROM orders_in_scope) n
+    FROM history h ASOF LEFT JOIN (SELECT customer_id, order_date FROM orders_in_scope
+                                   WHERE $stride = 1 OR hash(customer_id) % $stride = 0) n
       ON h.customer_id = n.customer_id AND n.order_date > h.snap
 )
 SELECT h.snap, h.customer_id, date_diff('day', h.last_order, h.snap) AS recency_days, h.frequency, h.revenue,
@@ -139,12 +145,23 @@ ORDER BY h.snap, h.customer_id
 
 
 def snapshot_features(con: duckdb.DuckDBPyConnection, period: Period, snapshots: list[date],
-                      labelled: bool = True) -> pd.DataFrame:
+                      labelled: bool = True, stride: int = 1) -> pd.DataFrame:
     """Per snapshot and customer active in the 365 days up to it: the features (known at the snapshot)
-    and, when `labelled`, whether it placed no order in the next HORIZON_DAYS days."""
+    and, when `labelled`, whether it placed no order in the next HORIZON_DAYS days. With `stride` n > 1,
+    only the customers whose id hashes to a multiple of n (a deterministic 1-in-n sample)."""
     sla = float(get_settings(con)["sla_first_response_hours"])
     return frame(con, SNAPSHOT_FEATURES, period, snapshots=snapshots, labelled=labelled, horizon=HORIZON_DAYS,
-                 sla_first=sla)
+                 sla_first=sla, stride=stride)
+
+
+ACTIVE_LAST_YEAR = "active AS (SELECT count(*) AS customers FROM buyers WHERE last_order > $as_of - INTERVAL 365 DAY) SELECT * FROM active"
+
+
+def sample_stride(con: duckdb.DuckDBPyConnection, period: Period, snapshots: int) -> int:
+    """1 in how many customers the snapshots need so that they hold about SNAPSHOT_ROWS customer-months
+    (estimated from the customers active in the last year): 1 (everyone) on all but large data."""
+    active = row(con, ACTIVE_LAST_YEAR, period)["customers"] or 0
+    return max(1, int(np.ceil(active * snapshots / SNAPSHOT_ROWS)))
 
 
 def choose_snapshots(first_order: date | None, as_of: date) -> tuple[list[date], list[date]]:
@@ -231,7 +248,7 @@ def train_churn_model(con: duckdb.DuckDBPyConnection, period: Period, seed: int 
     if not train_at:
         return ChurnModel(f"the data need about {WARM_UP_MONTHS + 2 * HORIZON_DAYS // 30 + TEST_SNAPSHOTS} months of "
                           "orders before a churn model can be trained and tested on later months")
-    rows = snapshot_features(con, period, train_at + test_at)
+    rows = snapshot_features(con, period, train_at + test_at, stride=sample_stride(con, period, len(train_at + test_at)))
     snap = rows["snap"].dt.date
     train, test = rows[snap.isin(train_at)], rows[snap.isin(test_at)]
     problem = _too_little(train, test)

@@ -126,3 +126,17 @@ def test_a_store_with_orders_only_trains_without_the_missing_inputs(demo_store, 
     assert model.note is None
     assert {"median_response_hours_12m", "discount_share"}.isdisjoint(model.drivers["feature"])
     assert "recency_days" in set(model.drivers["feature"]) and model.risk["churn_risk"].between(0, 1).all()
+
+
+def test_a_sample_of_customers_keeps_each_sampled_customers_features(demo_store):
+    from loyalty.models.churn import sample_stride
+
+    snaps = [date(2025, 6, 30), date(2025, 8, 31)]
+    with session(demo_store) as con:
+        period = default_period(con)
+        everyone = snapshot_features(con, period, snaps)
+        part = snapshot_features(con, period, snaps, stride=3)
+        assert sample_stride(con, period, 15) == 1            # small data: every customer
+    assert 0 < len(part) < len(everyone) / 2
+    same = everyone.merge(part[["snap", "customer_id"]], on=["snap", "customer_id"])
+    pd.testing.assert_frame_equal(same.reset_index(drop=True), part.reset_index(drop=True))
