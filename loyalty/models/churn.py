@@ -65,9 +65,10 @@ FEATURES = ["recency_days", "frequency", "revenue", "tenure_days", "orders_12m",
 
 SNAPSHOT_FEATURES = """
 snapshots AS (SELECT unnest($snapshots)::DATE AS snap),
-customer_months AS (  -- per customer and calendar month (the as-of date's month ends on the as-of date)
+customer_months AS (  -- per customer and calendar month (the as-of date's month ends on the as-of date); money stays
+                      -- DECIMAL until the end, as parallel sums of DOUBLE vary in the last bits from run to run
     SELECT customer_id, least(last_day(order_date), $as_of) AS month_key, count(*) AS orders,
-           sum(amount)::DOUBLE AS revenue, sum(discount)::DOUBLE AS discount, count(channel) AS with_channel,
+           sum(amount) AS revenue, sum(discount) AS discount, count(channel) AS with_channel,
            count(*) FILTER (WHERE channel = 'email') AS email, count(*) FILTER (WHERE channel = 'web') AS web,
            count(*) FILTER (WHERE channel IN ('phone', 'in_person')) AS personal,
            min(order_date) AS first_order, max(order_date) AS last_order
@@ -126,10 +127,11 @@ next_orders AS (  -- the first order after each snapshot (for the label only)
                                    WHERE $stride = 1 OR hash(customer_id) % $stride = 0) n
       ON h.customer_id = n.customer_id AND n.order_date > h.snap
 )
-SELECT h.snap, h.customer_id, date_diff('day', h.last_order, h.snap) AS recency_days, h.frequency, h.revenue,
-       date_diff('day', h.first_order, h.snap) AS tenure_days, h.orders_12m, h.revenue_12m,
-       (h.revenue_6m - h.revenue_prev_6m) / (abs(h.revenue_6m) + abs(h.revenue_prev_6m) + 1) AS spend_trend,
-       h.email_share, h.web_share, h.personal_share, h.discount_share,
+SELECT h.snap, h.customer_id, date_diff('day', h.last_order, h.snap) AS recency_days, h.frequency,
+       h.revenue::DOUBLE AS revenue, date_diff('day', h.first_order, h.snap) AS tenure_days, h.orders_12m,
+       h.revenue_12m::DOUBLE AS revenue_12m,
+       ((h.revenue_6m - h.revenue_prev_6m) / (abs(h.revenue_6m) + abs(h.revenue_prev_6m) + 1))::DOUBLE AS spend_trend,
+       h.email_share, h.web_share, h.personal_share, h.discount_share::DOUBLE AS discount_share,
        coalesce(l.late_deliveries, 0) AS late_deliveries_12m, coalesce(t.complaints, 0) AS complaints_12m,
        coalesce(t.slow, 0) AS slow_responses_12m, coalesce(t.low_csat, 0) + coalesce(v.low_ratings, 0) AS low_ratings_12m,
        coalesce(l.late_deliveries, 0) + coalesce(t.complaints, 0) + coalesce(t.slow, 0) + coalesce(t.low_csat, 0)

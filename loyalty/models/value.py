@@ -9,7 +9,8 @@ Choices
   days − 1, recency = weeks from the first to the last purchase day, T = weeks from the first purchase day
   to the as-of date, monetary = the mean net value of the repeat purchase days. 12 months = 365.25 days.
 - Model: BG/NBD (expected purchases, P(alive)) and Gamma-Gamma (expected value of a purchase), fitted on
-  every customer in scope; 12-month CLV = expected purchases × expected value per purchase, undiscounted
+  every customer in scope (on a seeded sample of `FIT_CUSTOMERS` when there are more: the estimates are
+  population figures, and the sample keeps the fit to seconds), then applied to every customer; 12-month CLV = expected purchases × expected value per purchase, undiscounted
   (a year is short enough for discounting not to change the order of customers).
 - Guardrail: when either fit has a problem (`clv.bgnbd_problem`, `clv.gamma_gamma_problem`: too few repeat
   customers, no convergence, degenerate estimates), every customer gets the run-rate rule instead, and
@@ -33,18 +34,19 @@ from ..metrics.scope import frame, records
 WEEK_DAYS = 7.0
 YEAR_DAYS = 365.25
 MONTH_DAYS = YEAR_DAYS / 12
+FIT_CUSTOMERS = 100_000   # the models are fitted on a seeded sample of this many customers when there are more
 MODEL = "BG/NBD + Gamma-Gamma"
 RUN_RATE = "run-rate rule"
 
 CUSTOMER_FEATURES = """
 purchase_days AS (  -- one row per customer and day with positive net value: a purchase occasion
-    SELECT customer_id, order_date AS day, sum(amount)::DOUBLE AS amount,
+    SELECT customer_id, order_date AS day, sum(amount) AS amount,  -- DECIMAL: exact, so the same every run
            min(order_date) OVER (PARTITION BY customer_id) AS first_day
     FROM orders_in_scope GROUP BY customer_id, order_date HAVING sum(amount) > 0
 ),
 occasions AS (
     SELECT customer_id, count(*) - 1 AS frequency, date_diff('day', min(day), max(day)) / 7.0 AS recency,
-           date_diff('day', min(day), $as_of) / 7.0 AS age, avg(amount) FILTER (WHERE day > first_day) AS monetary,
+           date_diff('day', min(day), $as_of) / 7.0 AS age, avg(amount) FILTER (WHERE day > first_day)::DOUBLE AS monetary,
            count(*) AS purchases
     FROM purchase_days GROUP BY customer_id
 )
@@ -77,8 +79,9 @@ class ValueForecast:
         if self.reason:
             return (f"12-month value by the {RUN_RATE} (net revenue per month over each customer's active span "
                     f"× 12), because {self.reason}.")
+        sample = " (a random sample)" if self.bgnbd.customers < len(self.customers) else ""
         return (f"12-month value by {MODEL} (expected purchases × expected value per purchase), fitted on "
-                f"{self.bgnbd.customers:,} customers, {self.bgnbd.repeat_customers:,} of them repeat buyers.")
+                f"{self.bgnbd.customers:,} customers{sample}, {self.bgnbd.repeat_customers:,} of them repeat buyers.")
 
 
 def run_rate(features: pd.DataFrame) -> pd.DataFrame:
@@ -108,11 +111,12 @@ def forecast_values(features: pd.DataFrame) -> ValueForecast:
     fallback = run_rate(features)
     bgnbd = spend = None
     reason = "no customer has an order up to the as-of date" if features.empty else None
+    sample = features.sample(FIT_CUSTOMERS, random_state=0) if len(features) > FIT_CUSTOMERS else features
     if reason is None:
-        bgnbd = clv.fit_bgnbd(features["frequency"], features["recency"], features["T"])
+        bgnbd = clv.fit_bgnbd(sample["frequency"], sample["recency"], sample["T"])
         reason = clv.bgnbd_problem(bgnbd)
     if reason is None:
-        spend = clv.fit_gamma_gamma(features["frequency"], features["monetary"])
+        spend = clv.fit_gamma_gamma(sample["frequency"], sample["monetary"])
         reason = clv.gamma_gamma_problem(spend)
     if reason is not None:
         values, method = fallback, RUN_RATE
