@@ -56,7 +56,7 @@ WARM_UP_MONTHS = 6
 MIN_CLASS_ROWS = 20          # fewer churners (or stayers) than this in train or test: no model
 IMPORTANCE_ROWS = 10_000     # permutation importance on at most this many test rows (seeded sample)
 FIT_ROWS = 200_000           # each fit on at most this many customer-months (seeded sample)
-SNAPSHOT_ROWS = 400_000      # about this many customer-months at most are computed (a sample of customers beyond)
+SNAPSHOT_ROWS = 250_000      # about this many customer-months at most are computed (a sample of customers beyond)
 
 FEATURES = ["recency_days", "frequency", "revenue", "tenure_days", "orders_12m", "revenue_12m", "spend_trend",
             "email_share", "web_share", "personal_share", "discount_share", "late_deliveries_12m",
@@ -123,8 +123,8 @@ survey_facts AS (
 ),
 next_orders AS (  -- the first order after each snapshot (for the label only)
     SELECT h.snap, h.customer_id, n.order_date AS next_order
-    FROM history h ASOF LEFT JOIN (SELECT customer_id, order_date FROM orders_in_scope
-                                   WHERE $stride = 1 OR hash(customer_id) % $stride = 0) n
+    FROM history h ASOF LEFT JOIN (SELECT customer_id, order_date FROM orders_in_scope  -- none when unlabelled
+                                   WHERE $labelled AND ($stride = 1 OR hash(customer_id) % $stride = 0)) n
       ON h.customer_id = n.customer_id AND n.order_date > h.snap
 )
 SELECT h.snap, h.customer_id, date_diff('day', h.last_order, h.snap) AS recency_days, h.frequency,
