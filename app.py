@@ -24,6 +24,7 @@ PAGES = [
     st.Page("app_pages/responsiveness.py", title="Responsiveness", icon=":material/support_agent:"),
     st.Page("app_pages/at_risk.py", title="At-risk customers", icon=":material/warning:"),
     st.Page("app_pages/customer_360.py", title="Customer 360", icon=":material/person:"),
+    st.Page("app_pages/predictions.py", title="Predictions", icon=":material/insights:"),
     st.Page("app_pages/data.py", title="Data", icon=":material/upload_file:"),
     st.Page("app_pages/settings.py", title="Settings", icon=":material/settings:"),
 ]

@@ -4,6 +4,7 @@ import streamlit as st
 
 from loyalty.formatting import compact
 from loyalty.metrics.customer import customer_ids, customer_records, customer_stage_history, customer_summary
+from loyalty.models.value import customer_value, value_of
 from loyalty.palette import SERIES
 from loyalty.ui import analytics_page, cached, download_table, show_table
 
@@ -31,6 +32,16 @@ cols[2].metric("Stage", summary["stage"] or "—")
 cols[3].metric("Segment", summary["segment"] or "—")
 cols[4].metric("Bad experiences", "—" if summary["bad_experiences"] is None else int(summary["bad_experiences"]),
                help="In the 12 months up to the as-of date.")
+forecast = cached(customer_value, period)
+value = value_of(forecast, customer)
+cols = st.columns([1, 1, 1, 2])
+cols[0].metric("Expected purchases, next 12 months", "—" if value is None else f"{value['expected_purchases_12m']:,.1f}")
+cols[1].metric("12-month CLV", "—" if value is None else compact(value["clv_12m"]))
+cols[2].metric("P(alive)", "—" if value is None or value["p_alive"] is None else f"{value['p_alive']:.0%}",
+               help="The probability the customer has not quietly left (BG/NBD); the run-rate rule makes no such claim.")
+if value is not None and value["method"] != forecast.method:
+    cols[3].caption(f"For this customer: {value['method']}.")
+st.caption(forecast.caption())
 if summary["segment_reason"]:
     st.markdown(f"**Why this segment:** {summary['segment_reason']}")
 if summary["bad_reason"]:

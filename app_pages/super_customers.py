@@ -9,6 +9,7 @@ from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyal
 from loyalty.metrics.concentration import pareto_curve, top20_share
 from loyalty.metrics.rfm import rfm_customers, rfm_grid, segment_summary
 from loyalty.metrics.super_customers import super_customers
+from loyalty.models.value import customer_value, with_value
 from loyalty.palette import SERIES, segment_colour
 from loyalty.ui import analytics_page, cached, download_table, show_table
 
@@ -63,8 +64,10 @@ supers = cached(super_customers, period)
 st.caption(f"{len(supers):,} customers meet the threshold of the four criteria: regular (orders in 3 of the last "
            "4 quarters), large (top fifth by revenue or quantity), long-standing (top fifth by tenure), brings others "
            "(referrals or willing to be a reference).")
-show_table(supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]],
-           "super_customers", key="supers")
+forecast = cached(customer_value, period)
+show_table(with_value(supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]],
+                      forecast), "super_customers", key="supers")
+st.caption(f"Expected purchases and value over the next 12 months: {forecast.caption()}")
 
 left, right = st.columns(2)
 with left:

@@ -3,9 +3,12 @@
 It generates N orders over N/20 customers with a realistic skew (log-normal order values, Pareto-like
 order counts), writes them as CSV and Parquet under bench/data/, imports both through the product's
 import path, then times each page's analytics exactly as the pages call them: cold (straight engine
-calls, as after new data) and warm (the data-version cache the pages use). In the same run it computes
+calls, as after new data) and warm (the data-version cache the pages use), and trains each model of the
+Predictions page once (clusters, churn model, lifetime value). In the same run it computes
 the same figures with plain pandas, checks that both agree, and prints a table of figure, median,
 min–max and the ratio to pandas; the table is also written as JSON to bench/results/.
+
+`python -m bench.run --models-customers 500000` times only the models, at that many customers.
 """
 from __future__ import annotations
 
@@ -28,9 +31,13 @@ from loyalty.metrics import activity, concentration, rfm, stages
 from loyalty.metrics.scorecard import scorecard
 from loyalty.metrics.signals import customer_signals
 from loyalty.metrics.super_customers import super_customers
+from loyalty.models.churn import train_churn_model
+from loyalty.models.clusters import customer_clusters
+from loyalty.models.value import customer_value
 from loyalty.period import default_period
 
 HERE = Path(__file__).resolve().parent
+BENCH_USER = User("bench", ADMIN)
 START = np.datetime64("2016-11-01")
 END = np.datetime64("2026-10-31")
 
@@ -97,6 +104,12 @@ PAGES = {  # the analytics each page runs, as the pages call them
     "At-risk customers": lambda con, p: customer_signals(con, p),
 }
 
+MODELS = {  # the models of the Predictions page, each trained once per data version (timed cold, once)
+    "Predictions: clusters": customer_clusters,
+    "Predictions: churn model": train_churn_model,
+    "Predictions: lifetime value": customer_value,
+}
+
 
 def run(orders: int, repeats: int = 3) -> list[dict]:
     data = HERE / "data"
@@ -111,7 +124,7 @@ def run(orders: int, repeats: int = 3) -> list[dict]:
         db.unlink(missing_ok=True)
         with session(db) as con:
             started = time.perf_counter()
-            import_files(con, "orders", [path], user=User("bench", ADMIN))
+            import_files(con, "orders", [path], user=BENCH_USER)
             rows.append({"figure": label, "times": [time.perf_counter() - started]})
     with session(data / "bench_parquet.duckdb") as con:
         period = default_period(con)
@@ -126,6 +139,8 @@ def run(orders: int, repeats: int = 3) -> list[dict]:
                 return cache[key]
             warm()
             rows.append({"figure": f"{page}, warm", "times": timed(warm, repeats)})
+        for label, train in MODELS.items():
+            rows.append({"figure": label, "times": timed(lambda: train(con, period), 1)})
         ours = engine_figures(con, period)
         engine_times = timed(lambda: engine_figures(con, period), repeats)
     tracemalloc.start()
@@ -150,12 +165,37 @@ def run(orders: int, repeats: int = 3) -> list[dict]:
     return rows
 
 
+def run_models(customers: int) -> list[dict]:
+    """Only the models, at a given customer count (20 orders each, imported from Parquet): each trained once."""
+    data = HERE / "data"
+    data.mkdir(exist_ok=True)
+    path, db = data / f"orders_models_{customers}.parquet", data / "bench_models.duckdb"
+    generate(customers * 20).to_parquet(path, index=False)
+    db.unlink(missing_ok=True)
+    with session(db) as con:
+        import_files(con, "orders", [path], user=BENCH_USER)
+        period = default_period(con)
+        rows = [{"figure": label, "times": timed(lambda: train(con, period), 1)} for label, train in MODELS.items()]
+    print(f"{customers * 20:,} orders, {customers:,} customers")
+    for row in rows:
+        row["median"] = row["times"][0]
+        print(f"{row['figure']:38} {row['median']:8.3f}s")
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"bench_models_{customers}.json").write_text(json.dumps({"customers": customers, "rows": rows}, indent=2))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--models-customers", type=int, help="time only the models, at this many customers")
     args = parser.parse_args()
-    run(args.orders, args.repeats)
+    if args.models_customers:
+        run_models(args.models_customers)
+    else:
+        run(args.orders, args.repeats)
 
 
 if __name__ == "__main__":

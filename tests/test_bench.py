@@ -13,6 +13,7 @@ def test_benchmark_runs_and_agrees_with_pandas(tmp_path, monkeypatch, capsys):
     figures = [r["figure"] for r in rows]
     assert figures[:2] == ["import from CSV", "import from Parquet"]
     assert {f"{page}, {mode}" for page in bench.PAGES for mode in ("cold", "warm")} <= set(figures)
+    assert set(bench.MODELS) <= set(figures)
     assert "engine and pandas agree" in capsys.readouterr().out
     saved = json.loads((tmp_path / "results" / "bench_3000.json").read_text())
     assert saved["orders"] == 3000 and len(saved["rows"]) == len(rows)

@@ -21,7 +21,8 @@ from loyalty.settings import get_settings
 from .test_scorecard_page import load_shop
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["scorecard", "super_customers", "funnel", "responsiveness", "at_risk", "customer_360", "data", "settings"]
+PAGES = ["scorecard", "super_customers", "funnel", "responsiveness", "at_risk", "customer_360", "predictions", "data",
+         "settings"]
 
 
 def open_page(name: str, **state) -> AppTest:
@@ -120,3 +121,50 @@ def test_every_page_on_demo_data(demo_db, monkeypatch, name):
         elif name == "super_customers":
             supers = [d.value for d in at.dataframe if "meets" in d.value.columns][0]
             assert supers["customer_id"].tolist() == super_customers(con, period)["customer_id"].head(500).tolist()
+
+
+def test_lifetime_value_on_super_customers_and_customer_360(demo_db, monkeypatch):
+    from loyalty.formatting import compact
+    from loyalty.models.value import customer_value
+
+    monkeypatch.setenv("LOYALTY_DB", str(demo_db))
+    with session(demo_db) as con:
+        forecast = customer_value(con, default_period(con))
+    expected = forecast.customers.set_index("customer_id")
+    at = open_page("super_customers")
+    supers = [d.value for d in at.dataframe if "meets" in d.value.columns][0]
+    assert supers["clv_12m"].tolist() == expected.loc[supers["customer_id"], "clv_12m"].tolist()
+    assert any(forecast.caption() in c.value for c in at.caption)
+    customer = supers["customer_id"].iloc[0]
+    shown = {m.label: m.value for m in open_page("customer_360", customer=customer).metric}
+    assert shown["12-month CLV"] == compact(expected.loc[customer, "clv_12m"])
+    assert shown["Expected purchases, next 12 months"] == f"{expected.loc[customer, 'expected_purchases_12m']:,.1f}"
+
+
+def test_predictions_page_figures(demo_db, monkeypatch):
+    from loyalty.models.churn import train_churn_model
+    from loyalty.models.clusters import customer_clusters
+    from loyalty.models.rules import rules_of_thumb
+    from loyalty.models.value import customer_value
+
+    monkeypatch.setenv("LOYALTY_DB", str(demo_db))
+    at = open_page("predictions")
+    with session(demo_db) as con:
+        period = default_period(con)
+        clusters, churn = customer_clusters(con, period), train_churn_model(con, period)
+        forecast, rules = customer_value(con, period), rules_of_thumb(con, period)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Clusters"] == str(clusters.k) and shown["Silhouette"] == f"{clusters.silhouette:.2f}"
+    scores = churn.evaluation.set_index("score")["roc_auc"]
+    assert shown["ROC AUC, churn model"] == f"{scores.iloc[0]:.3f}"
+    assert shown["ROC AUC, recency rule"] == f"{scores.iloc[1]:.3f}"
+    table = lambda column: [d.value for d in at.dataframe if column in d.value.columns][0]  # noqa: E731
+    profiles = table("description")
+    assert profiles["description"].tolist() == clusters.profiles["description"].tolist()
+    risk = table("churn_risk")
+    assert risk["customer_id"].tolist() == churn.risk["customer_id"].head(500).tolist()
+    assert at.warning[0].value == (f"The lifetime-value models are not used: {forecast.reason}. "
+                                   "Figures come from the run-rate rule.")
+    verdicts = [e.value for e in [*at.success, *at.info, *at.warning]]
+    assert all(rule.verdict in verdicts for rule in rules)
+    assert all(any(rule.sample in m.value for m in at.markdown) for rule in rules)

@@ -14,7 +14,7 @@ from .conftest import settle
 
 PAGES = {"": "Executive scorecard", "super_customers": "Super customers", "funnel": "Loyalty funnel",
          "responsiveness": "Responsiveness", "at_risk": "At-risk customers", "customer_360": "Customer 360",
-         "data": "Data", "settings": "Settings"}
+         "predictions": "Predictions", "data": "Data", "settings": "Settings"}
 
 
 @pytest.mark.parametrize("path", list(PAGES))
