@@ -177,7 +177,7 @@ def _problem_checks(column: Column, text: str, value: str, dayfirst: bool) -> li
         )
     if column.kind in parsing.PROBLEMS:
         arms.append(f"WHEN {text} IS NOT NULL AND {value} IS NULL THEN '{name}: {parsing.PROBLEMS[column.kind]}'")
-    if column.kind == INTEGER and column.low is not None:
+    if column.low is not None:
         arms.append(
             f"WHEN {value} NOT BETWEEN {column.low} AND {column.high} "
             f"THEN '{name}: out of range {column.low}–{column.high}'"
@@ -216,12 +216,17 @@ def _build_parsed(con: duckdb.DuckDBPyConnection, table: TableSpec, staged: Stag
 
 # ---------------------------------------------------------------------------------------------- records
 
+def _wide(quantity: str) -> str:
+    """A quantity as a 38-digit decimal, so quantity × unit price cannot overflow before the range check."""
+    return f"CAST({quantity} AS DECIMAL(38, 3))"
+
+
 def _derived(table: TableSpec, mapping: dict[str, str], line_level: bool) -> dict[str, str]:
     """Stored columns computed from import-only ones, as SQL over the grouped row (a rolled-up
     line-item file has its amount already)."""
     derived = {}
     if table.kind == "orders" and "unit_price" in mapping and not line_level:
-        quantity = "coalesce(quantity, 1)" if "quantity" in mapping else "1"
+        quantity = _wide("coalesce(quantity, 1)") if "quantity" in mapping else "1"
         derived["amount"] = f"coalesce(amount, {quantity} * unit_price)" if "amount" in mapping else f"{quantity} * unit_price"
     if table.kind == "tickets":
         for target, minutes in (("first_response_at", "first_response_minutes"), ("resolved_at", "resolution_minutes")):
@@ -244,7 +249,7 @@ def _rollup_select(mapping: dict[str, str], mapped: list[Column]) -> str:
     """One order per order id from its lines: order fields from the first line that has them,
     quantities and discounts summed, the order total from the one line holding it (Shopify), else the
     sum of line amounts, else the sum of quantity × unit price."""
-    quantity = "coalesce(quantity, 1)" if "quantity" in mapping else "1"
+    quantity = _wide("coalesce(quantity, 1)") if "quantity" in mapping else "1"
     line_total = f"sum({quantity} * unit_price)" if "unit_price" in mapping else "NULL"
     exprs = ["min(_line) AS _line", "count(*) AS _lines"]
     if "amount" not in mapping:
@@ -286,7 +291,9 @@ def _grouped_select(table: TableSpec, mapping: dict[str, str], mapped: list[Colu
 
 
 def _record_checks(table: TableSpec) -> str:
-    arms = [f"WHEN {c} IS NULL THEN '{c}: missing'" for c in table.required]
+    arms = [f"WHEN {c.name} IS NOT NULL AND TRY_CAST({c.name} AS {c.sql_type}) IS NULL THEN '{c.name}: out of range'"
+            for c in table.stored_columns if c.kind in (MONEY, NUMBER)]  # a sum or product too large to store
+    arms += [f"WHEN {c} IS NULL THEN '{c}: missing'" for c in table.required]
     if table.kind == "tickets":
         arms += [f"WHEN {c} < opened_at THEN '{c}: before opened_at'" for c in ("first_response_at", "resolved_at")]
     return "CASE " + " ".join(arms) + " END"
@@ -460,9 +467,13 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
     if staged.bad_rows:
         con.executemany("INSERT INTO stage_rejected VALUES (?, ?, ?)", [list(r) for r in staged.bad_rows])
     step(0.35, f"Checking the {staged.rows_read:,} rows of {name}")
-    mapped = _build_parsed(con, table, staged, mapping)
-    step(0.6, f"Building records from {name}")
-    line_level = _build_records(con, table, mapping, mapped)
+    try:
+        mapped = _build_parsed(con, table, staged, mapping)
+        step(0.6, f"Building records from {name}")
+        line_level = _build_records(con, table, mapping, mapped)
+    except (duckdb.OutOfRangeException, duckdb.ConversionException):  # e.g. a sum of hundreds of 30-digit lines
+        raise FileRejected(f"{name} holds numbers too large to compute with: check its amounts, quantities and "
+                           "unit prices.") from None
     _fill_raw_text(con, staged)
     counts, examples = _reason_report(con)
     rejected = scalar(con, "SELECT count(DISTINCT _line) FROM stage_rejected")
