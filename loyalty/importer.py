@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from . import parsing
-from .db import quote_ident, scalar
+from .db import begin_write, end_write, quote_ident, scalar
 from .mapping import merge
 from .readers import DELIMITER_NAMES, FileUnreadable, Staged, stage_file
 from .schema import DATE, INTEGER, KINDS, MONEY, NUMBER, TIMESTAMP, Column, TableSpec, spec
@@ -529,7 +529,7 @@ def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str 
     names = display_names or [p.name for p in paths]
     user = uploaded_by or getpass.getuser()
     summaries = []
-    con.execute("BEGIN TRANSACTION")
+    begin_write(con)
     try:
         for i, (path, name) in enumerate(zip(paths, names)):
             def step(fraction: float, text: str, i: int = i) -> None:
@@ -542,6 +542,7 @@ def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str 
         raise
     finally:
         _drop_stage_tables(con)
+        end_write()
     if progress:
         progress(1.0, "Done")
     return summaries
@@ -570,7 +571,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict[str, int]:
         raise UndoRefused(f"Batch {batch_id} is {status}; only committed batches can be undone.")
     table = spec(kind)
     cols = ", ".join(c.name for c in table.stored_columns)
-    con.execute("BEGIN TRANSACTION")
+    begin_write(con)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE undo_keys AS SELECT {table.key} AS key FROM {kind}_versions WHERE batch_id = ?", [batch_id])
         con.execute(f"DELETE FROM {kind}_versions WHERE batch_id = ?", [batch_id])
@@ -589,6 +590,8 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int) -> dict[str, int]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        end_write()
     return {"batch_id": batch_id, "removed": removed - restored, "restored": restored}
 
 

@@ -193,6 +193,11 @@ def _stage_text(con: duckdb.DuckDBPyConnection, path: Path, compressed: bool, ta
     return staged
 
 
+# One row per rejected line: DuckDB logs a short line once for every column it misses.
+REJECTED_LINES_SQL = """SELECT line, arg_min(error_type, column_idx), trim(any_value(csv_line), E'\\r\\n')
+                        FROM stage_rejects GROUP BY line ORDER BY line"""
+
+
 def _stage_delimited(con: duckdb.DuckDBPyConnection, source: Path, delimiter: str, table: str) -> Staged:
     con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_reject_scans")
@@ -207,9 +212,7 @@ def _stage_delimited(con: duckdb.DuckDBPyConnection, source: Path, delimiter: st
         )
     except duckdb.Error as exc:
         raise FileUnreadable(f"{source.name} cannot be read as {DELIMITER_NAMES[delimiter]}-separated text: {_first_line(exc)}.") from None
-    rejects = con.execute(
-        "SELECT line, error_type, trim(csv_line, E'\\r\\n') FROM stage_rejects ORDER BY line"
-    ).fetchall()
+    rejects = con.execute(REJECTED_LINES_SQL).fetchall()
     # Accepted row i (0-based, file order) sits on line i + 2 plus the rejected lines before it.
     con.execute("CREATE OR REPLACE TEMP TABLE stage_shifts (at_row BIGINT)")
     if rejects:
