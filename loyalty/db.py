@@ -98,8 +98,8 @@ def connect(path: str | os.PathLike | None = None, wait: float | None = None) ->
                 raise
             if time.monotonic() >= deadline:
                 raise StoreBusy(
-                    f"The database {target} is busy: {_lock_holder(str(exc))} is using it. "
-                    "Try again when it has finished."
+                    f"The database {target} is busy: {_lock_holder(str(exc))} is using it; "
+                    "try again when it has finished."
                 ) from None
             time.sleep(0.2)
     con.execute("SET TimeZone = 'UTC'")
