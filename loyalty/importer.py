@@ -104,12 +104,17 @@ def _fill_raw_text(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     )
 
 
+def _printable(name: str) -> str:
+    """A header as it can be shown in a one-line message: control characters escaped (a line break as \\n)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in name)
+
+
 def _check_mapping(table: TableSpec, mapping: dict[str, str], staged: Staged, file_name: str) -> None:
     missing = [c for c in table.required if c not in mapping]
     if table.kind == "orders" and "amount" in missing and "unit_price" in mapping:
         missing.remove("amount")  # a line-item file: amount = quantity × unit price
     if missing:
-        found = ", ".join(staged.columns[:30])
+        found = ", ".join(_printable(c) for c in staged.columns[:30])
         raise FileRejected(
             f"{file_name} has no column for {' and '.join(missing)}: map one of its columns "
             f"({found}) to {'it' if len(missing) == 1 else 'them'}, or check that the file holds {table.kind}."

@@ -186,9 +186,9 @@ def _stage_text(con: duckdb.DuckDBPyConnection, path: Path, compressed: bool, ta
         raise FileUnreadable(f"{path.name} has no header line: it holds only blank lines.")
     delimiter = sniff_delimiter(text)
     if delimiter == "spaces":
-        staged = _stage_spaces(con, source, text, table)
+        staged = _stage_spaces(con, source, path.name, text, table)
     else:
-        staged = _stage_delimited(con, source, delimiter, table)
+        staged = _stage_delimited(con, source, path.name, delimiter, table)
     staged.encoding = encoding
     return staged
 
@@ -198,7 +198,14 @@ REJECTED_LINES_SQL = """SELECT line, arg_min(error_type, column_idx), trim(any_v
                         FROM stage_rejects GROUP BY line ORDER BY line"""
 
 
-def _stage_delimited(con: duckdb.DuckDBPyConnection, source: Path, delimiter: str, table: str) -> Staged:
+def _text_fault(exc: duckdb.Error) -> str:
+    """What to look for in a delimited file DuckDB's reader gave up on (its own words name no line)."""
+    if "line size" in str(exc).splitlines()[0].lower():  # the first line says what failed; the rest lists options
+        return "a line is longer than 4 MB, so it is probably not a table"
+    return 'look for a quote (") that is opened and never closed, or export the file again'
+
+
+def _stage_delimited(con: duckdb.DuckDBPyConnection, source: Path, name: str, delimiter: str, table: str) -> Staged:
     con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_reject_scans")
     try:
@@ -211,7 +218,9 @@ def _stage_delimited(con: duckdb.DuckDBPyConnection, source: Path, delimiter: st
             [str(source), delimiter],
         )
     except duckdb.Error as exc:
-        raise FileUnreadable(f"{source.name} cannot be read as {DELIMITER_NAMES[delimiter]}-separated text: {_first_line(exc)}.") from None
+        raise FileUnreadable(
+            f"{name} cannot be read as {DELIMITER_NAMES[delimiter]}-separated text: {_text_fault(exc)}."
+        ) from None
     rejects = con.execute(REJECTED_LINES_SQL).fetchall()
     # Accepted row i (0-based, file order) sits on line i + 2 plus the rejected lines before it.
     con.execute("CREATE OR REPLACE TEMP TABLE stage_shifts (at_row BIGINT)")
@@ -269,17 +278,21 @@ def _reject_reason(error_type: str) -> str:
     return f"row: {error_type.lower()}"
 
 
-def _stage_spaces(con: duckdb.DuckDBPyConnection, source: Path, text: str, table: str) -> Staged:
+def _stage_spaces(con: duckdb.DuckDBPyConnection, source: Path, name: str, text: str, table: str) -> Staged:
     lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
     pattern = _space_pattern(lines)
     header = re.split(pattern, lines[0].strip().lstrip("\ufeff"))
     con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(
-        f"""CREATE TEMP TABLE {table}_lines AS
-            SELECT line FROM read_csv(?, delim = '\x1f', header = false, quote = '', escape = '',
-                                      columns = {{'line': 'VARCHAR'}}, auto_detect = false)""",
-        [str(source)],
-    )
+    try:  # whole lines: split on a control character no text export holds
+        con.execute(
+            f"""CREATE TEMP TABLE {table}_lines AS
+                SELECT line FROM read_csv(?, delim = '\x1f', header = false, quote = '', escape = '',
+                                          columns = {{'line': 'VARCHAR'}}, auto_detect = false)""",
+            [str(source)],
+        )
+    except duckdb.Error:
+        raise FileUnreadable(f"{name} cannot be read as text aligned with spaces: it holds control characters "
+                             "that no table export has, so export it again as CSV.") from None
     con.execute(f"ALTER TABLE {table}_lines ADD COLUMN parts VARCHAR[]")
     con.execute(f"UPDATE {table}_lines SET parts = regexp_split_to_array(trim(line), ?)", [pattern])
     _number_rows(con, f"{table}_lines", 1)

@@ -129,6 +129,21 @@ def test_binary_files_renamed_csv_are_refused(con, put, name, data, sentence):
     assert refused(con, put(name, data)) == sentence
 
 
+@pytest.mark.parametrize("name, data, sentence", [
+    ("quote.csv", b'customer,date,amount\nc1,2024-01-05,"5\nc2,2024-01-06,6\n',
+     'quote.csv cannot be read as comma-separated text: look for a quote (") that is opened and never closed, '
+     "or export the file again."),
+    ("controls.txt", b"\x01\x1f\x01",  # \x1f counts as a space, and is the reader's own line splitter
+     "controls.txt cannot be read as text aligned with spaces: it holds control characters that no table "
+     "export has, so export it again as CSV."),
+    ("breaks.csv", b'"who\nis it",x\n1,2\n',
+     "breaks.csv has no column for customer_id and order_date and amount: map one of its columns (who\\nis it, x) "
+     "to them, or check that the file holds orders."),
+])
+def test_unreadable_text_is_refused_in_one_sentence(con, put, name, data, sentence):
+    assert refused(con, put(name, data)) == sentence
+
+
 # ---------------------------------------------------------------------------------- shapes
 
 def test_ten_thousand_columns(con, put):
