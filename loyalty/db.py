@@ -61,6 +61,10 @@ def lock_wait() -> float:
 
 
 _WRITER = threading.Lock()
+# Threads of one process share the open database; DuckDB refuses to attach the file ("Unique file handle
+# conflict") while another thread's closing of the last connection is detaching it. Opening and closing
+# take turns.
+_ATTACHING = threading.Lock()
 
 
 def begin_write(con: duckdb.DuckDBPyConnection) -> None:
@@ -91,7 +95,8 @@ def connect(path: str | os.PathLike | None = None, wait: float | None = None) ->
     deadline = time.monotonic() + (lock_wait() if wait is None else wait)
     while True:
         try:
-            con = duckdb.connect(str(target), config={"memory_limit": memory_limit()})
+            with _ATTACHING:
+                con = duckdb.connect(str(target), config={"memory_limit": memory_limit()})
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
@@ -114,7 +119,8 @@ def session(path: str | os.PathLike | None = None, wait: float | None = None) ->
     try:
         yield con
     finally:
-        con.close()
+        with _ATTACHING:
+            con.close()
 
 
 def _table_ddl(kind: str, table: str) -> str:

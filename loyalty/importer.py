@@ -34,7 +34,7 @@ from . import parsing
 from .db import begin_write, end_write, quote_ident, scalar
 from .mapping import merge
 from .readers import DELIMITER_NAMES, FileUnreadable, Staged, stage_file
-from .schema import DATE, INTEGER, KINDS, MONEY, NUMBER, TIMESTAMP, Column, TableSpec, spec
+from .schema import DATE, KINDS, MONEY, NUMBER, TIMESTAMP, Column, TableSpec, spec
 
 Progress = Callable[[float, str], None]
 EXAMPLES_PER_REASON = 3

@@ -230,6 +230,26 @@ def test_a_second_session_beyond_the_wait_is_refused_clearly(db, tmp_path, monke
     assert counts == {"orders": 12, "orders_versions": 12, "import_batches": 2, "rejected_rows": 0}
 
 
+def test_many_sessions_opening_and_closing_at_once(db):
+    """The app serves each browser session in its own thread, each opening the file for one operation."""
+    failures: list[str] = []
+
+    def browse() -> None:
+        for _ in range(60):
+            try:
+                with session(db) as con:
+                    assert con.execute("SELECT count(*) FROM orders").fetchall() == [(2,)]
+            except Exception as exc:  # collected: the assertion below names it
+                failures.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=browse) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert failures == []
+
+
 # ---------------------------------------------------------------------------------- held file
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)"
