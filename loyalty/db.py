@@ -3,12 +3,14 @@
 DuckDB lets one process write a database file at a time. Every caller (app, CLI, tests) opens the
 file for one operation through `session()` and closes it right after, so a scheduled import can run
 while the app is up: a process that finds the file busy retries for `LOYALTY_LOCK_WAIT` seconds
-(default 30), then raises `StoreBusy` naming the process that holds it.
+(default 30), then raises `StoreBusy` naming the process that holds it. DuckDB's memory is capped
+(`memory_limit()`), so large imports spill to disk instead of growing without bound.
 """
 from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,22 +49,62 @@ def _lock_holder(message: str) -> str:
     return f"process {pid} ({cmd})" if cmd else f"process {pid}"
 
 
+def memory_limit() -> str:
+    """DuckDB's memory cap for this process: $LOYALTY_MEMORY_LIMIT, default 2GB. Beyond it DuckDB spills to
+    `<database>.tmp/`, so importing a 1 GB file does not need ten times its size in memory."""
+    return os.environ.get("LOYALTY_MEMORY_LIMIT") or "2GB"
+
+
+def lock_wait() -> float:
+    """Seconds a writer waits for the database: $LOYALTY_LOCK_WAIT, default 30."""
+    return float(os.environ.get("LOYALTY_LOCK_WAIT", 30))
+
+
+_WRITER = threading.Lock()
+# Threads of one process share the open database; DuckDB refuses to attach the file ("Unique file handle
+# conflict") while another thread's closing of the last connection is detaching it. Opening and closing
+# take turns.
+_ATTACHING = threading.Lock()
+
+
+def begin_write(con: duckdb.DuckDBPyConnection) -> None:
+    """Begin an import's or undo's transaction, one at a time in this process; `end_write` after it.
+
+    Connections of one process share the database, and DuckDB lets their transactions run side by side:
+    two imports of the same new keys would each see them absent and both insert them. So a second writer
+    waits `lock_wait()` seconds for the first, then raises StoreBusy. (Processes are kept apart by the
+    file lock.)"""
+    if not _WRITER.acquire(timeout=lock_wait()):
+        raise StoreBusy("Another import or undo is running in this app: try again when it has finished.")
+    try:
+        con.execute("BEGIN TRANSACTION")
+    except BaseException:
+        _WRITER.release()
+        raise
+
+
+def end_write() -> None:
+    """Let the next writer of this process begin (after COMMIT or ROLLBACK)."""
+    _WRITER.release()
+
+
 def connect(path: str | os.PathLike | None = None, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open the database (creating it and its schema when new), waiting a bounded time for the lock."""
     target = db_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + (float(os.environ.get("LOYALTY_LOCK_WAIT", 30)) if wait is None else wait)
+    deadline = time.monotonic() + (lock_wait() if wait is None else wait)
     while True:
         try:
-            con = duckdb.connect(str(target))
+            with _ATTACHING:
+                con = duckdb.connect(str(target), config={"memory_limit": memory_limit()})
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise
             if time.monotonic() >= deadline:
                 raise StoreBusy(
-                    f"The database {target} is busy: {_lock_holder(str(exc))} is using it. "
-                    "Try again when it has finished."
+                    f"The database {target} is busy: {_lock_holder(str(exc))} is using it; "
+                    "try again when it has finished."
                 ) from None
             time.sleep(0.2)
     con.execute("SET TimeZone = 'UTC'")
@@ -77,7 +119,8 @@ def session(path: str | os.PathLike | None = None, wait: float | None = None) ->
     try:
         yield con
     finally:
-        con.close()
+        with _ATTACHING:
+            con.close()
 
 
 def _table_ddl(kind: str, table: str) -> str:

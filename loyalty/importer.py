@@ -31,10 +31,10 @@ import pandas as pd
 
 from . import parsing
 from .access import UPLOADER, User, require, require_undo
-from .db import quote_ident, scalar
+from .db import begin_write, end_write, quote_ident, scalar
 from .mapping import merge
 from .readers import DELIMITER_NAMES, FileUnreadable, Staged, stage_file
-from .schema import DATE, INTEGER, KINDS, MONEY, NUMBER, TIMESTAMP, Column, TableSpec, spec
+from .schema import DATE, KINDS, MONEY, NUMBER, TIMESTAMP, Column, TableSpec, spec
 
 Progress = Callable[[float, str], None]
 EXAMPLES_PER_REASON = 3
@@ -104,12 +104,17 @@ def _fill_raw_text(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
     )
 
 
+def _printable(name: str) -> str:
+    """A header as it can be shown in a one-line message: control characters escaped (a line break as \\n)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in name)
+
+
 def _check_mapping(table: TableSpec, mapping: dict[str, str], staged: Staged, file_name: str) -> None:
     missing = [c for c in table.required if c not in mapping]
     if table.kind == "orders" and "amount" in missing and "unit_price" in mapping:
         missing.remove("amount")  # a line-item file: amount = quantity × unit price
     if missing:
-        found = ", ".join(staged.columns[:30])
+        found = ", ".join(_printable(c) for c in staged.columns[:30])
         raise FileRejected(
             f"{file_name} has no column for {' and '.join(missing)}: map one of its columns "
             f"({found}) to {'it' if len(missing) == 1 else 'them'}, or check that the file holds {table.kind}."
@@ -177,7 +182,7 @@ def _problem_checks(column: Column, text: str, value: str, dayfirst: bool) -> li
         )
     if column.kind in parsing.PROBLEMS:
         arms.append(f"WHEN {text} IS NOT NULL AND {value} IS NULL THEN '{name}: {parsing.PROBLEMS[column.kind]}'")
-    if column.kind == INTEGER and column.low is not None:
+    if column.low is not None:
         arms.append(
             f"WHEN {value} NOT BETWEEN {column.low} AND {column.high} "
             f"THEN '{name}: out of range {column.low}–{column.high}'"
@@ -216,12 +221,17 @@ def _build_parsed(con: duckdb.DuckDBPyConnection, table: TableSpec, staged: Stag
 
 # ---------------------------------------------------------------------------------------------- records
 
+def _wide(quantity: str) -> str:
+    """A quantity as a 38-digit decimal, so quantity × unit price cannot overflow before the range check."""
+    return f"CAST({quantity} AS DECIMAL(38, 3))"
+
+
 def _derived(table: TableSpec, mapping: dict[str, str], line_level: bool) -> dict[str, str]:
     """Stored columns computed from import-only ones, as SQL over the grouped row (a rolled-up
     line-item file has its amount already)."""
     derived = {}
     if table.kind == "orders" and "unit_price" in mapping and not line_level:
-        quantity = "coalesce(quantity, 1)" if "quantity" in mapping else "1"
+        quantity = _wide("coalesce(quantity, 1)") if "quantity" in mapping else "1"
         derived["amount"] = f"coalesce(amount, {quantity} * unit_price)" if "amount" in mapping else f"{quantity} * unit_price"
     if table.kind == "tickets":
         for target, minutes in (("first_response_at", "first_response_minutes"), ("resolved_at", "resolution_minutes")):
@@ -244,7 +254,7 @@ def _rollup_select(mapping: dict[str, str], mapped: list[Column]) -> str:
     """One order per order id from its lines: order fields from the first line that has them,
     quantities and discounts summed, the order total from the one line holding it (Shopify), else the
     sum of line amounts, else the sum of quantity × unit price."""
-    quantity = "coalesce(quantity, 1)" if "quantity" in mapping else "1"
+    quantity = _wide("coalesce(quantity, 1)") if "quantity" in mapping else "1"
     line_total = f"sum({quantity} * unit_price)" if "unit_price" in mapping else "NULL"
     exprs = ["min(_line) AS _line", "count(*) AS _lines"]
     if "amount" not in mapping:
@@ -286,7 +296,9 @@ def _grouped_select(table: TableSpec, mapping: dict[str, str], mapped: list[Colu
 
 
 def _record_checks(table: TableSpec) -> str:
-    arms = [f"WHEN {c} IS NULL THEN '{c}: missing'" for c in table.required]
+    arms = [f"WHEN {c.name} IS NOT NULL AND TRY_CAST({c.name} AS {c.sql_type}) IS NULL THEN '{c.name}: out of range'"
+            for c in table.stored_columns if c.kind in (MONEY, NUMBER)]  # a sum or product too large to store
+    arms += [f"WHEN {c} IS NULL THEN '{c}: missing'" for c in table.required]
     if table.kind == "tickets":
         arms += [f"WHEN {c} < opened_at THEN '{c}: before opened_at'" for c in ("first_response_at", "resolved_at")]
     return "CASE " + " ".join(arms) + " END"
@@ -460,9 +472,13 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
     if staged.bad_rows:
         con.executemany("INSERT INTO stage_rejected VALUES (?, ?, ?)", [list(r) for r in staged.bad_rows])
     step(0.35, f"Checking the {staged.rows_read:,} rows of {name}")
-    mapped = _build_parsed(con, table, staged, mapping)
-    step(0.6, f"Building records from {name}")
-    line_level = _build_records(con, table, mapping, mapped)
+    try:
+        mapped = _build_parsed(con, table, staged, mapping)
+        step(0.6, f"Building records from {name}")
+        line_level = _build_records(con, table, mapping, mapped)
+    except (duckdb.OutOfRangeException, duckdb.ConversionException):  # e.g. a sum of hundreds of 30-digit lines
+        raise FileRejected(f"{name} holds numbers too large to compute with: check its amounts, quantities and "
+                           "unit prices.") from None
     _fill_raw_text(con, staged)
     counts, examples = _reason_report(con)
     rejected = scalar(con, "SELECT count(DISTINCT _line) FROM stage_rejected")
@@ -519,7 +535,7 @@ def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str 
     paths = [Path(p) for p in paths]
     names = display_names or [p.name for p in paths]
     summaries = []
-    con.execute("BEGIN TRANSACTION")
+    begin_write(con)
     try:
         for i, (path, name) in enumerate(zip(paths, names)):
             def step(fraction: float, text: str, i: int = i) -> None:
@@ -532,6 +548,7 @@ def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str 
         raise
     finally:
         _drop_stage_tables(con)
+        end_write()
     if progress:
         progress(1.0, "Done")
     return summaries
@@ -563,7 +580,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> 
         raise UndoRefused(f"Batch {batch_id} is {status}; only committed batches can be undone.")
     table = spec(kind)
     cols = ", ".join(c.name for c in table.stored_columns)
-    con.execute("BEGIN TRANSACTION")
+    begin_write(con)
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE undo_keys AS SELECT {table.key} AS key FROM {kind}_versions WHERE batch_id = ?", [batch_id])
         con.execute(f"DELETE FROM {kind}_versions WHERE batch_id = ?", [batch_id])
@@ -582,6 +599,8 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> 
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        end_write()
     return {"batch_id": batch_id, "removed": removed - restored, "restored": restored}
 
 

@@ -87,23 +87,45 @@ def _decompressed_copy(path: Path, workdir: Path) -> Path:
     return target
 
 
-def _encoding(sample: bytes) -> str:
+def _encoding(path: Path, sample: bytes) -> str:
+    """'utf-8' when the sample decodes as UTF-8; 'utf-16' when it starts with a UTF-16 byte-order mark;
+    else 'windows-1252' (Latin-1), or 'utf-8+windows-1252' when valid UTF-8 characters sit among the
+    Windows-1252 bytes (lines appended by another program). Raises FileUnreadable for binary data."""
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
+        even, odd = sample[0::2].count(0), sample[1::2].count(0)
+        if min(even, odd) == 0 and max(even, odd) * 4 > len(sample):  # ASCII text as UTF-16 without a BOM
+            raise FileUnreadable(f"{path.name} is UTF-16 text without a byte-order mark: save it as UTF-8 CSV.")
+        raise FileUnreadable(
+            f"{path.name} is not a text file (it holds binary data): export it as CSV, XLSX or Parquet."
+        )
     try:
         sample.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as exc:
         if exc.start > len(sample) - 4:  # a multi-byte character cut by the sample's end
             return "utf-8"
-        return "cp1252"
+    if sample.decode("utf-8", "cp1252_fallback") != sample.decode("cp1252", "latin1_fallback"):
+        return "utf-8+windows-1252"
+    return "windows-1252"
 
 
-def _transcode(path: Path, compressed: bool, workdir: Path) -> Path:
-    """A UTF-8 copy of a Windows-1252 (or, for its five undefined bytes, Latin-1) file, in chunks."""
+DECODERS = {"utf-16": ("utf-16", "strict"), "windows-1252": ("cp1252", "latin1_fallback"),
+            "utf-8+windows-1252": ("utf-8", "cp1252_fallback")}
+
+
+def _transcode(path: Path, compressed: bool, encoding: str, workdir: Path) -> Path:
+    """A UTF-8 copy of a UTF-16, Windows-1252 (Latin-1 for its five undefined bytes) or mixed file, in chunks."""
+    codec, errors = DECODERS[encoding]
     target = workdir / "utf8.csv"
     opener = gzip.open if compressed else open
     with opener(path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
-        reader = io.TextIOWrapper(src, encoding="cp1252", errors="latin1_fallback", newline="")
-        shutil.copyfileobj(reader, dst, 1 << 20)
+        reader = io.TextIOWrapper(src, encoding=codec, errors=errors, newline="")
+        try:
+            shutil.copyfileobj(reader, dst, 1 << 20)
+        except UnicodeDecodeError:
+            raise FileUnreadable(f"{path.name} is not valid {encoding.upper()} text: save it as UTF-8 CSV.") from None
     return target
 
 
@@ -111,7 +133,13 @@ def _latin1_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
     return exc.object[exc.start:exc.end].decode("latin-1"), exc.end
 
 
+def _cp1252_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode the bytes that are not UTF-8 as Windows-1252 (Latin-1 for its undefined ones)."""
+    return exc.object[exc.start:exc.end].decode("cp1252", "latin1_fallback"), exc.end
+
+
 codecs.register_error("latin1_fallback", _latin1_fallback)
+codecs.register_error("cp1252_fallback", _cp1252_fallback)
 
 
 def sniff_delimiter(text: str) -> str:
@@ -148,31 +176,41 @@ def _space_pattern(sample_lines: list[str]) -> str:
 
 def _stage_text(con: duckdb.DuckDBPyConnection, path: Path, compressed: bool, table: str, workdir: Path) -> Staged:
     sample = _head(path, compressed)
-    if b"\x00" in sample:
-        raise FileUnreadable(
-            f"{path.name} is not a text file (it holds binary data): export it as CSV, XLSX or Parquet."
-        )
-    encoding = _encoding(sample)
+    encoding = _encoding(path, sample)
     source = path
     if encoding != "utf-8":
-        source, compressed = _transcode(path, compressed, workdir), False
+        source, compressed = _transcode(path, compressed, encoding, workdir), False
         sample = _head(source, False)
     text = sample.decode("utf-8", errors="ignore").lstrip("\ufeff")
+    if not text.strip():
+        raise FileUnreadable(f"{path.name} has no header line: it holds only blank lines.")
     delimiter = sniff_delimiter(text)
     if delimiter == "spaces":
-        staged = _stage_spaces(con, source, text, table)
+        staged = _stage_spaces(con, source, path.name, text, table)
     else:
-        staged = _stage_delimited(con, source, delimiter, table)
-    staged.encoding = "utf-8" if encoding == "utf-8" else "windows-1252"
+        staged = _stage_delimited(con, source, path.name, delimiter, table)
+    staged.encoding = encoding
     return staged
 
 
-def _stage_delimited(con: duckdb.DuckDBPyConnection, source: Path, delimiter: str, table: str) -> Staged:
+# One row per rejected line: DuckDB logs a short line once for every column it misses.
+REJECTED_LINES_SQL = """SELECT line, arg_min(error_type, column_idx), trim(any_value(csv_line), E'\\r\\n')
+                        FROM stage_rejects GROUP BY line ORDER BY line"""
+
+
+def _text_fault(exc: duckdb.Error) -> str:
+    """What to look for in a delimited file DuckDB's reader gave up on (its own words name no line)."""
+    if "line size" in str(exc).splitlines()[0].lower():  # the first line says what failed; the rest lists options
+        return "a line is longer than 4 MB, so it is probably not a table"
+    return 'look for a quote (") that is opened and never closed, or export the file again'
+
+
+def _stage_delimited(con: duckdb.DuckDBPyConnection, source: Path, name: str, delimiter: str, table: str) -> Staged:
     con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("DROP TABLE IF EXISTS stage_rejects; DROP TABLE IF EXISTS stage_reject_scans")
     try:
         con.execute(
-            f"""CREATE TEMP TABLE {table}_read AS
+            f"""CREATE TEMP TABLE {table} AS
                 SELECT * FROM read_csv(?, delim = ?, header = true, all_varchar = true, quote = '"',
                                        escape = '"', store_rejects = true, rejects_table = 'stage_rejects',
                                        rejects_scan = 'stage_reject_scans', auto_detect = true,
@@ -180,33 +218,58 @@ def _stage_delimited(con: duckdb.DuckDBPyConnection, source: Path, delimiter: st
             [str(source), delimiter],
         )
     except duckdb.Error as exc:
-        raise FileUnreadable(f"{source.name} cannot be read as {DELIMITER_NAMES[delimiter]}-separated text: {_first_line(exc)}.") from None
-    rejects = con.execute(
-        "SELECT line, error_type, trim(csv_line, E'\\r\\n') FROM stage_rejects ORDER BY line"
-    ).fetchall()
+        raise FileUnreadable(
+            f"{name} cannot be read as {DELIMITER_NAMES[delimiter]}-separated text: {_text_fault(exc)}."
+        ) from None
+    rejects = con.execute(REJECTED_LINES_SQL).fetchall()
     # Accepted row i (0-based, file order) sits on line i + 2 plus the rejected lines before it.
     con.execute("CREATE OR REPLACE TEMP TABLE stage_shifts (at_row BIGINT)")
     if rejects:
         con.executemany(
             "INSERT INTO stage_shifts VALUES (?)", [[line - 2 - k] for k, (line, _, _) in enumerate(rejects)]
         )
-    _number_rows(con, f"{table}_read", table, "2 + (SELECT count(*) FROM stage_shifts s WHERE s.at_row <= __row_n)")
+    _number_rows(con, table, 2, shifted=bool(rejects))
     columns = [c for c in _columns(con, table) if c != "_line"]
     bad = [(line, _reject_reason(kind), raw) for line, kind, raw in rejects]
     rows = scalar(con, f"SELECT count(*) FROM {table}") + len(bad)
     return Staged(table, columns, "text", rows, delimiter=delimiter, bad_rows=bad)
 
 
-def _number_rows(con: duckdb.DuckDBPyConnection, source: str, table: str, offset_sql: str) -> None:
-    """Copy `source` into `table` with `_line` = the row's 0-based position `__row_n` in file order plus
-    `offset_sql` (which may use `__row_n`), then drop `source`. (Inside a transaction DuckDB numbers new rows from a large base,
-    so positions are taken relative to the smallest rowid.)"""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {table} AS
-            WITH numbered AS (SELECT rowid - (SELECT min(rowid) FROM {source}) AS __row_n, * FROM {source})
-            SELECT __row_n + {offset_sql} AS _line, * EXCLUDE (__row_n) FROM numbered ORDER BY __row_n"""
-    )
-    con.execute(f"DROP TABLE {source}")
+def _number_rows(con: duckdb.DuckDBPyConnection, table: str, first_line: int, shifted: bool = False) -> None:
+    """Add `_line` to `table`: the row's 0-based position in file order plus `first_line`, plus (when
+    `shifted`) the number of `stage_shifts` positions at or before it (the lines the reader rejected).
+    Done in place, column by column: copying a file of 10,000 columns would take minutes. Inside a
+    transaction DuckDB numbers new rows from a large base, so positions are relative to the smallest rowid."""
+    _rename_reserved(con, table)
+    base = scalar(con, f"SELECT coalesce(min(rowid), 0) FROM {table}")
+    con.execute(f"ALTER TABLE {table} ADD COLUMN _line BIGINT")
+    con.execute(f"UPDATE {table} SET _line = rowid - ? + ?", [base, first_line])
+    if shifted:
+        con.execute(
+            f"""UPDATE {table} SET _line = {table}._line + k.skipped FROM (
+                    SELECT t.rowid AS row_id, s.skipped FROM {table} t ASOF JOIN (
+                        SELECT at_row, sum(count(*)) OVER (ORDER BY at_row) AS skipped
+                        FROM stage_shifts GROUP BY at_row) s ON t._line - ? >= s.at_row) k
+                WHERE {table}.rowid = k.row_id""",
+            [first_line],
+        )
+
+
+RESERVED_COLUMNS = ("_line", "rowid")
+
+
+def _rename_reserved(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A file column named like the staging table's line number or DuckDB's row id (any case) gets a
+    suffix, as a repeated header would."""
+    names = _columns(con, table)
+    taken = {n.lower() for n in names}
+    for name in names:
+        if name.lower() in RESERVED_COLUMNS:
+            n = 1
+            while f"{name}_{n}".lower() in taken:
+                n += 1
+            taken.add(f"{name}_{n}".lower())
+            con.execute(f"ALTER TABLE {table} RENAME COLUMN {quote_ident(name)} TO {quote_ident(f'{name}_{n}')}")
 
 
 def _reject_reason(error_type: str) -> str:
@@ -215,20 +278,24 @@ def _reject_reason(error_type: str) -> str:
     return f"row: {error_type.lower()}"
 
 
-def _stage_spaces(con: duckdb.DuckDBPyConnection, source: Path, text: str, table: str) -> Staged:
+def _stage_spaces(con: duckdb.DuckDBPyConnection, source: Path, name: str, text: str, table: str) -> Staged:
     lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
     pattern = _space_pattern(lines)
     header = re.split(pattern, lines[0].strip().lstrip("\ufeff"))
     con.execute(f"DROP TABLE IF EXISTS {table}")
-    con.execute(
-        f"""CREATE TEMP TABLE {table}_text AS
-            SELECT line FROM read_csv(?, delim = '\x1f', header = false, quote = '', escape = '',
-                                      columns = {{'line': 'VARCHAR'}}, auto_detect = false)""",
-        [str(source)],
-    )
-    con.execute(f"ALTER TABLE {table}_text ADD COLUMN parts VARCHAR[]")
-    con.execute(f"UPDATE {table}_text SET parts = regexp_split_to_array(trim(line), ?)", [pattern])
-    _number_rows(con, f"{table}_text", f"{table}_lines", "1")
+    try:  # whole lines: split on a control character no text export holds
+        con.execute(
+            f"""CREATE TEMP TABLE {table}_lines AS
+                SELECT line FROM read_csv(?, delim = '\x1f', header = false, quote = '', escape = '',
+                                          columns = {{'line': 'VARCHAR'}}, auto_detect = false)""",
+            [str(source)],
+        )
+    except duckdb.Error:
+        raise FileUnreadable(f"{name} cannot be read as text aligned with spaces: it holds control characters "
+                             "that no table export has, so export it again as CSV.") from None
+    con.execute(f"ALTER TABLE {table}_lines ADD COLUMN parts VARCHAR[]")
+    con.execute(f"UPDATE {table}_lines SET parts = regexp_split_to_array(trim(line), ?)", [pattern])
+    _number_rows(con, f"{table}_lines", 1)
     select = ", ".join(f"parts[{i + 1}] AS {quote_ident(name)}" for i, name in enumerate(header))
     con.execute(
         f"CREATE TEMP TABLE {table} AS SELECT _line, {select} FROM {table}_lines "
@@ -266,7 +333,8 @@ def sheet_names(path: Path) -> list[str]:
     try:
         book = openpyxl.load_workbook(path, read_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-        raise FileUnreadable(f"{path.name} is not a readable Excel workbook ({type(exc).__name__}).") from None
+        raise FileUnreadable(f"{path.name} is not a readable Excel workbook: save it again from Excel as .xlsx, "
+                             "or export it as CSV.") from None
     names = book.sheetnames
     book.close()
     return names
@@ -321,10 +389,10 @@ def _dedupe(names: list[str]) -> list[str]:
 
 def _stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> Staged:
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_read AS SELECT * FROM read_parquet(?)", [str(path)])
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_parquet(?)", [str(path)])
     except duckdb.Error as exc:
         raise FileUnreadable(f"{path.name} is not a readable Parquet file: {_first_line(exc)}.") from None
-    _number_rows(con, f"{table}_read", table, "1")
+    _number_rows(con, table, 1)
     columns = [c for c in _columns(con, table) if c != "_line"]
     rows = scalar(con, f"SELECT count(*) FROM {table}")
     return Staged(table, columns, "parquet", rows)

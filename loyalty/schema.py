@@ -32,7 +32,7 @@ class Column:
     kind: str
     required: bool = False
     stored: bool = True  # False: an import-only helper column (for example a line's unit price)
-    low: int | None = None  # inclusive range for INTEGER columns
+    low: int | None = None  # inclusive range for INTEGER and NUMBER columns
     high: int | None = None
 
     @property
@@ -108,8 +108,9 @@ SPECS: dict[str, TableSpec] = {
             Column("kind", TICKET_KIND),
             Column("csat", INTEGER, low=1, high=5),
             Column("reopened", BOOL),
-            Column("first_response_minutes", NUMBER, stored=False),
-            Column("resolution_minutes", NUMBER, stored=False),
+            # durations: at most 100 years (52,560,000 minutes), so opened_at + minutes stays computable
+            Column("first_response_minutes", NUMBER, stored=False, low=0, high=52_560_000),
+            Column("resolution_minutes", NUMBER, stored=False, low=0, high=52_560_000),
         ),
         key="ticket_key",
         natural_id="ticket_id",
