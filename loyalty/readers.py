@@ -332,7 +332,7 @@ def sheet_names(path: Path) -> list[str]:
 
     try:
         book = openpyxl.load_workbook(path, read_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+    except Exception:  # openpyxl raises many kinds for a broken workbook
         raise FileUnreadable(f"{path.name} is not a readable Excel workbook: save it again from Excel as .xlsx, "
                              "or export it as CSV.") from None
     names = book.sheetnames

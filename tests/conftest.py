@@ -1,11 +1,14 @@
-"""Shared fixtures: a fresh database per test, and Streamlit caches cleared between AppTest runs."""
+"""Shared fixtures: a fresh database per test, a read-only demo store, and Streamlit caches cleared
+between AppTest runs."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
+from loyalty.access import LOCAL_USER
 from loyalty.db import session
+from loyalty.demo import load_demo
 
 
 @pytest.fixture
@@ -58,3 +61,14 @@ def year():
     from .shop import YEAR_2024
 
     return YEAR_2024
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The demo data set at 300 customers (seed 7), shared by page and model tests: read-only (copy it
+    before changing it)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with session(path) as connection:
+        load_demo(connection, customers=300, seed=7, user=LOCAL_USER)
+    return path
+

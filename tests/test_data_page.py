@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from .helpers import stored
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 CSV = b"Order #,Cust ID,Order Date,Total\nW-1,0042,2024-01-05,$100.00\nW-2,0042,01/15/2024,\"1,250.50\"\nW-3,0007,2024-02-01,oops\n"
@@ -28,14 +29,6 @@ def upload(at: AppTest, name: str, content: bytes) -> AppTest:
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
-
-
-def stored(db: Path, sql: str):
-    con = duckdb.connect(str(db))
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_empty_database_says_what_to_do(db_file):

@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from loyalty.access import LOCAL_USER
 from loyalty.db import session
-from loyalty.demo import load_demo
 from loyalty.formatting import fmt
 from loyalty.metrics.responsiveness import responsiveness
 from loyalty.metrics.scorecard import scorecard
@@ -93,15 +91,6 @@ def test_settings_saves_targets(db_file):
     assert "Definitions saved." in [s.value for s in at.success]
     with session(db_file) as con:
         assert get_settings(con)["sla_first_response_hours"] == 8.0
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    """A small demo data set (300 customers) shared by the read-only page tests below."""
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    with session(path) as con:
-        load_demo(con, customers=300, seed=7, user=LOCAL_USER)
-    return path
 
 
 @pytest.mark.parametrize("name", [p for p in PAGES if p != "settings"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -12,6 +11,7 @@ from loyalty.access import UPLOADER, User
 from loyalty.db import session
 from loyalty.importer import import_files
 
+from .helpers import stored
 from .test_pages import PAGES
 from .test_scorecard_page import load_shop
 
@@ -35,14 +35,6 @@ def app_as(email: str | None, page: str | None = None, roles: dict = ROLES) -> A
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def stored(db: Path, sql: str):
-    con = duckdb.connect(str(db))
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def import_as(db: Path, email: str, name: str, text: str) -> int:

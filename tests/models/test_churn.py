@@ -58,11 +58,11 @@ def test_label_and_features_worked_by_hand(con):
     assert b["personal_share"] == 1.0 and pd.isna(b["median_response_hours_12m"])
 
 
-def test_nothing_after_a_snapshot_changes_its_features(demo_store, tmp_path):
+def test_nothing_after_a_snapshot_changes_its_features(demo_db, tmp_path):
     snap = [date(2025, 8, 31)]
     copy = tmp_path / "changed.duckdb"
-    shutil.copy(demo_store, copy)
-    with session(demo_store) as con:
+    shutil.copy(demo_db, copy)
+    with session(demo_db) as con:
         period = default_period(con)
         before = snapshot_features(con, period, snap)
     with session(copy) as con:
@@ -85,8 +85,8 @@ def test_nothing_after_a_snapshot_changes_its_features(demo_store, tmp_path):
     assert not after["churned"].equals(before["churned"])          # the label does look ahead, and saw the orders
 
 
-def test_the_model_beats_the_recency_rule_on_the_later_holdout(demo_store):
-    with session(demo_store) as con:
+def test_the_model_beats_the_recency_rule_on_the_later_holdout(demo_db):
+    with session(demo_db) as con:
         model = train_churn_model(con, default_period(con))
     assert model.note is None and model.test_rows > 300 and model.train_rows > 1000
     scores = model.evaluation.set_index("score")
@@ -115,9 +115,9 @@ def test_precision_and_calibration_worked_by_hand():
     assert table.iloc[0]["observed"] == 0.0
 
 
-def test_a_store_with_orders_only_trains_without_the_missing_inputs(demo_store, tmp_path):
+def test_a_store_with_orders_only_trains_without_the_missing_inputs(demo_db, tmp_path):
     copy = tmp_path / "orders_only.duckdb"
-    shutil.copy(demo_store, copy)
+    shutil.copy(demo_db, copy)
     with session(copy) as con:
         con.execute("DELETE FROM tickets")
         con.execute("DELETE FROM surveys")
@@ -128,11 +128,11 @@ def test_a_store_with_orders_only_trains_without_the_missing_inputs(demo_store, 
     assert "recency_days" in set(model.drivers["feature"]) and model.risk["churn_risk"].between(0, 1).all()
 
 
-def test_a_sample_of_customers_keeps_each_sampled_customers_features(demo_store):
+def test_a_sample_of_customers_keeps_each_sampled_customers_features(demo_db):
     from loyalty.models.churn import sample_stride
 
     snaps = [date(2025, 6, 30), date(2025, 8, 31)]
-    with session(demo_store) as con:
+    with session(demo_db) as con:
         period = default_period(con)
         everyone = snapshot_features(con, period, snaps)
         part = snapshot_features(con, period, snaps, stride=3)
