@@ -39,7 +39,7 @@ else:
     st.plotly_chart(figure, key="cluster-sizes")
     st.caption("How to read this: each bar is one cluster (numbered by revenue, largest first), its length the "
                "customers in it; the words compare its centre with the average customer on recency, orders, revenue "
-               f"and tenure. Silhouette by number of clusters: "
+               "and tenure. Silhouette by number of clusters: "
                + ", ".join(f"{k}: {s:.2f}" for k, s in clusters.silhouettes.items()) + ".")
     download_table(clusters.labels, "customer_clusters", "Download every customer's cluster", key="dl-cluster-labels")
 
