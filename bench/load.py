@@ -3,8 +3,9 @@
 Builds a demo database under bench/data/load/, starts the app on a free localhost port (as the browser
 tests do), and drives N concurrent browser sessions (default 20: contexts of ONE headless chromium)
 that open the app's pages in turn until the time is up (default 3 minutes). A page load is timed from
-navigation until the page's heading is shown and Streamlit's status widget is gone; it counts as an
-error when an exception box (stException) is on the page or it takes longer than the page timeout.
+navigation until the page's heading is shown, the script run has ended and every chart and grid has
+drawn (the browser tests' `SETTLED`); it counts as an error when an exception box (stException) is on
+the page or it takes longer than the page timeout.
 Part-way through (default 40 % of the time) a command-line import of new orders runs against the same
 database, as a scheduled monthly import would. Prints per page the loads, errors, median and worst
 time, then the totals and the import's outcome; writes the same as JSON to bench/results/.
@@ -22,13 +23,13 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tests.e2e.conftest import CHROMIUM_FLAGS, serve
+from tests.e2e.conftest import CHROMIUM_FLAGS, SETTLED, serve
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PAGES = {"": "Executive scorecard", "super_customers": "Super customers", "funnel": "Loyalty funnel",
          "responsiveness": "Responsiveness", "at_risk": "At-risk customers", "customer_360": "Customer 360",
-         "data": "Data", "settings": "Settings"}
+         "predictions": "Predictions", "data": "Data", "settings": "Settings"}
 PAGE_TIMEOUT_MS = 120_000
 
 
@@ -61,8 +62,8 @@ async def load_page(tab, url: str, heading: str) -> tuple[float, str | None]:
     try:
         await tab.goto(url, timeout=PAGE_TIMEOUT_MS)
         await tab.get_by_role("heading", name=heading, exact=True).first.wait_for(timeout=PAGE_TIMEOUT_MS)
-        await tab.wait_for_timeout(300)  # let a rerun start before looking for its status widget
-        await tab.locator("[data-testid=stStatusWidget]").wait_for(state="detached", timeout=PAGE_TIMEOUT_MS)
+        await tab.wait_for_timeout(300)  # let a rerun start before asking whether it has ended
+        await tab.wait_for_function(SETTLED, timeout=PAGE_TIMEOUT_MS)
         seconds = time.perf_counter() - started
         exceptions = tab.locator("[data-testid=stException]")
         if await exceptions.count():
