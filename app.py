@@ -12,9 +12,10 @@ URL; the page reads the resulting period with `loyalty.ui.view_period()`.
 """
 import streamlit as st
 
-from loyalty.ui import filter_sidebar, signed_in_user
+from loyalty.ui import filter_sidebar, signed_in_user, start_run
 
 st.set_page_config(page_title="Loyalty Lens", page_icon=":material/loyalty:", layout="wide")
+start_run()
 signed_in_user()
 
 PAGES = [

@@ -35,9 +35,11 @@ buttons = st.columns([2, 1, 1, 2])
 with buttons[0]:
     download_table(table, "scorecard", "Scorecard", key="dl-scorecard")
 buttons[1].download_button("Briefing as PDF", lambda: briefing_pdf(briefing), file_name="loyalty_briefing.pdf",
-                           mime="application/pdf", key="dl-briefing-pdf", icon=":material/picture_as_pdf:")
+                           mime="application/pdf", key="dl-briefing-pdf", on_click="ignore",
+                           icon=":material/picture_as_pdf:")
 buttons[2].download_button("Briefing as HTML", lambda: briefing_html(briefing), file_name="loyalty_briefing.html",
-                           mime="text/html", key="dl-briefing-html", icon=":material/description:")
+                           mime="text/html", key="dl-briefing-html", on_click="ignore",
+                           icon=":material/description:")
 st.caption("How to read this: each tile shows the KPI for the period, its change against the previous period "
            "(green when it moves the right way) and its last 12 months as a line; the badge compares it with its "
            "target (✓ on target, ≈ within 10%, ✗ off). Targets are edited on Settings.")

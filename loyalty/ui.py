@@ -33,9 +33,18 @@ def store() -> Iterator:
         st.stop()
 
 
+def start_run() -> None:
+    """Forget the data version at the start of every script run (app.py calls this first), so each run
+    asks the database once: opening the file costs tens of milliseconds, and a page makes many cached calls."""
+    st.session_state["data_version"] = None
+
+
 def current_version() -> str:
-    with store() as con:
-        return data_version(con)
+    """The data version for this script run (read once per run, again after `clear_caches`)."""
+    if st.session_state.get("data_version") is None:
+        with store() as con:
+            st.session_state["data_version"] = data_version(con)
+    return st.session_state["data_version"]
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -53,7 +62,9 @@ def cached(fn: Callable, *args, **kwargs):
 
 
 def clear_caches() -> None:
+    """After a write: drop every cached result and the run's data version."""
     _cached_call.clear()
+    st.session_state["data_version"] = None
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -61,12 +72,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def download_table(frame: pd.DataFrame, name: str, label: str = "Download", key: str | None = None) -> None:
     """Two buttons side by side: '<label> as CSV' and '<label> as XLSX' (files name.csv, name.xlsx),
-    both safe from spreadsheet formulas; the XLSX is built only when clicked."""
+    both safe from spreadsheet formulas; the XLSX is built only when clicked. A download does not rerun
+    the page (a rerun started with the download could replace the file mid-download)."""
     key = key or f"dl-{name}"
     with st.container(horizontal=True):
-        st.download_button(f"{label} as CSV", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=key)
+        st.download_button(f"{label} as CSV", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=key,
+                           on_click="ignore")
         st.download_button(f"{label} as XLSX", lambda: xlsx_bytes(frame), file_name=f"{name}.xlsx", mime=XLSX,
-                           key=f"{key}-xlsx")
+                           key=f"{key}-xlsx", on_click="ignore")
 
 
 def oversized_uploads(files) -> list[str]:
