@@ -437,12 +437,13 @@ def test_a_large_file_streams_in_bounded_memory(tmp_path):
     """Five times the rows costs the importing process little more memory: DuckDB reads the file in chunks
     and spills its staging tables to `<database>.tmp/` beyond its cap (here 100 MB). Measured on the
     development machine: +18 MB of peak memory for +14 MB of file with the cap, +221 MB without it
-    (the staging tables held in memory). The 1 GB run is bench/big_import.py."""
+    (the staging tables held in memory). The bound, 5× the extra file, leaves room for the noise of peak
+    resident memory on a busy machine and still fails without the cap. The 1 GB run is bench/big_import.py."""
     small = _orders_csv(tmp_path / "small.csv", 120_000)    # ~3.4 MB
     large = _orders_csv(tmp_path / "large.csv", 600_000)    # ~17 MB
     small_peak = _peak_import_kib(small, tmp_path / "small.duckdb")
     large_peak = _peak_import_kib(large, tmp_path / "large.duckdb")
     extra_file_kib = (large.stat().st_size - small.stat().st_size) // 1024
-    assert large_peak - small_peak < 2 * extra_file_kib, (small_peak, large_peak, extra_file_kib)
+    assert large_peak - small_peak < 5 * extra_file_kib, (small_peak, large_peak, extra_file_kib)
     with session(tmp_path / "large.duckdb") as con:
         assert counts(con)["orders"] == 600_000
