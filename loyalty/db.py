@@ -67,8 +67,10 @@ _WRITER = threading.Lock()
 _ATTACHING = threading.Lock()
 
 
-def begin_write(con: duckdb.DuckDBPyConnection) -> None:
-    """Begin an import's or undo's transaction, one at a time in this process; `end_write` after it.
+@contextmanager
+def write_transaction(con: duckdb.DuckDBPyConnection, commit: bool = True) -> Iterator[None]:
+    """An import's or undo's transaction, one at a time in this process: COMMIT when the block ends
+    (ROLLBACK instead when `commit` is false, as for a dry run), ROLLBACK when it raises.
 
     Connections of one process share the database, and DuckDB lets their transactions run side by side:
     two imports of the same new keys would each see them absent and both insert them. So a second writer
@@ -78,14 +80,14 @@ def begin_write(con: duckdb.DuckDBPyConnection) -> None:
         raise StoreBusy("Another import or undo is running in this app: try again when it has finished.")
     try:
         con.execute("BEGIN TRANSACTION")
-    except BaseException:
+        try:
+            yield
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT" if commit else "ROLLBACK")
+    finally:
         _WRITER.release()
-        raise
-
-
-def end_write() -> None:
-    """Let the next writer of this process begin (after COMMIT or ROLLBACK)."""
-    _WRITER.release()
 
 
 def connect(path: str | os.PathLike | None = None, wait: float | None = None) -> duckdb.DuckDBPyConnection:

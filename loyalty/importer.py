@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import parsing
 from .access import UPLOADER, User, require, require_undo
-from .db import begin_write, end_write, quote_ident, scalar
+from .db import quote_ident, scalar, write_transaction
 from .mapping import merge
 from .readers import DELIMITER_NAMES, FileUnreadable, Staged, stage_file
 from .schema import DATE, KINDS, MONEY, NUMBER, TIMESTAMP, Column, TableSpec, spec
@@ -535,20 +535,15 @@ def import_files(con: duckdb.DuckDBPyConnection, kind: str, paths: Iterable[str 
     paths = [Path(p) for p in paths]
     names = display_names or [p.name for p in paths]
     summaries = []
-    begin_write(con)
     try:
-        for i, (path, name) in enumerate(zip(paths, names)):
-            def step(fraction: float, text: str, i: int = i) -> None:
-                if progress:
-                    progress((i + fraction) / len(paths), text)
-            summaries.append(_import_one(con, kind, path, mapping, sheet, user.email, dry_run, name, step))
-        con.execute("ROLLBACK" if dry_run else "COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with write_transaction(con, commit=not dry_run):
+            for i, (path, name) in enumerate(zip(paths, names)):
+                def step(fraction: float, text: str, i: int = i) -> None:
+                    if progress:
+                        progress((i + fraction) / len(paths), text)
+                summaries.append(_import_one(con, kind, path, mapping, sheet, user.email, dry_run, name, step))
     finally:
         _drop_stage_tables(con)
-        end_write()
     if progress:
         progress(1.0, "Done")
     return summaries
@@ -580,8 +575,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> 
         raise UndoRefused(f"Batch {batch_id} is {status}; only committed batches can be undone.")
     table = spec(kind)
     cols = ", ".join(c.name for c in table.stored_columns)
-    begin_write(con)
-    try:
+    with write_transaction(con):
         con.execute(f"CREATE OR REPLACE TEMP TABLE undo_keys AS SELECT {table.key} AS key FROM {kind}_versions WHERE batch_id = ?", [batch_id])
         con.execute(f"DELETE FROM {kind}_versions WHERE batch_id = ?", [batch_id])
         removed = scalar(con, f"SELECT count(*) FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
@@ -595,12 +589,6 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> 
         restored = scalar(con, f"SELECT count(*) FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
         con.execute("UPDATE import_batches SET status = 'undone', undone_at = ? WHERE id = ?", [_now(), batch_id])
         con.execute("DROP TABLE undo_keys")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        end_write()
     return {"batch_id": batch_id, "removed": removed - restored, "restored": restored}
 
 
