@@ -18,6 +18,7 @@ from typing import Iterator
 
 import duckdb
 
+from .rollups import ensure_rollups
 from .schema import KINDS, SPECS
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "loyalty.duckdb"
@@ -176,15 +177,15 @@ BOOKKEEPING_DDL = (
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table that is missing. The current rows of a kind live in `<kind>`; every
     version a batch brought lives in `<kind>_versions`, which is what makes any batch undoable."""
-    if scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'import_batches'"):
-        return
-    con.execute("BEGIN TRANSACTION")
-    for statement in BOOKKEEPING_DDL:
-        con.execute(statement)
-    for kind in KINDS:
-        con.execute(_table_ddl(kind, kind))
-        con.execute(_table_ddl(kind, f"{kind}_versions"))
-    con.execute("COMMIT")
+    if not scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'import_batches'"):
+        con.execute("BEGIN TRANSACTION")
+        for statement in BOOKKEEPING_DDL:
+            con.execute(statement)
+        for kind in KINDS:
+            con.execute(_table_ddl(kind, kind))
+            con.execute(_table_ddl(kind, f"{kind}_versions"))
+        con.execute("COMMIT")
+    ensure_rollups(con)
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):

@@ -29,7 +29,7 @@ from typing import Callable, Iterable
 import duckdb
 import pandas as pd
 
-from . import parsing
+from . import parsing, rollups
 from .access import UPLOADER, User, require, require_undo
 from .db import quote_ident, scalar, write_transaction
 from .mapping import merge
@@ -503,6 +503,8 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
     step(0.85, f"Writing {records:,} records")
     summary.batch_id = scalar(con, "SELECT nextval('batch_seq')")
     _write(con, table, summary.batch_id)
+    rollups.mark_touched(con, kind, summary.batch_id)
+    rollups.refresh(con)
     con.execute(
         """INSERT INTO rejected_rows (batch_id, line, reason, raw)
            SELECT ?, _line, reason, raw FROM stage_rejected ORDER BY _line""", [summary.batch_id]
@@ -576,6 +578,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> 
     table = spec(kind)
     cols = ", ".join(c.name for c in table.stored_columns)
     with write_transaction(con):
+        rollups.mark_touched(con, kind, batch_id)
         con.execute(f"CREATE OR REPLACE TEMP TABLE undo_keys AS SELECT {table.key} AS key FROM {kind}_versions WHERE batch_id = ?", [batch_id])
         con.execute(f"DELETE FROM {kind}_versions WHERE batch_id = ?", [batch_id])
         removed = scalar(con, f"SELECT count(*) FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
@@ -587,6 +590,7 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> 
                 QUALIFY row_number() OVER (PARTITION BY {table.key} ORDER BY batch_id DESC) = 1"""
         )
         restored = scalar(con, f"SELECT count(*) FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
+        rollups.refresh(con)
         con.execute("UPDATE import_batches SET status = 'undone', undone_at = ? WHERE id = ?", [_now(), batch_id])
         con.execute("DROP TABLE undo_keys")
     return {"batch_id": batch_id, "removed": removed - restored, "restored": restored}
