@@ -5,6 +5,10 @@ right together). The engine reads them instead of every order where a figure all
 customer_months: per customer and calendar month with an order: orders, net revenue, quantity (NULL when
 no order of the month has one), and the first, second (NULL for a single order) and last order day.
 
+customer_totals: per customer with an order, over all its orders: orders, net revenue, quantity, first,
+second and last order day, and the median number of days between consecutive orders (NULL below two).
+These are the customer's figures at any as-of date on or after the latest order date in the store.
+
 Keeping it right: after a batch is written, and before a batch is undone, `mark_touched` notes every
 customer any version of the batch's order keys belongs to (the new values and the ones they replace or
 restore); `refresh` then recomputes exactly those customers' rows from `orders`.
@@ -26,6 +30,19 @@ CREATE TABLE IF NOT EXISTS customer_months (
 )
 """
 
+CUSTOMER_TOTALS_DDL = """
+CREATE TABLE IF NOT EXISTS customer_totals (
+    customer_id VARCHAR NOT NULL,
+    orders BIGINT NOT NULL,
+    revenue DECIMAL(38, 2) NOT NULL,
+    quantity DECIMAL(38, 3),
+    first_order DATE NOT NULL,
+    second_order DATE,
+    last_order DATE NOT NULL,
+    median_gap DOUBLE
+)
+"""
+
 CUSTOMER_MONTHS_OF_TOUCHED = """
 INSERT INTO customer_months
 SELECT customer_id, date_trunc('month', order_date)::DATE AS month, count(*) AS orders, sum(amount) AS revenue,
@@ -33,6 +50,26 @@ SELECT customer_id, date_trunc('month', order_date)::DATE AS month, count(*) AS 
        max(order_date) AS last_day
 FROM orders WHERE customer_id IN (SELECT customer_id FROM rollup_touched)
 GROUP BY customer_id, month
+"""
+
+CUSTOMER_TOTALS_OF_TOUCHED = """
+INSERT INTO customer_totals
+WITH gaps AS (  -- per touched customer with 2 or more orders: the median of the days between consecutive orders
+    SELECT customer_id,
+           list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
+    FROM (SELECT customer_id, list(order_date ORDER BY order_date) AS days FROM orders
+          WHERE customer_id IN (SELECT customer_id FROM rollup_touched) GROUP BY customer_id)
+    WHERE len(days) >= 2
+),
+totals AS (  -- the second order is the first month's second order, else the next month's first
+    SELECT customer_id, sum(orders) AS orders, sum(revenue) AS revenue, sum(quantity) AS quantity,
+           min(first_day) AS first_order,
+           CASE WHEN arg_min(orders, month) >= 2 THEN arg_min(second_day, month) ELSE min(first_day, 2)[2] END AS second_order,
+           max(last_day) AS last_order
+    FROM customer_months WHERE customer_id IN (SELECT customer_id FROM rollup_touched)
+    GROUP BY customer_id
+)
+SELECT t.*, g.median_gap FROM totals t LEFT JOIN gaps g USING (customer_id)
 """
 
 MARK_TOUCHED = """
@@ -44,13 +81,20 @@ WHERE order_key IN (SELECT order_key FROM orders_versions WHERE batch_id = $batc
 
 def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Create the rollup tables when missing (a database made before they existed gets them built)."""
-    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'customer_months'").fetchall()[0][0]:
+    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'customer_totals'").fetchall()[0][0]:
         return
     con.execute("BEGIN TRANSACTION")
     con.execute(CUSTOMER_MONTHS_DDL)
-    con.execute("CREATE OR REPLACE TEMP TABLE rollup_touched AS SELECT DISTINCT customer_id FROM orders")
-    refresh(con)
+    con.execute(CUSTOMER_TOTALS_DDL)
+    rebuild(con)
     con.execute("COMMIT")
+
+
+def rebuild(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the rollups of every customer (those with orders and those the rollups still hold)."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE rollup_touched AS
+                   SELECT customer_id FROM orders UNION SELECT customer_id FROM customer_totals""")
+    refresh(con)
 
 
 def mark_touched(con: duckdb.DuckDBPyConnection, kind: str, batch_id: int) -> None:
@@ -65,4 +109,6 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE TEMP TABLE IF NOT EXISTS rollup_touched (customer_id VARCHAR)")
     con.execute("DELETE FROM customer_months WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
     con.execute(CUSTOMER_MONTHS_OF_TOUCHED)
+    con.execute("DELETE FROM customer_totals WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
+    con.execute(CUSTOMER_TOTALS_OF_TOUCHED)
     con.execute("DROP TABLE rollup_touched")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from loyalty.period import Period
+from loyalty.rollups import rebuild
 from loyalty.schema import SPECS
 
 
@@ -19,6 +20,7 @@ def insert(con, kind: str, rows: list[dict]) -> None:
             f"INSERT INTO {kind} ({spec.key}, {', '.join(columns)}, batch_id) VALUES (?, {', '.join('?' * len(columns))}, 1)",
             [r.get(spec.natural_id) or f"k{i}", *[r.get(c) for c in columns]],
         )
+    rebuild(con)  # what an import does after writing orders
 
 
 def order(customer, day, amount, **extra):

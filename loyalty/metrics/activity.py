@@ -71,25 +71,16 @@ def retention(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
     return {k: figures[k] for k in ("previous_active", "retained", "churned", "retention")}
 
 
-OWN_GAP = """
-own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
-    SELECT customer_id,
-           list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
-    FROM (SELECT customer_id, list(order_date ORDER BY order_date) AS days FROM orders_in_scope GROUP BY customer_id)
-    WHERE len(days) >= 2
-)
+NO_GAP = """
+no_gap AS (SELECT NULL::VARCHAR AS customer_id, NULL::DOUBLE AS median_gap WHERE FALSE)
 """
 
-NO_OWN_GAP = """
-own_gap AS (SELECT NULL::VARCHAR AS customer_id, NULL::DOUBLE AS median_gap WHERE FALSE)
-"""
-
-LAPSED = """,
+LAPSED = """
 allowed AS (  -- per customer with an order: days since the last one, and the days allowed without an order
     SELECT b.customer_id, b.last_order, date_diff('day', b.last_order, $as_of) AS days_since_last,
            b.orders, b.revenue::DOUBLE AS revenue, g.median_gap,
            CASE WHEN g.median_gap IS NOT NULL THEN 3 * g.median_gap ELSE $window END AS allowed_days
-    FROM buyers b LEFT JOIN own_gap g USING (customer_id)
+    FROM buyers b LEFT JOIN {gaps} g USING (customer_id)
 )
 SELECT *, printf('lapsed: no order for %d days (allowed %d)', days_since_last, CAST(ceil(allowed_days) AS INTEGER)) AS reason
 FROM allowed WHERE days_since_last > allowed_days
@@ -101,5 +92,5 @@ def lapsed_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataF
     """Customers with no order for longer than the churn window up to the as-of date (default 365 days;
     with `lapsed_by_own_gap`, 3× the customer's own median gap between orders when it has one), by revenue."""
     settings = get_settings(con)
-    gaps = OWN_GAP if settings["lapsed_by_own_gap"] else NO_OWN_GAP   # gaps need a sort of every order: only when asked
-    return frame(con, gaps + LAPSED, period, window=settings["churn_window_days"])
+    gaps = "own_gap" if settings["lapsed_by_own_gap"] else "no_gap"   # gaps need a sort of every order: only when asked
+    return frame(con, NO_GAP + "," + LAPSED.format(gaps=gaps), period, window=settings["churn_window_days"])

@@ -5,6 +5,11 @@ the windows a query can compute several periods in at once, the helpers that run
 
 Values always arrive as named parameters ($as_of, $regions, …); the only names put into SQL text are
 fixed table and column names from `loyalty.schema`.
+
+Rollups (`loyalty.rollups`): `buyers`, `own_gap` and `customer_months_in_scope` read the rollup tables
+instead of every order when they hold the same answer (`rolled_up`): no channel or sales-rep filter (the
+rollups keep neither) and an as-of date on or after the latest order in the store (so no order is cut off).
+Otherwise the same CTEs compute from `orders_in_scope`; a query reads the same columns either way.
 """
 from __future__ import annotations
 
@@ -18,8 +23,49 @@ from ..period import Filters, Period
 from ..schema import KINDS, SPECS
 
 
-def scope_sql(filters: Filters) -> str:
-    """The common table expressions every metric query starts from, for a set of filters.
+BUYERS_FROM_ORDERS = """
+buyers AS (  -- one row per customer with an order in scope: totals up to the as-of date
+    SELECT customer_id, count(*) AS orders, sum(amount) AS revenue, min(order_date) AS first_order,
+           min(order_date, 2)[2] AS second_order, max(order_date) AS last_order, sum(quantity) AS quantity
+    FROM orders_in_scope GROUP BY customer_id
+),
+own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
+    SELECT customer_id,
+           list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
+    FROM (SELECT customer_id, list(order_date ORDER BY order_date) AS days FROM orders_in_scope GROUP BY customer_id)
+    WHERE len(days) >= 2
+),
+customer_months_in_scope AS (  -- per customer and month: orders, revenue, quantity, first, second and last order day
+    SELECT customer_id, date_trunc('month', order_date)::DATE AS month, count(*) AS orders, sum(amount) AS revenue,
+           sum(quantity) AS quantity, min(order_date) AS first_day, min(order_date, 2)[2] AS second_day,
+           max(order_date) AS last_day
+    FROM orders_in_scope GROUP BY customer_id, month
+)"""
+
+BUYERS_FROM_ROLLUPS = """
+buyers AS (  -- one row per customer with an order in scope: totals up to the as-of date (the rollup)
+    SELECT customer_id, orders, revenue, first_order, second_order, last_order, quantity
+    FROM customer_totals WHERE {customers}
+),
+own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
+    SELECT customer_id, median_gap FROM customer_totals WHERE median_gap IS NOT NULL AND {customers}
+),
+customer_months_in_scope AS (  -- per customer and month: orders, revenue, quantity, first, second and last order day
+    SELECT * FROM customer_months WHERE {customers}
+)"""
+
+
+def rolled_up(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
+    """Whether the rollups answer for this period (see the module docstring)."""
+    if period.filters.on_orders:
+        return False
+    latest = con.execute("SELECT max(last_order) FROM customer_totals").fetchall()[0][0]
+    return latest is None or period.as_of >= latest
+
+
+def scope_sql(filters: Filters, rolled: bool = False) -> str:
+    """The common table expressions every metric query starts from, for a set of filters, reading the
+    rollups when `rolled` (see `rolled_up`).
 
     Which predicates appear depends only on which filters are set (their values stay parameters), so
     an unfiltered query reads the tables straight; the `*_in_scope` expressions are inlined into each
@@ -44,6 +90,8 @@ def scope_sql(filters: Filters) -> str:
     tickets = " AND ".join(["t.opened_at < $as_of + INTERVAL 1 DAY", *("t." + p for p in people)])
     surveys = " AND ".join(["s.answered_at < $as_of + INTERVAL 1 DAY", *("s." + p for p in people)])
     prospects = "FALSE" if filters.on_orders else "TRUE"
+    in_scope = "customer_id IN (SELECT customer_id FROM customers_in_scope)" if filters.on_customers else "TRUE"
+    buyers = BUYERS_FROM_ROLLUPS.format(customers=in_scope) if rolled else BUYERS_FROM_ORDERS
     return f"""
 customers_in_scope AS NOT MATERIALIZED (  -- rows of `customers` passing the region and industry filters
     SELECT c.* FROM customers c WHERE {" AND ".join(customers)}
@@ -51,11 +99,7 @@ customers_in_scope AS NOT MATERIALIZED (  -- rows of `customers` passing the reg
 orders_in_scope AS NOT MATERIALIZED (  -- orders up to the as-of date passing every filter
     SELECT o.* FROM orders o WHERE {" AND ".join(orders)}
 ),
-buyers AS (  -- one row per customer with an order in scope: totals up to the as-of date
-    SELECT customer_id, count(*) AS orders, sum(amount) AS revenue, min(order_date) AS first_order,
-           min(order_date, 2)[2] AS second_order, max(order_date) AS last_order, sum(quantity) AS quantity
-    FROM orders_in_scope GROUP BY customer_id
-),
+{buyers},
 known_since AS (  -- every customer in scope and the day it became known: its first order, or as a prospect its created_at (undated: always)
     SELECT customer_id, min(since) AS since FROM (
         SELECT customer_id, first_order AS since FROM buyers
@@ -109,15 +153,15 @@ def bound(sql: str, values: dict) -> dict:
     return {k: v for k, v in values.items() if k in names}
 
 
-def statement(sql: str, filters: Filters) -> str:
+def statement(sql: str, filters: Filters, rolled: bool = False) -> str:
     """A query over the scope: `WITH <scope>, <sql>` (`sql`: further CTEs, then the final SELECT)."""
-    return f"WITH {scope_sql(filters)}, {sql}"
+    return f"WITH {scope_sql(filters, rolled)}, {sql}"
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,
           **extra) -> pd.DataFrame:
-    """Run `WITH <scope>, <sql>` and return the (small) result as a DataFrame."""
-    text = statement(sql, period.filters)
+    """Run `WITH <scope>, <sql>` (over the rollups when they answer) and return the (small) result as a DataFrame."""
+    text = statement(sql, period.filters, rolled_up(con, period))
     return con.execute(text, bound(text, params(period, windows, **extra))).df()
 
 

@@ -17,7 +17,6 @@ import duckdb
 import pandas as pd
 
 from ..period import Period
-from .activity import OWN_GAP
 from .scope import Inputs, Unavailable, frame
 
 SIGNALS = ["overdue", "declining_spend", "routine_only", "no_outreach_90d", "discount_dependent",
@@ -31,7 +30,7 @@ NEEDS = {  # signal -> its inputs (all needed; single contact: either)
     "single_contact": ("customers.account_team", "orders.sales_rep"),
 }
 
-FACTS = OWN_GAP + """,
+FACTS = """
 recent AS (  -- per customer: the last 12 months' orders
     SELECT customer_id,
            sum(amount) FILTER (WHERE order_date > $as_of - INTERVAL 6 MONTH)::DOUBLE AS last_6m,

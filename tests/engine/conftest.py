@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from loyalty.db import session
+from loyalty.rollups import rebuild
 from loyalty.schema import SPECS
 
 
@@ -27,6 +28,7 @@ def insert(con, kind: str, rows: list[dict]) -> None:
             f"INSERT INTO {kind} ({spec.key}, {', '.join(columns)}, batch_id) VALUES (?, {', '.join('?' * len(columns))}, 1)",
             [f"{kind}-{start + i}", *[r.get(c) for c in columns]],
         )
+    rebuild(con)  # what an import does after writing orders
 
 
 def clear(con) -> None:
@@ -34,6 +36,7 @@ def clear(con) -> None:
     for kind in SPECS:
         con.execute(f"DELETE FROM {kind}")
     con.execute("DELETE FROM settings")
+    rebuild(con)
 
 
 def d(text: str) -> date:
