@@ -50,6 +50,7 @@ SELECT customer_id, date_trunc('month', order_date)::DATE AS month, count(*) AS 
        max(order_date) AS last_day
 FROM orders WHERE customer_id IN (SELECT customer_id FROM rollup_touched)
 GROUP BY customer_id, month
+ORDER BY month  -- stored by month, so a query over a few months skips the row groups of the others
 """
 
 CUSTOMER_TOTALS_OF_TOUCHED = """

@@ -28,6 +28,25 @@ window_customers AS MATERIALIZED (  -- per window and customer: orders and reven
 )
 """
 
+WINDOW_CUSTOMERS_BY_MONTH = """
+window_customers AS MATERIALIZED (  -- the same from whole months (every window and previous window spans whole months)
+    SELECT w.w, m.customer_id,
+           coalesce(sum(m.orders) FILTER (WHERE m.month >= w.w_start), 0) AS orders,
+           sum(m.revenue) FILTER (WHERE m.month >= w.w_start) AS revenue,
+           bool_or(m.month < w.w_start) AS was_active
+    FROM (SELECT *, unnest(generate_series(w_prev_start, w_end, INTERVAL 1 MONTH))::DATE AS month FROM windows) w
+    JOIN customer_months_in_scope m USING (month)   -- an equality join on the month: a small hash table
+    GROUP BY w.w, m.customer_id
+)
+"""
+
+
+def window_customers(periods: list[Period]) -> str:
+    """The `window_customers` CTE for these windows: from the customer-month rollup when every window spans
+    whole months (the rollup then holds exactly the same orders), else from the orders."""
+    return WINDOW_CUSTOMERS_BY_MONTH if all(p.whole_months for p in periods) else WINDOW_CUSTOMERS
+
+
 ACTIVITY_BY_WINDOW = """
 SELECT w.w,
        count(c.customer_id) FILTER (WHERE c.orders > 0) AS active,
@@ -49,7 +68,7 @@ def activity_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period]) ->
     with an order before it), orders, net revenue, repeat-customer rate (of the active customers, the
     share with ≥2 orders up to the period's as-of date), and retention over the previous period of the
     same length (active in both ÷ active in the previous; churned: active before, not now)."""
-    result = frame(con, WINDOW_CUSTOMERS + "," + "activity AS (" + ACTIVITY_BY_WINDOW + ") "
+    result = frame(con, window_customers(periods) + "," + "activity AS (" + ACTIVITY_BY_WINDOW + ") "
                    "SELECT * FROM activity ORDER BY w", anchor(periods), windows=periods)
     out = [{k: v for k, v in figures.items() if k != "w"} for figures in records(result)]
     for figures in out:

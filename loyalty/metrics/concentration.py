@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from ..period import Period
-from .activity import WINDOW_CUSTOMERS
+from .activity import window_customers
 from .scope import anchor, frame, records
 
 RANKED = """
@@ -31,7 +31,7 @@ FROM windows w LEFT JOIN ranked r ON r.w = w.w GROUP BY w.w
 
 def top20_share_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period]) -> list[float | None]:
     """Per period: the share of its revenue from its top 20% of customers (None without revenue)."""
-    result = frame(con, WINDOW_CUSTOMERS + "," + RANKED + ", shares AS (" + TOP20_BY_WINDOW + ") "
+    result = frame(con, window_customers(periods) + "," + RANKED + ", shares AS (" + TOP20_BY_WINDOW + ") "
                    "SELECT * FROM shares ORDER BY w", anchor(periods), windows=periods)
     return [r["top20_share"] for r in records(result)]
 
@@ -58,4 +58,4 @@ ORDER BY customer_share
 def pareto_curve(con: duckdb.DuckDBPyConnection, period: Period, points: int = 100) -> pd.DataFrame:
     """Cumulative revenue share against cumulative customer share (customers by period revenue, largest
     first), at most about `points` + 1 points; empty apart from the origin when nobody was active."""
-    return frame(con, WINDOW_CUSTOMERS + "," + RANKED + "," + PARETO, period, points=points)
+    return frame(con, window_customers([period]) + "," + RANKED + "," + PARETO, period, points=points)

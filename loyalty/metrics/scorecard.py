@@ -28,7 +28,7 @@ import duckdb
 
 from ..period import Period
 from ..settings import get_settings
-from .activity import ACTIVITY_BY_WINDOW, WINDOW_CUSTOMERS
+from .activity import ACTIVITY_BY_WINDOW, window_customers
 from .concentration import RANKED, TOP20_BY_WINDOW
 from .responsiveness import responsiveness_by_window
 from .scope import Inputs, Unavailable, anchor, available, frame, ratio, records
@@ -85,7 +85,7 @@ reference_counts AS (  -- per window: reference-willing customers known at its a
 )
 """
 
-ORDER_AND_CUSTOMER_KPIS = (WINDOW_CUSTOMERS + "," + RANKED + "," + CUSTOMER_KPIS
+ORDER_AND_CUSTOMER_KPIS = (RANKED + "," + CUSTOMER_KPIS
                            + ", activity AS (" + ACTIVITY_BY_WINDOW + "), shares AS (" + TOP20_BY_WINDOW + ")"
                            + """
 SELECT * FROM activity JOIN shares USING (w) JOIN maintenance USING (w) JOIN referred USING (w)
@@ -97,7 +97,7 @@ def kpi_values_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period],
                          inputs: Inputs | None = None) -> list[dict[str, object]]:
     """The value of every KPI for each period (an `Unavailable` where the inputs are absent)."""
     inputs = inputs or Inputs(con)
-    base = records(frame(con, ORDER_AND_CUSTOMER_KPIS, anchor(periods), windows=periods))
+    base = records(frame(con, window_customers(periods) + "," + ORDER_AND_CUSTOMER_KPIS, anchor(periods), windows=periods))
     service = responsiveness_by_window(con, periods, [b["active"] for b in base], inputs)
     values = []
     for b, s in zip(base, service):
