@@ -58,7 +58,7 @@ INSERT INTO customer_totals
 WITH gaps AS (  -- per touched customer with 2 or more orders: the median of the days between consecutive orders
     SELECT customer_id,
            list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
-    FROM (SELECT customer_id, list(order_date ORDER BY order_date) AS days FROM orders
+    FROM (SELECT customer_id, list_sort(list(order_date)) AS days FROM orders
           WHERE customer_id IN (SELECT customer_id FROM rollup_touched) GROUP BY customer_id)
     WHERE len(days) >= 2
 ),

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from ..period import Period, last_quarters, month_ends
+from ..period import Period, is_month_end, last_quarters, month_ends
 from .scope import Inputs, Unavailable, frame
 
 STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
@@ -31,10 +31,15 @@ snapshots AS (  -- snap: a date; q1..q4: bit masks of the cells making up its la
     SELECT unnest($snapshots, recursive := true)
 ),
 cells AS (SELECT unnest($cells, recursive := true)),   -- cell, cell_start, cell_end: disjoint day ranges (see snapshot_params)
-customer_cells AS (  -- per customer: one bit per cell it ordered in
-    SELECT o.customer_id, bit_or(1::BIGINT << c.cell) AS cells
-    FROM orders_in_scope o JOIN cells c ON o.order_date BETWEEN c.cell_start AND c.cell_end
-    GROUP BY o.customer_id
+customer_cells AS (  -- per customer: one bit per cell it ordered in (whole months from the rollup, cut months from the orders)
+    SELECT customer_id, bit_or(1::BIGINT << cell) AS cells FROM (
+        SELECT m.customer_id, c.cell
+        FROM customer_months_in_scope m JOIN cells c ON m.month >= c.cell_start AND last_day(m.month) <= c.cell_end
+        UNION ALL
+        SELECT o.customer_id, c.cell
+        FROM orders_in_scope o JOIN cells c ON o.order_date BETWEEN c.cell_start AND c.cell_end
+        WHERE list_contains($cut_months, date_trunc('month', o.order_date)::DATE)
+    ) GROUP BY customer_id
 ),
 referral_lists AS (  -- per referrer: the dates of its referrals
     SELECT customer_id, list(coalesce(referred_on, DATE '-infinity')) AS referred_on FROM referral_dates GROUP BY customer_id
@@ -103,7 +108,19 @@ def snapshot_params(dates: list[date]) -> dict:
         return sum(1 << i for i in range(index[start], index[end + timedelta(days=1)]))
 
     snaps = [{"snap": d, **{f"q{k + 1}": mask(*q) for k, q in enumerate(quarters[d])}} for d in dates]
-    return {"snapshots": snaps, "cells": cells}
+    return {"snapshots": snaps, "cells": cells, "cut_months": cut_months(cells)}
+
+
+def cut_months(cells: list[dict]) -> list[date]:
+    """The first days of the months a cell boundary cuts (a month partly inside a cell): their orders are
+    read one by one, every other month from the customer-month rollup."""
+    cut = set()
+    for c in cells:
+        if c["cell_start"].day != 1:
+            cut.add(c["cell_start"].replace(day=1))
+        if not is_month_end(c["cell_end"]):
+            cut.add(c["cell_end"].replace(day=1))
+    return sorted(cut)
 
 
 def _staged(con: duckdb.DuckDBPyConnection, period: Period, dates: list[date], select: str, **extra) -> pd.DataFrame:
