@@ -80,7 +80,8 @@ def _rows(table: pd.DataFrame, columns: dict[str, object]) -> list[list]:
 
 
 def _signal_names(reasons: str | None) -> list[str]:
-    """The signals named in a customer's `reasons` ('overdue: …; declining spend: …' -> ['declining spend', 'overdue'])."""
+    """The signals named in a customer's `reasons`, sorted ('overdue: …; declining spend: …' -> ['declining spend',
+    'overdue'])."""
     return sorted(part.split(":")[0] for part in reasons.split("; ")) if reasons else []
 
 

@@ -124,7 +124,8 @@ def buyers(orders: Orders, as_of: date) -> Buyers:
 
 
 def tie_fair_score(values: np.ndarray, worse_first_ascending: bool) -> np.ndarray:
-    """rfm.score: 1 + ⌊5 × (customers placed strictly worse) ÷ customers⌋, capped at 5, equal values equal scores."""
+    """rfm.score: 1 + ⌊5 × (customers placed strictly worse) ÷ customers⌋, capped at 5; equal values, equal
+    scores."""
     rank = pd.Series(values).rank(method="min", ascending=worse_first_ascending).to_numpy().astype(np.int64)
     return np.minimum(5, 1 + (5 * (rank - 1)) // len(values))
 

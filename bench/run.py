@@ -41,7 +41,7 @@ import resource
 import statistics
 import sys
 import time
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -278,18 +278,22 @@ def seconds(value: float | None) -> str:
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
 
 
+def target_text(r: dict) -> str:
+    if r["target"] is None:
+        return ""
+    text = f"≤ {r['target']:g} GB" if r.get("unit") == "GB" else (
+        f"≤ {r['target'] * 1000:g} ms" if r["target"] < 1 else f"≤ {r['target']:g} s")
+    return text + (f", ≥ {RATIO_TARGET:g}×" if "ratio" in r else "")
+
+
 def print_table(rows: list[dict]) -> None:
-    print(f"{'figure':48} {'median':>9} {'min–max':>19} {'× pandas':>9} {'target':>9} {'met?':>5}  pages")
+    print(f"{'figure':46} {'median':>9} {'min–max':>17} {'× pandas':>9} {'target':>14} {'met?':>4}  pages")
     for r in rows:
-        gb = r.get("unit") == "GB"
-        median = f"{r['median']:.2f} GB" if gb else seconds(r["median"])
+        median = f"{r['median']:.2f} GB" if r.get("unit") == "GB" else seconds(r["median"])
         spread = f"{seconds(r['min'])}–{seconds(r['max'])}" if r["min"] is not None else ""
-        ratio = f"{r['ratio']:.1f}×" if "ratio" in r else ""
-        target = "" if r["target"] is None else f"≤ {r['target']:g} GB" if gb else f"≤ {seconds(r['target'])}"
-        if "ratio" in r:
-            target += f", ≥ {RATIO_TARGET:g}×"
+        ratio = "" if "ratio" not in r else f"{r['ratio']:.1f}×" if r["ratio"] >= 1 else f"{r['ratio']:.2f}×"
         met = {None: "", True: "yes", False: "NO"}[r["met"]]
-        print(f"{r['figure']:48} {median:>9} {spread:>19} {ratio:>9} {target:>9} {met:>5}  "
+        print(f"{r['figure']:46} {median:>9} {spread:>17} {ratio:>9} {target_text(r):>14} {met:>4}  "
               f"{', '.join(r.get('pages', []))}")
 
 
