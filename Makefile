@@ -6,6 +6,7 @@ PORT ?= 8501
 
 .PHONY: run test demo bench clean
 N ?= 1000000
+REPEATS ?= 3
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +36,9 @@ test: $(VENV)/.dev
 demo: $(VENV)/.runtime
 	$(PY) -m loyalty demo
 
-# Time every page's analytics on N generated orders against a plain-pandas baseline (bench/run.py).
+# Time every page's analytics on N generated orders (REPEATS times each) against a plain-pandas baseline (bench/run.py).
 bench: $(VENV)/.dev
-	$(PY) -m bench.run --orders $(N)
+	$(PY) -m bench.run --orders $(N) --repeats $(REPEATS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,12 +1,34 @@
-"""The speed benchmark: `make bench N=1000000` (or `python -m bench.run --orders N`).
+"""The speed benchmark: `make bench N=1000000` (or `python -m bench.run --orders N [--repeats R]`).
 
-It generates N orders over N/20 customers with a realistic skew (log-normal order values, Pareto-like
-order counts), writes them as CSV and Parquet under bench/data/, imports both through the product's
-import path, then times each page's analytics exactly as the pages call them: cold (straight engine
-calls, as after new data) and warm (the data-version cache the pages use), and trains each model of the
-Predictions page once (clusters, churn model, lifetime value). In the same run it computes
-the same figures with plain pandas, checks that both agree, and prints a table of figure, median,
-min–max and the ratio to pandas; the table is also written as JSON to bench/results/.
+1. Data: N orders over 500,000 customers (N/20 customers below 10M orders) with a realistic skew
+   (log-normal order values, 2% refunds, Pareto-like order counts per customer), seeded, written as CSV
+   and Parquet under bench/data/ by a child process and kept there, keyed by N and seed, for the next run.
+2. Import: both files through the product's import path (`loyalty.importer.import_files`), each into a
+   fresh database, timed once.
+3. Pages: every analytics page's calls on first load with the default widgets (bench/pages.py, the
+   same functions and arguments as the page's `cached(...)` calls), at the default period:
+   cold = the engine calls straight, as after new data, when every cached call misses;
+   warm = the calls through a cache keyed like `loyalty.ui.cached` (data version read once per page
+   load, results stored pickled as `st.cache_data` does). Calls run on one open connection; the app
+   opens a session per call on a miss, so that cost is its own row ("open a session", timed with no
+   other connection open).
+   Model-backed calls (lifetime value, clusters, churn model, rules of thumb) are trained once per data
+   version: each is timed once, cold, in its own "Predictions: …" row naming the pages that use it, and
+   is not part of any page row.
+4. Baseline: the same figures per page in plain pandas (bench/baseline.py), timed in a separate
+   process from the generated Parquet file, and checked against the engine's (bench/agreement.py:
+   counts exactly, money to the cent, shares to 1e-9); the run stops with the differences on any
+   disagreement. Ratio = pandas median ÷ engine cold median, per page. The bench data has no tickets or
+   survey answers, so the Responsiveness baseline computes only churn by experience while the engine
+   still runs every service query (on empty tables): that page's ratio says little.
+5. Memory: the peak resident memory of this process (import, pages, models; generation and the
+   baseline run in child processes).
+
+Prints a table (figure, median, min–max, × faster than pandas, target, met?) and writes it with the
+machine and the date to bench/results/bench_<N>.json. The targets are the issue's: import ≤ 6 s from
+CSV, ≤ 3 s from Parquet; a page cold ≤ 300 ms at 10M orders and more, ≤ 60 ms below; all pages cold
+≤ 1.5 s; warm ≤ 30 ms a page; each page ≥ 8× faster than pandas; peak memory ≤ 3 GB. The models
+have no target.
 
 `python -m bench.run --models-customers 500000` times only the models, at that many customers.
 """
@@ -14,38 +36,54 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
+import pickle
+import platform
+import resource
 import statistics
+import sys
 import time
-import tracemalloc
-from datetime import date
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from loyalty.access import ADMIN, User
 from loyalty.db import data_version, session
 from loyalty.importer import import_files
-from loyalty.metrics import activity, concentration, rfm, stages
-from loyalty.metrics.scorecard import scorecard
-from loyalty.metrics.signals import customer_signals
-from loyalty.metrics.super_customers import super_customers
-from loyalty.models.churn import train_churn_model
-from loyalty.models.clusters import customer_clusters
-from loyalty.models.value import customer_value
-from loyalty.period import default_period
+from loyalty.period import Period, default_period
+
+from . import baseline
+from .agreement import ENGINE_FIGURES, disagreements
+from .pages import MODELS, PAGES
 
 HERE = Path(__file__).resolve().parent
 BENCH_USER = User("bench", ADMIN)
+SEED = 11
 START = np.datetime64("2016-11-01")
 END = np.datetime64("2026-10-31")
+FULL_SIZE = 10_000_000     # from this many orders: 500,000 customers and the 10M targets
+GB = 2**30
 
 
-def generate(orders: int, seed: int = 11) -> pd.DataFrame:
-    """N orders over N/20 customers: a few customers order very often, most rarely."""
+class Disagreement(Exception):
+    """The engine and the pandas baseline give different figures."""
+
+
+# ------------------------------------------------------------------------------------------------ data
+
+def customers_for(orders: int) -> int:
+    return 500_000 if orders >= FULL_SIZE else max(1, orders // 20)
+
+
+def generate(orders: int, seed: int = SEED) -> pd.DataFrame:
+    """N orders over `customers_for(N)` customers: a few customers order very often, most rarely."""
     rng = np.random.default_rng(seed)
-    customers = max(1, orders // 20)
+    customers = customers_for(orders)
     weight = rng.pareto(1.2, customers) + 0.05
     who = rng.choice(customers, orders, p=weight / weight.sum())
     days = rng.integers(0, int((END - START).astype(int)) + 1, orders)
@@ -58,131 +96,246 @@ def generate(orders: int, seed: int = 11) -> pd.DataFrame:
     })
 
 
-def timed(fn: Callable, repeats: int) -> list[float]:
-    times = []
+def write_dataset(orders: int, seed: int, csv: Path, parquet: Path) -> None:
+    """Generate and write both files, each under a temporary name first (a half-written file is never reused)."""
+    frame = generate(orders, seed)
+    for path, write in ((csv, frame.to_csv), (parquet, frame.to_parquet)):
+        partial = path.with_name(path.name + ".partial")
+        write(partial, index=False)
+        partial.replace(path)
+
+
+def in_child(fn: Callable, *args):
+    """fn(*args) in a fresh child process (its memory is not this process's), returning its result."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
+def dataset(orders: int, seed: int, folder: Path) -> tuple[Path, Path, bool]:
+    """The CSV and Parquet files of N orders for a seed, generated (in a child process) only when missing;
+    also whether they were generated now."""
+    folder.mkdir(parents=True, exist_ok=True)
+    csv, parquet = folder / f"orders_{orders}_seed{seed}.csv", folder / f"orders_{orders}_seed{seed}.parquet"
+    if csv.exists() and parquet.exists():
+        return csv, parquet, False
+    in_child(write_dataset, orders, seed, csv, parquet)
+    return csv, parquet, True
+
+
+# ------------------------------------------------------------------------------------------------ timing
+
+def timed(fn: Callable, repeats: int) -> tuple[list[float], object]:
+    """Wall times of `repeats` calls, and the last call's result."""
+    times, result = [], None
     for _ in range(repeats):
         started = time.perf_counter()
-        fn()
+        result = fn()
         times.append(time.perf_counter() - started)
-    return times
+    return times, result
 
 
-# ------------------------------------------------------------------------------------- pandas baseline
-
-def pandas_figures(frame: pd.DataFrame, start: date, end: date, as_of: date) -> dict:
-    """The same headline figures, computed with plain pandas from the raw orders."""
-    orders = frame.assign(order_date=pd.to_datetime(frame["order_date"]).dt.date)
-    orders = orders[orders["order_date"] <= as_of]
-    in_period = orders[(orders["order_date"] >= start) & (orders["order_date"] <= end)]
-    first = orders.groupby("customer_id")["order_date"].min()
-    count = orders.groupby("customer_id").size()
-    active = in_period["customer_id"].unique()
-    revenue = in_period.groupby("customer_id")["amount"].sum().sort_values(ascending=False, kind="stable")
-    top = revenue.head(int(np.ceil(0.2 * len(revenue))))
-    return {
-        "active": len(active),
-        "new": int((first.loc[active] >= start).sum()),
-        "revenue": round(float(in_period["amount"].sum()), 2),
-        "repeat_active": int((count.loc[active] >= 2).sum()),
-        "top20_share": round(float(top.sum() / revenue.sum()), 6),
-        "buyers": int(orders["customer_id"].nunique()),
-    }
+def engine_call(con: duckdb.DuckDBPyConnection) -> Callable:
+    """A page's `cached(fn, *args, **kwargs)` as a straight engine call (cold)."""
+    return lambda fn, *args, **kwargs: fn(con, *args, **kwargs)
 
 
-def engine_figures(con, period) -> dict:
-    act = activity.activity(con, period)
-    return {"active": act["active"], "new": act["new"], "revenue": round(act["revenue"], 2),
-            "repeat_active": act["repeat_active"], "top20_share": round(concentration.top20_share(con, period), 6),
-            "buyers": int(rfm.segment_summary(con, period)["customers"].sum())}
+class WarmCache:
+    """`loyalty.ui.cached` without Streamlit: results kept pickled under the function's name, the data
+    version and the arguments; `page_load` reads the data version once, as every script run does."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con, self.results, self.version = con, {}, None
+
+    def page_load(self) -> Callable:
+        self.version = data_version(self.con)
+        return self.call
+
+    def call(self, fn: Callable, *args, **kwargs):
+        key = (f"{fn.__module__}.{fn.__name__}", self.version, args, tuple(sorted(kwargs.items())))
+        if key not in self.results:
+            self.results[key] = pickle.dumps(fn(self.con, *args, **kwargs))
+        return pickle.loads(self.results[key])
 
 
-PAGES = {  # the analytics each page runs, as the pages call them
-    "Executive scorecard": lambda con, p: scorecard(con, p),
-    "Super customers": lambda con, p: (rfm.rfm_grid(con, p), rfm.segment_summary(con, p),
-                                       concentration.pareto_curve(con, p), super_customers(con, p)),
-    "Loyalty funnel": lambda con, p: (stages.stage_counts(con, p), stages.stage_history(con, p)),
-    "At-risk customers": lambda con, p: customer_signals(con, p),
-}
-
-MODELS = {  # the models of the Predictions page, each trained once per data version (timed cold, once)
-    "Predictions: clusters": customer_clusters,
-    "Predictions: churn model": train_churn_model,
-    "Predictions: lifetime value": customer_value,
-}
+def pandas_side(parquet: Path, period: Period, repeats: int) -> dict:
+    """In a child process: the raw orders from the generated Parquet file, the time to prepare them, each
+    page's baseline times and figures, and the child's peak memory."""
+    frame = pd.read_parquet(parquet)
+    prepare_times, orders = timed(lambda: baseline.prepare(frame), repeats)
+    pages = {}
+    for page, compute in baseline.PAGES.items():
+        pages[page] = timed(lambda compute=compute: compute(orders, period), repeats)
+    return {"prepare": prepare_times, "pages": pages,
+            "peak_gb": own_peak_memory()}
 
 
-def run(orders: int, repeats: int = 3) -> list[dict]:
-    data = HERE / "data"
-    data.mkdir(exist_ok=True)
-    frame = generate(orders)
-    csv_path, parquet_path = data / f"orders_{orders}.csv", data / f"orders_{orders}.parquet"
-    frame.to_csv(csv_path, index=False)
-    frame.to_parquet(parquet_path, index=False)
+def own_peak_memory() -> float:
+    """This process's peak resident memory in GB. In a child, ru_maxrss starts from the parent's peak (Linux
+    carries it over fork and exec), so the child's own high-water mark (VmHWM) is read where there is one."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024 / GB
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
+
+
+# ------------------------------------------------------------------------------------------------ the run
+
+def page_cold_target(orders: int) -> float:
+    return 0.3 if orders >= FULL_SIZE else 0.06
+
+
+RATIO_TARGET = 8.0
+
+
+def row(figure: str, times: list[float] | None, target: float | None = None, median: float | None = None,
+        **extra) -> dict:
+    """A table row: times in seconds, their median (or the given one), min and max; met when the median is
+    within the target."""
+    median = statistics.median(times) if times else median
+    return {"figure": figure, "times": times, "median": median, "min": min(times) if times else None,
+            "max": max(times) if times else None, "target": target,
+            "met": None if target is None else median <= target, **extra}
+
+
+def import_rows(csv: Path, parquet: Path, folder: Path) -> list[dict]:
     rows = []
-    for label, path in (("import from CSV", csv_path), ("import from Parquet", parquet_path)):
-        db = data / f"bench_{path.suffix[1:]}.duckdb"
+    for label, path, target in (("import from CSV", csv, 6.0), ("import from Parquet", parquet, 3.0)):
+        db = folder / f"bench_{path.suffix[1:]}.duckdb"
         db.unlink(missing_ok=True)
         with session(db) as con:
-            started = time.perf_counter()
-            import_files(con, "orders", [path], user=BENCH_USER)
-            rows.append({"figure": label, "times": [time.perf_counter() - started]})
-    with session(data / "bench_parquet.duckdb") as con:
-        period = default_period(con)
-        cache: dict = {}
-        for page, analytics in PAGES.items():
-            rows.append({"figure": f"{page}, cold", "times": timed(lambda: analytics(con, period), repeats)})
-
-            def warm(page=page, analytics=analytics):
-                key = (page, data_version(con), period)
-                if key not in cache:
-                    cache[key] = analytics(con, period)
-                return cache[key]
-            warm()
-            rows.append({"figure": f"{page}, warm", "times": timed(warm, repeats)})
-        for label, train in MODELS.items():
-            rows.append({"figure": label, "times": timed(lambda: train(con, period), 1)})
-        ours = engine_figures(con, period)
-        engine_times = timed(lambda: engine_figures(con, period), repeats)
-    tracemalloc.start()
-    pandas_times = timed(lambda: pandas_figures(frame, period.start, period.end, period.as_of), repeats)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    theirs = pandas_figures(frame, period.start, period.end, period.as_of)
-    assert ours == theirs, f"engine and pandas disagree: {ours} != {theirs}"
-    rows.append({"figure": "headline figures (activity, top 20%, RFM)", "times": engine_times,
-                 "pandas": statistics.median(pandas_times)})
-    for row in rows:
-        row["median"] = statistics.median(row["times"])
-    print(f"{orders:,} orders, {max(1, orders // 20):,} customers; engine and pandas agree: {ours}")
-    print(f"{'figure':38} {'median':>9} {'min–max':>17} {'× faster than pandas':>21}")
-    for row in rows:
-        ratio = f"{row['pandas'] / row['median']:.1f}" if "pandas" in row else ""
-        print(f"{row['figure']:38} {row['median']:8.3f}s {min(row['times']):7.3f}–{max(row['times']):7.3f}s {ratio:>21}")
-    print(f"peak Python memory during the pandas baseline: {peak / 2**20:,.0f} MiB")
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / f"bench_{orders}.json").write_text(json.dumps({"orders": orders, "rows": rows}, indent=2))
+            times, _ = timed(lambda: import_files(con, "orders", [path], user=BENCH_USER), 1)
+        rows.append(row(label, times, target))
     return rows
 
 
-def run_models(customers: int) -> list[dict]:
-    """Only the models, at a given customer count (20 orders each, imported from Parquet): each trained once."""
+def page_rows(con: duckdb.DuckDBPyConnection, period: Period, orders: int, repeats: int) -> tuple[list[dict], dict]:
+    """Each page cold and warm and the models once each; and each page's engine output."""
+    rows, outputs = [], {}
+    cache = WarmCache(con)
+    for page, compute in PAGES.items():
+        times, outputs[page] = timed(lambda: compute(engine_call(con), period), repeats)
+        rows.append(row(f"{page}, cold", times, page_cold_target(orders), page=page))
+        compute(cache.page_load(), period)   # the first load fills the cache
+        times, _ = timed(lambda: compute(cache.page_load(), period), repeats)
+        rows.append(row(f"{page}, warm", times, 0.03))
+    cold = [r for r in rows if r["figure"].endswith(", cold")]
+    rows.append(row("all pages, cold (sum of medians)", None, 1.5, median=sum(r["median"] for r in cold)))
+    for label, (train, pages) in MODELS.items():
+        times, _ = timed(lambda: train(engine_call(con), period), 1)
+        rows.append(row(label, times, pages=pages))
+    return rows, outputs
+
+
+def open_session(db: Path) -> None:
+    """What `loyalty.ui` does around every cached call that misses: open the database, then close it."""
+    with session(db):
+        pass
+
+
+def check_agreement(outputs: dict, theirs: dict) -> None:
+    """Stop (Disagreement) when any page's engine figures differ from its baseline's."""
+    problems = []
+    for page, output in outputs.items():
+        lines = disagreements(ENGINE_FIGURES[page](output), theirs[page][1])
+        problems += [f"{page}: {line}" for line in lines[:10]]
+    if problems:
+        raise Disagreement("The engine and the pandas baseline disagree:\n  " + "\n  ".join(problems))
+
+
+def add_ratios(rows: list[dict], pandas: dict) -> None:
+    """Per page cold row: the pandas median, the ratio and whether both targets (time, ratio) are met."""
+    for r in rows:
+        if "page" in r:
+            r["pandas"] = statistics.median(pandas["pages"][r["page"]][0])
+            r["ratio"] = r["pandas"] / r["median"]
+            r["met"] = r["met"] and r["ratio"] >= RATIO_TARGET
+
+
+def machine() -> dict:
+    return {"cores": os.cpu_count(), "python": platform.python_version(), "duckdb": duckdb.__version__,
+            "pandas": pd.__version__, "numpy": np.__version__, "platform": platform.platform()}
+
+
+def run(orders: int, repeats: int = 3, seed: int = SEED) -> list[dict]:
     data = HERE / "data"
-    data.mkdir(exist_ok=True)
-    path, db = data / f"orders_models_{customers}.parquet", data / "bench_models.duckdb"
-    generate(customers * 20).to_parquet(path, index=False)
-    db.unlink(missing_ok=True)
+    csv, parquet, generated = dataset(orders, seed, data)
+    rows = import_rows(csv, parquet, data)
+    db = data / "bench_parquet.duckdb"
     with session(db) as con:
-        import_files(con, "orders", [path], user=BENCH_USER)
         period = default_period(con)
-        rows = [{"figure": label, "times": timed(lambda: train(con, period), 1)} for label, train in MODELS.items()]
-    print(f"{customers * 20:,} orders, {customers:,} customers")
-    for row in rows:
-        row["median"] = row["times"][0]
-        print(f"{row['figure']:38} {row['median']:8.3f}s")
+        more, outputs = page_rows(con, period, orders, repeats)
+    rows += more
+    rows.append(row("open a session (each cached call on a miss)", timed(lambda: open_session(db), repeats)[0]))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
+    rows.append(row("peak memory of this process (GB)", None, 3.0, median=peak, unit="GB"))
+    pandas = in_child(pandas_side, parquet, period, repeats)
+    check_agreement(outputs, pandas["pages"])
+    add_ratios(rows, pandas)
+    rows.append(row("pandas: prepare the orders (not in the pages)", pandas["prepare"]))
+    rows.append(row("pandas: peak memory of its process (GB)", None, median=pandas["peak_gb"], unit="GB"))
+    header = (f"{orders:,} orders, {customers_for(orders):,} customers (seed {seed}, "
+              f"{'generated now' if generated else 'reused from ' + str(data)}); period {period.start} – "
+              f"{period.end}, as of {period.as_of}. Engine and pandas agree on every page's figures.")
+    print(header)
+    print("Page rows hold the pages' analytics without the models: each model is trained once per data version "
+          "and timed once in its own 'Predictions: …' row.")
+    print_table(rows)
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / f"bench_models_{customers}.json").write_text(json.dumps({"customers": customers, "rows": rows}, indent=2))
+    (results / f"bench_{orders}.json").write_text(json.dumps(
+        {"orders": orders, "customers": customers_for(orders), "seed": seed, "repeats": repeats,
+         "period": {"start": period.start, "end": period.end, "as_of": period.as_of},
+         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine(), "rows": rows},
+        indent=2, default=str))
+    return rows
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def target_text(r: dict) -> str:
+    if r["target"] is None:
+        return ""
+    text = f"≤ {r['target']:g} GB" if r.get("unit") == "GB" else (
+        f"≤ {r['target'] * 1000:g} ms" if r["target"] < 1 else f"≤ {r['target']:g} s")
+    return text + (f", ≥ {RATIO_TARGET:g}×" if "ratio" in r else "")
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"{'figure':46} {'median':>9} {'min–max':>17} {'× pandas':>9} {'target':>14} {'met?':>4}  pages")
+    for r in rows:
+        median = f"{r['median']:.2f} GB" if r.get("unit") == "GB" else seconds(r["median"])
+        spread = f"{seconds(r['min'])}–{seconds(r['max'])}" if r["min"] is not None else ""
+        ratio = "" if "ratio" not in r else f"{r['ratio']:.1f}×" if r["ratio"] >= 1 else f"{r['ratio']:.2f}×"
+        met = {None: "", True: "yes", False: "NO"}[r["met"]]
+        print(f"{r['figure']:46} {median:>9} {spread:>17} {ratio:>9} {target_text(r):>14} {met:>4}  "
+              f"{', '.join(r.get('pages', []))}")
+
+
+def run_models(customers: int, seed: int = SEED) -> list[dict]:
+    """Only the models, at a given customer count (20 orders each, imported from Parquet): each trained once."""
+    data = HERE / "data"
+    orders = customers * 20
+    _, parquet, _ = dataset(orders, seed, data)
+    db = data / "bench_models.duckdb"
+    db.unlink(missing_ok=True)
+    with session(db) as con:
+        import_files(con, "orders", [parquet], user=BENCH_USER)
+        period = default_period(con)
+        rows = [row(label, timed(lambda: train(engine_call(con), period), 1)[0], pages=pages)
+                for label, (train, pages) in MODELS.items()]
+    print(f"{orders:,} orders, {customers_for(orders):,} customers")
+    print_table(rows)
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"bench_models_{customers}.json").write_text(json.dumps(
+        {"customers": customers_for(orders), "orders": orders, "machine": machine(),
+         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "rows": rows}, indent=2, default=str))
     return rows
 
 
@@ -190,12 +343,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--models-customers", type=int, help="time only the models, at this many customers")
     args = parser.parse_args()
-    if args.models_customers:
-        run_models(args.models_customers)
-    else:
-        run(args.orders, args.repeats)
+    try:
+        if args.models_customers:
+            run_models(args.models_customers, args.seed)
+        else:
+            run(args.orders, args.repeats, args.seed)
+    except Disagreement as exc:
+        sys.exit(str(exc))
 
 
 if __name__ == "__main__":

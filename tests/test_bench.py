@@ -1,19 +1,71 @@
-"""The benchmark runs end to end on a small N: it imports through the product path, times every page,
-and its engine and pandas figures agree (the run asserts it)."""
+"""The benchmark runs end to end on a small N: it imports through the product path, times every analytics
+page cold and warm and each model in its own row, and each page's engine figures agree with the plain-pandas
+baseline (the run stops otherwise); the agreement check itself catches a wrong figure."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
+import numpy as np
+import pytest
+
+from bench import agreement, baseline
 from bench import run as bench
+from bench.pages import MODELS, PAGES
 
 
-def test_benchmark_runs_and_agrees_with_pandas(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(bench, "HERE", tmp_path)
-    rows = bench.run(3000, repeats=1)
-    figures = [r["figure"] for r in rows]
-    assert figures[:2] == ["import from CSV", "import from Parquet"]
-    assert {f"{page}, {mode}" for page in bench.PAGES for mode in ("cold", "warm")} <= set(figures)
-    assert set(bench.MODELS) <= set(figures)
-    assert "engine and pandas agree" in capsys.readouterr().out
-    saved = json.loads((tmp_path / "results" / "bench_3000.json").read_text())
-    assert saved["orders"] == 3000 and len(saved["rows"]) == len(rows)
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    here = tmp_path_factory.mktemp("bench")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(bench, "HERE", here)
+    try:
+        yield here, bench.run(2000, repeats=1)
+    finally:
+        patch.undo()
+
+
+def test_every_page_and_model_has_its_rows_and_targets(small_run, capsys):
+    here, rows = small_run
+    by_figure = {r["figure"]: r for r in rows}
+    assert [r["figure"] for r in rows[:2]] == ["import from CSV", "import from Parquet"]
+    assert set(PAGES) == set(baseline.PAGES) == {"Executive scorecard", "Super customers", "Loyalty funnel",
+                                                  "Responsiveness", "At-risk customers", "Customer 360"}
+    for page in PAGES:
+        cold, warm = by_figure[f"{page}, cold"], by_figure[f"{page}, warm"]
+        assert cold["pandas"] > 0 and cold["ratio"] == pytest.approx(cold["pandas"] / cold["median"])
+        assert cold["met"] == (cold["median"] <= 0.06 and cold["ratio"] >= 8)
+        assert warm["target"] == 0.03 and warm["met"] == (warm["median"] <= 0.03)
+    total = by_figure["all pages, cold (sum of medians)"]
+    assert total["median"] == pytest.approx(sum(by_figure[f"{p}, cold"]["median"] for p in PAGES))
+    assert "Super customers" in by_figure["Predictions: lifetime value"]["pages"]
+    assert set(MODELS) <= set(by_figure) and 0 < by_figure["peak memory of this process (GB)"]["median"] < 3
+    saved = json.loads((here / "results" / "bench_2000.json").read_text())
+    assert saved["orders"] == 2000 and saved["customers"] == 100 and saved["machine"]["cores"] >= 1
+    assert [r["figure"] for r in saved["rows"]] == [r["figure"] for r in rows]
+
+
+def test_data_is_generated_once_per_size_and_seed(small_run):
+    here, _ = small_run
+    csv, parquet, generated = bench.dataset(2000, bench.SEED, here / "data")
+    assert not generated and csv.exists() and parquet.exists()
+    assert bench.generate(2000).equals(bench.generate(2000))
+    assert bench.generate(2000)["customer_id"].nunique() <= 100 == bench.customers_for(2000)
+    assert bench.customers_for(10_000_000) == bench.customers_for(20_000_000) == 500_000
+
+
+def test_agreement_catches_a_wrong_figure():
+    theirs = {"revenue": agreement.Money(100.0), "share": agreement.Share(0.5), "rows": [["K1", 3]]}
+    assert agreement.disagreements(dict(theirs, revenue=agreement.Money(100.004)), theirs) == []
+    assert agreement.disagreements(dict(theirs, revenue=agreement.Money(100.01)), theirs)
+    assert agreement.disagreements(dict(theirs, share=agreement.Share(0.5 + 1e-8)), theirs)
+    assert agreement.disagreements(dict(theirs, rows=[["K1", 4]]), theirs)
+    assert agreement.disagreements(dict(theirs, rows=[]), theirs)
+
+
+def test_baseline_scores_tie_fairly_and_counts_months_like_duckdb():
+    scores = baseline.tie_fair_score(np.array([10, 10, 20, 30, 40]), worse_first_ascending=True)
+    assert scores.tolist() == [1, 1, 3, 4, 5]   # ranks 1, 1, 3, 4, 5 of 5: 1 + ⌊5 × (rank − 1) ÷ 5⌋
+    assert baseline.tie_fair_score(np.array([0, 7, 7, 30]), worse_first_ascending=False).tolist() == [4, 2, 2, 1]
+    assert baseline.months_before(date(2026, 8, 31), 6) == date(2026, 2, 28)
+    assert baseline.months_before(date(2024, 3, 31), 1) == date(2024, 2, 29)

@@ -1,0 +1,460 @@
+"""The plain-pandas baseline: for each analytics page, the figures it shows on first load, computed with
+pandas and numpy only (no DuckDB) from the raw generated orders, at the default period. bench/run.py
+times these in a separate process and checks them against the engine (bench/agreement.py).
+
+`prepare` turns the raw frame (customer_id, order_id, order_date as text, amount, channel) into typed
+arrays once, as the import does for the engine: customer codes in id order (so "ties by customer id"
+is "ties by code"), days since 1970-01-01, amounts in whole cents (summed exactly, as the engine's
+DECIMAL). Its time is reported in its own row, not in the pages'.
+
+The definitions are the engine's (the module docstrings of loyalty/metrics/*): the bench data has no
+customers, tickets or survey answers, so every figure needing them is unavailable or empty, and a
+customer's stage never goes beyond Client (the advocate step needs referrals, references or NPS).
+Calendar helpers (`Period`, `last_quarters`, `month_ends`, `shift_months`) and the default segment
+rules come from the product: they are definitions, not computations.
+"""
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from loyalty.period import Period, last_quarters, month_ends, shift_months
+from loyalty.settings import DEFAULTS, SEGMENT_RULES
+
+from .agreement import ORDER_KPIS, UNAVAILABLE, Money, Share
+
+EPOCH = date(1970, 1, 1)
+STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
+SERVICE_KPIS = ["csat", "nps", "maintenance_share", "referrals", "reference_willing", "median_first_response_hours",
+                "sla_share", "complaints_per_100"]
+
+
+@dataclass
+class Orders:
+    """The orders as arrays, sorted by customer then day; `ids[code]` is a customer's id."""
+    customer: np.ndarray       # int64 codes
+    day: np.ndarray            # int64 days since EPOCH
+    cents: np.ndarray          # int64
+    channel: np.ndarray        # str
+    ids: np.ndarray            # customer ids in code (= id) order
+
+    @property
+    def customers(self) -> int:
+        return len(self.ids)
+
+
+def prepare(frame: pd.DataFrame) -> Orders:
+    """Typed arrays from the raw generated frame, sorted by customer and day."""
+    codes, ids = pd.factorize(frame["customer_id"], sort=True)
+    days = pd.to_datetime(frame["order_date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
+    cents = np.round(frame["amount"].to_numpy() * 100).astype(np.int64)
+    order = np.lexsort((days, codes))
+    return Orders(codes[order].astype(np.int64), days[order], cents[order], frame["channel"].to_numpy()[order],
+                  np.asarray(ids, dtype=object))
+
+
+def day_of(d: date) -> int:
+    return (d - EPOCH).days
+
+
+def date_of(day) -> date:
+    return EPOCH + timedelta(days=int(day))
+
+
+def months_before(d: date, months: int) -> date:
+    """d minus a number of months, the day clamped to the month's length (DuckDB's date - INTERVAL n MONTH)."""
+    index = d.year * 12 + d.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(d.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def money(cents) -> Money:
+    return Money(int(cents) / 100)
+
+
+def ratio(numerator, denominator) -> Share | None:
+    return Share(numerator / denominator) if denominator else None
+
+
+# ------------------------------------------------------------------------------------------ building blocks
+
+@dataclass
+class Buyers:
+    """Per customer code, up to the as-of date: orders, revenue in cents, first, second and last order day
+    (second: a day far in the future for single-order customers); `known` marks customers with an order."""
+    orders: np.ndarray
+    cents: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    last: np.ndarray
+
+    @property
+    def known(self) -> np.ndarray:
+        return self.orders > 0
+
+
+NEVER = np.iinfo(np.int64).max // 2
+
+
+def in_scope(orders: Orders, as_of: date) -> np.ndarray:
+    return orders.day <= day_of(as_of)
+
+
+def buyers(orders: Orders, as_of: date) -> Buyers:
+    """Per-customer totals over the orders up to the as-of date (orders are sorted by customer and day)."""
+    keep = in_scope(orders, as_of)
+    customer, day, cents = orders.customer[keep], orders.day[keep], orders.cents[keep]
+    n = orders.customers
+    counts = np.bincount(customer, minlength=n)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    has = counts > 0
+    first = np.full(n, NEVER)
+    last = np.full(n, NEVER)
+    second = np.full(n, NEVER)
+    first[has] = day[starts[has]]
+    last[has] = day[starts[has] + counts[has] - 1]
+    two = counts >= 2
+    second[two] = day[starts[two] + 1]
+    return Buyers(counts, np.bincount(customer, weights=cents, minlength=n).astype(np.int64), first, second, last)
+
+
+def tie_fair_score(values: np.ndarray, worse_first_ascending: bool) -> np.ndarray:
+    """rfm.score: 1 + ⌊5 × (customers placed strictly worse) ÷ customers⌋, capped at 5; equal values, equal
+    scores."""
+    rank = pd.Series(values).rank(method="min", ascending=worse_first_ascending).to_numpy().astype(np.int64)
+    return np.minimum(5, 1 + (5 * (rank - 1)) // len(values))
+
+
+@dataclass
+class Rfm:
+    """RFM over the known customers at the as-of date: their codes, values, scores and segments."""
+    codes: np.ndarray
+    recency: np.ndarray
+    frequency: np.ndarray
+    cents: np.ndarray
+    r: np.ndarray
+    f: np.ndarray
+    m: np.ndarray
+    segment: np.ndarray
+
+
+def segment_of(r: np.ndarray, f: np.ndarray, rules: list[dict] = SEGMENT_RULES) -> np.ndarray:
+    out = np.empty(len(r), dtype=object)
+    for rule in rules:
+        inside = (r >= rule["r"][0]) & (r <= rule["r"][1]) & (f >= rule["f"][0]) & (f <= rule["f"][1])
+        out[inside] = rule["name"]
+    return out
+
+
+def rfm(b: Buyers, as_of: date) -> Rfm:
+    codes = np.flatnonzero(b.known)
+    recency = day_of(as_of) - b.last[codes]
+    frequency, cents = b.orders[codes], b.cents[codes]
+    r = tie_fair_score(recency, worse_first_ascending=False)
+    f = tie_fair_score(frequency, worse_first_ascending=True)
+    m = tie_fair_score(cents, worse_first_ascending=True)
+    return Rfm(codes, recency, frequency, cents, r, f, m, segment_of(r, f))
+
+
+@dataclass
+class Window:
+    """Per customer code, for one period: orders and cents in it, and whether it ordered in the previous one."""
+    orders: np.ndarray
+    cents: np.ndarray
+    was_active: np.ndarray
+
+
+def window(orders: Orders, period: Period) -> Window:
+    start, end, prev_start = day_of(period.start), day_of(period.end), day_of(period.previous().start)
+    n = orders.customers
+    now = (orders.day >= start) & (orders.day <= end)
+    before = (orders.day >= prev_start) & (orders.day < start)
+    return Window(np.bincount(orders.customer[now], minlength=n),
+                  np.bincount(orders.customer[now], weights=orders.cents[now], minlength=n).astype(np.int64),
+                  np.bincount(orders.customer[before], minlength=n) > 0)
+
+
+def ranked_revenue(w: Window) -> tuple[np.ndarray, np.ndarray]:
+    """The active customers' codes and cents, largest revenue first, ties by customer id."""
+    codes = np.flatnonzero(w.orders > 0)
+    order = np.lexsort((codes, -w.cents[codes]))
+    return codes[order], w.cents[codes][order]
+
+
+def top20_share(w: Window) -> Share | None:
+    _, cents = ranked_revenue(w)
+    total = int(cents.sum())
+    if total <= 0:
+        return None
+    return Share(int(cents[:math.ceil(0.2 * len(cents))].sum()) / total)
+
+
+def kpis(orders: Orders, b: Buyers, period: Period) -> dict:
+    """The order-based scorecard KPIs of one period (activity.py and concentration.py)."""
+    w = window(orders, period)
+    active = w.orders > 0
+    previous = int(w.was_active.sum())
+    return {
+        "revenue": money(w.cents.sum()), "active_customers": int(active.sum()),
+        "new_customers": int((active & (b.first >= day_of(period.start))).sum()),
+        "repeat_customer_rate": ratio(int((active & (b.second <= day_of(period.as_of))).sum()), int(active.sum())),
+        "retention": ratio(int((w.was_active & active).sum()), previous),
+        "churned_customers": int((w.was_active & ~active).sum()), "top20_revenue_share": top20_share(w),
+    }
+
+
+def quarters_with_orders(orders: Orders, on: date) -> np.ndarray:
+    """Per customer code: in how many of the last 4 quarters up to `on` it ordered."""
+    count = np.zeros(orders.customers, dtype=np.int64)
+    for start, end in last_quarters(on):
+        inside = (orders.day >= day_of(start)) & (orders.day <= day_of(end))
+        count[np.unique(orders.customer[inside])] += 1
+    return count
+
+
+def stages_on(orders: Orders, b: Buyers, on: date) -> np.ndarray:
+    """Per customer code, its stage on a date ('' when not known by then): orders only, so no prospects
+    and no advocates (stages.py)."""
+    d = day_of(on)
+    stage = np.full(orders.customers, "", dtype=object)
+    stage[b.first <= d] = "First-time"
+    repeat = b.second <= d
+    stage[repeat] = "Repeat"
+    stage[repeat & (quarters_with_orders(orders, on) >= 3)] = "Client"
+    return stage
+
+
+def stage_count(stage: np.ndarray) -> dict[str, int]:
+    return {s: int((stage == s).sum()) for s in STAGES}
+
+
+def overdue_and_declining(orders: Orders, b: Buyers, as_of: date, codes: np.ndarray | None = None) -> pd.DataFrame:
+    """signals.py's order-only signals for every known customer (or those of `codes`): revenue of the last
+    12 months, overdue (≥ 3 orders, days since the last > 2× the median gap) and declining spend."""
+    keep = in_scope(orders, as_of) if codes is None else in_scope(orders, as_of) & np.isin(orders.customer, codes)
+    customer, day, cents = orders.customer[keep], orders.day[keep], orders.cents[keep]
+    same = np.r_[False, customer[1:] == customer[:-1]]
+    gaps = pd.Series(np.diff(day, prepend=0)[same]).groupby(customer[same]).median()
+    median_gap = np.full(orders.customers, np.nan)
+    median_gap[gaps.index.to_numpy()] = gaps.to_numpy()
+    since_last = day_of(as_of) - b.last
+    overdue = (b.orders >= 3) & (since_last > 2 * median_gap)
+    recent = day > day_of(months_before(as_of, 12))
+    last6 = recent & (day > day_of(months_before(as_of, 6)))
+    prior6 = recent & ~last6
+    n = orders.customers
+    last_6m = np.bincount(customer[last6], weights=cents[last6], minlength=n)
+    prior_6m = np.bincount(customer[prior6], weights=cents[prior6], minlength=n)
+    declining = (prior_6m > 0) & (last_6m < 0.7 * prior_6m)
+    revenue_12m = np.bincount(customer[recent], weights=cents[recent], minlength=n).astype(np.int64)
+    chosen = np.flatnonzero(b.known) if codes is None else codes
+    return pd.DataFrame({"code": chosen, "revenue_12m": revenue_12m[chosen], "overdue": overdue[chosen],
+                         "declining_spend": declining[chosen]})
+
+
+def filter_options(orders: Orders) -> dict:
+    """The sidebar's choices: the channels, no regions, industries or reps; first and last order dates."""
+    return {"channels": sorted(set(orders.channel.tolist())), "regions": [], "industries": [], "sales_reps": [],
+            "first_order": date_of(orders.day.min()), "last_order": date_of(orders.day.max())}
+
+
+# ----------------------------------------------------------------------------------------------- the pages
+
+def scorecard_page(orders: Orders, period: Period) -> dict:
+    """Executive scorecard: the order-based KPIs for the period, the previous period and the 12 trend
+    months (the service and customer KPIs are unavailable), the top 5 rising and falling customers, and
+    no at-risk super customers (bad experiences need tickets, surveys or delivery dates)."""
+    b = buyers(orders, period.as_of)
+    windows = [kpis(orders, b, p) for p in [period, period.previous(), *period.months(12)]]
+    out = {name: {"value": windows[0][name], "previous": windows[1][name], "trend": [w[name] for w in windows[2:]]}
+           for name in ORDER_KPIS}
+    out.update({name: {"value": UNAVAILABLE, "previous": UNAVAILABLE, "trend": [None] * 12} for name in SERVICE_KPIS})
+    return {"filter_options": filter_options(orders), "kpis": out, "movers": movers(orders, period),
+            "at_risk_super_customers": 0}
+
+
+def movers(orders: Orders, period: Period, n: int = 5) -> list[list]:
+    """movers.py: the n largest rises and falls in revenue against the previous period."""
+    prev = period.previous()
+    now = window(orders, period).cents
+    inside = (orders.day >= day_of(prev.start)) & (orders.day <= day_of(prev.end))
+    before = np.bincount(orders.customer[inside], weights=orders.cents[inside], minlength=orders.customers)
+    before = before.astype(np.int64)
+    change = now - before
+    rows = []
+    for direction, sign in (("up", 1), ("down", -1)):
+        codes = np.flatnonzero(sign * change > 0)
+        codes = codes[np.lexsort((codes, -sign * change[codes]))][:n]
+        rows += [[direction, orders.ids[c], money(now[c]), money(before[c]), money(change[c])] for c in codes]
+    return rows
+
+
+def super_customers_page(orders: Orders, period: Period) -> dict:
+    """Super customers: the 25-cell RFM grid and the segments (customers, revenue to date), the top-20%
+    share and the Pareto curve of the period, the customers meeting 3 of the 4 criteria (with orders only:
+    regular, large by M, long-standing; bringing others needs customers), no circumstantial loyalty
+    (needs discounts and products), account-team coverage (all unknown)."""
+    b = buyers(orders, period.as_of)
+    scores = rfm(b, period.as_of)
+    grid = []
+    for r in range(1, 6):
+        for f in range(1, 6):
+            inside = (scores.r == r) & (scores.f == f)
+            grid.append([r, f, segment_of(np.array([r]), np.array([f]))[0], int(inside.sum()),
+                         money(scores.cents[inside].sum())])
+    segments = [[rule["name"], int((scores.segment == rule["name"]).sum()),
+                 money(scores.cents[scores.segment == rule["name"]].sum())] for rule in SEGMENT_RULES]
+    segments.sort(key=lambda s: (-s[1], s[0]))
+    w = window(orders, period)
+    return {"grid": grid, "segments": segments, "top20_share": top20_share(w), "pareto": pareto(w),
+            "super_customers": super_customers(orders, b, scores, period.as_of), "circumstantial": 0,
+            "coverage": [["unknown", len(scores.codes), money(scores.cents.sum()), Share(1.0)]]}
+
+
+def pareto(w: Window, points: int = 100) -> list[list]:
+    """concentration.pareto_curve: cumulative revenue share against customer share, every n // points-th customer."""
+    _, cents = ranked_revenue(w)
+    n, total = len(cents), int(cents.sum())
+    rank = np.arange(1, n + 1)
+    keep = (rank == n) | (rank % max(1, n // points) == 0)
+    cumulative = np.cumsum(cents)
+    return [[Share(0.0), Share(0.0)]] + [[Share(rank[i] / n), Share(cumulative[i] / total) if total else None]
+                                        for i in np.flatnonzero(keep)]
+
+
+def super_customers(orders: Orders, b: Buyers, scores: Rfm, as_of: date) -> list[list]:
+    """super_customers.py with orders only: regular (orders in ≥ 3 of the last 4 quarters), large (M score 5;
+    no quantities), long-standing (tenure score 5); the threshold of 3 needs all three."""
+    threshold = DEFAULTS["super_customer_threshold"]
+    regular = quarters_with_orders(orders, as_of)[scores.codes] >= 3
+    large = scores.m == 5
+    tenure = day_of(as_of) - b.first[scores.codes]
+    long_standing = tie_fair_score(tenure, worse_first_ascending=True) == 5
+    met = regular.astype(int) + large.astype(int) + long_standing.astype(int)
+    chosen = np.flatnonzero(met >= threshold)
+    chosen = chosen[np.lexsort((scores.codes[chosen], -scores.cents[chosen], -met[chosen]))]
+    rows = []
+    for i in chosen:
+        meets = ", ".join(name for name, yes in (("regular", regular[i]), ("large", large[i]),
+                                                 ("long-standing", long_standing[i])) if yes)
+        rows.append([orders.ids[scores.codes[i]], int(met[i]), meets, money(scores.cents[i]),
+                     int(scores.frequency[i]), int(tenure[i])])
+    return rows
+
+
+def funnel_page(orders: Orders, period: Period) -> dict:
+    """Loyalty funnel: stage counts at the as-of date, stages at the last 12 month ends, the movement between
+    the oldest and newest of the last 13 month ends, 24 monthly cohorts, and NRR and GRR."""
+    b = buyers(orders, period.as_of)
+    history = []
+    for end in month_ends(period.as_of, 12):
+        history += [[end, stage, n] for stage, n in stage_count(stages_on(orders, b, end)).items()]
+    ends = month_ends(period.as_of, 13)
+    before, after = stages_on(orders, b, ends[0]), stages_on(orders, b, ends[-1])
+    moves = pd.DataFrame({"before": np.where(before == "", "Not yet known", before), "after": after})
+    moves = moves[moves["after"] != ""].value_counts().sort_index()
+    return {"stage_counts": stage_count(stages_on(orders, b, period.as_of)), "stage_history": history,
+            "moves": [[s_before, s_after, int(n)] for (s_before, s_after), n in moves.items()],
+            "cohorts": cohorts(orders, b, period.as_of), "revenue_retention": revenue_retention(orders, period)}
+
+
+def month_index(days: np.ndarray) -> np.ndarray:
+    """Months since January 1970 of each day."""
+    return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+
+
+def cohorts(orders: Orders, b: Buyers, as_of: date, months: int = 24) -> list[list]:
+    """cohorts.cohort_retention: per cohort (month of the first order, the last 24) and months since it."""
+    first_cohort = shift_months(as_of.replace(day=1), -(months - 1))
+    keep = in_scope(orders, as_of) & (orders.day >= day_of(first_cohort))
+    cohort_of = month_index(np.where(b.known, b.first, 0))
+    table = pd.DataFrame({"customer": orders.customer[keep], "month": month_index(orders.day[keep]),
+                          "cents": orders.cents[keep]})
+    table["cohort"] = cohort_of[table["customer"].to_numpy()]
+    table = table[table["cohort"] >= month_index(np.array([day_of(first_cohort)]))[0]]
+    monthly = table.groupby(["cohort", "month", "customer"], sort=False)["cents"].sum().reset_index()
+    cells = monthly.groupby(["cohort", "month"]).agg(active=("customer", "size"), cents=("cents", "sum"))
+    sizes = pd.Series(cohort_of[b.known]).value_counts()
+    rows = []
+    for (cohort, month), cell in cells.iterrows():
+        size = int(sizes[cohort])
+        rows.append([date(1970 + int(cohort) // 12, int(cohort) % 12 + 1, 1), int(month - cohort), size,
+                     int(cell["active"]), Share(int(cell["active"]) / size), money(cell["cents"])])
+    return rows
+
+
+def revenue_retention(orders: Orders, period: Period) -> dict:
+    """cohorts.revenue_retention: the previous period's customers, their revenue then and now, NRR and GRR."""
+    w = window(orders, period)
+    prev = period.previous()
+    inside = (orders.day >= day_of(prev.start)) & (orders.day <= day_of(prev.end))
+    before = np.bincount(orders.customer[inside], weights=orders.cents[inside], minlength=orders.customers)
+    codes = np.flatnonzero(w.was_active)
+    previous, now = before[codes].astype(np.int64), w.cents[codes]
+    capped = np.minimum(np.maximum(now, 0), previous)
+    total_previous = int(previous.sum())
+    return {"customers": len(codes), "previous_revenue": money(total_previous) if len(codes) else None,
+            "retained_revenue": money(now.sum()) if len(codes) else None,
+            "capped_revenue": money(capped.sum()) if len(codes) else None,
+            "nrr": ratio(int(now.sum()) / 100, total_previous / 100),
+            "grr": ratio(int(capped.sum()) / 100, total_previous / 100)}
+
+
+def responsiveness_page(orders: Orders, period: Period) -> dict:
+    """Responsiveness: no tickets or survey answers in the bench data, so every service figure is
+    unavailable or empty; churn by experience is the previous period's customers who did not order in this
+    one, all with fewer than 2 bad experiences (none can be counted)."""
+    w = window(orders, period)
+    previous = int(w.was_active.sum())
+    churned = int((w.was_active & (w.orders == 0)).sum())
+    churn = [["fewer than 2", previous, churned, Share(churned / previous)]] if previous else []
+    return {"available_figures": {"tickets": 0, "csat_answers": 0, "nps_answers": 0},
+            "tickets_in_spread": {"first_response": 0, "resolution": 0}, "months": 0, "channels": 0,
+            "churn_by_experience": churn}
+
+
+def at_risk_page(orders: Orders, period: Period) -> dict:
+    """At-risk customers: the signals orders alone decide (overdue, declining spend) with the last 12
+    months' revenue; routine-only and no-outreach need tickets, discount-dependent discounts, single-contact
+    an account team or sales reps, so they are never raised; nobody has 2+ bad experiences."""
+    b = buyers(orders, period.as_of)
+    signals = overdue_and_declining(orders, b, period.as_of)
+    signals = signals[signals["overdue"] | signals["declining_spend"]]
+    return {"signals": [[orders.ids[code], money(cents), bool(overdue), bool(declining)]
+                        for code, cents, overdue, declining in signals.itertuples(index=False, name=None)],
+            "raised": [], "two_or_more_bad_experiences": 0, "available_signals": ["declining_spend", "overdue"]}
+
+
+def customer_360_page(orders: Orders, period: Period) -> dict:
+    """Customer 360 for the first of the 50 biggest customers to date: orders and revenue, segment, stage now
+    and at the last 12 month ends, signals; no customer row, tickets, surveys, referrals or bad experiences."""
+    b = buyers(orders, period.as_of)
+    known = np.flatnonzero(b.known)
+    top = known[np.lexsort((known, -b.cents[known]))][:50]
+    code = top[0]
+    scores = rfm(b, period.as_of)
+    signals = overdue_and_declining(orders, b, period.as_of, codes=np.array([code])).iloc[0]
+    history = [[end, stages_on(orders, b, end)[code] or "—"] for end in month_ends(period.as_of, 12)]
+    return {"candidates": [orders.ids[c] for c in top], "customer": orders.ids[code], "orders": int(b.orders[code]),
+            "revenue_to_date": money(b.cents[code]),
+            "other_records": {"customer": 0, "tickets": 0, "surveys": 0, "referred": 0},
+            "segment": scores.segment[np.searchsorted(scores.codes, code)],
+            "stage": stages_on(orders, b, period.as_of)[code] or None, "bad_experiences": 0,
+            "signals": sorted(label for label, yes in (("overdue", signals["overdue"]),
+                                                       ("declining spend", signals["declining_spend"])) if yes),
+            "stage_history": history}
+
+
+PAGES = {
+    "Executive scorecard": scorecard_page,
+    "Super customers": super_customers_page,
+    "Loyalty funnel": funnel_page,
+    "Responsiveness": responsiveness_page,
+    "At-risk customers": at_risk_page,
+    "Customer 360": customer_360_page,
+}

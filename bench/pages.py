@@ -1,0 +1,105 @@
+"""What each analytics page of app_pages/ computes on its first load with the default widgets, as engine
+calls: the same functions with the same arguments as the page's `cached(...)` calls, in the page's order.
+
+Each page is a function `page(call, period)`; `call(fn, *args, **kwargs)` stands for the page's
+`cached(fn, *args, **kwargs)`: the benchmark passes a straight engine call (cold: the data just changed,
+every cached call misses) or a lookup in a cache keyed like `loyalty.ui.cached` (warm). A page returns
+what it computed, so its figures can be checked against the plain-pandas baseline (bench/baseline.py).
+
+Defaults the pages pick: the period of the sidebar is the default period (`loyalty.period.default_period`);
+the sidebar's `filter_options` runs before every page (app.py), so each page counts it; the funnel's stage
+movement compares the oldest and the newest of the last 13 month ends (its two select boxes' defaults);
+Customer 360 shows the first customer of its list (no search, nothing chosen before).
+
+Model-backed calls (`customer_value`, `customer_clusters`, `train_churn_model`, `rules_of_thumb`) are left
+out of the pages: a model is trained once per data version, so the benchmark times each in its own
+"Predictions: …" row (`MODELS`, with the pages that show it). The Predictions page holds nothing else.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from loyalty.briefing import build_briefing
+from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyalty
+from loyalty.metrics.cohorts import cohort_retention, revenue_retention
+from loyalty.metrics.concentration import pareto_curve, top20_share
+from loyalty.metrics.customer import customer_ids, customer_records, customer_stage_history, customer_summary
+from loyalty.metrics.experience import bad_experiences, churn_by_experience
+from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
+                                            responsiveness_by_month)
+from loyalty.metrics.rfm import rfm_grid, segment_summary
+from loyalty.metrics.signals import customer_signals, signal_availability
+from loyalty.metrics.stages import stage_counts, stage_history, stage_transitions
+from loyalty.metrics.super_customers import at_risk_super_customers, super_customers
+from loyalty.models.churn import train_churn_model
+from loyalty.models.clusters import customer_clusters
+from loyalty.models.rules import rules_of_thumb
+from loyalty.models.value import customer_value
+from loyalty.period import Period, month_ends
+from loyalty.store_summary import filter_options
+
+Call = Callable[..., object]
+
+
+def scorecard_page(call: Call, period: Period) -> dict:
+    """app_pages/scorecard.py: the briefing (scorecard, trend, top movers) and every at-risk super customer."""
+    return {"filter_options": call(filter_options), "briefing": call(build_briefing, period),
+            "at_risk": call(at_risk_super_customers, period)}
+
+
+def super_customers_page(call: Call, period: Period) -> dict:
+    """app_pages/super_customers.py without its lifetime-value forecast (a model row): no segment selected."""
+    return {"filter_options": call(filter_options), "grid": call(rfm_grid, period),
+            "summary": call(segment_summary, period), "share": call(top20_share, period),
+            "curve": call(pareto_curve, period), "supers": call(super_customers, period),
+            "circumstantial": call(circumstantial_loyalty, period),
+            "coverage": call(account_team_coverage, period)}
+
+
+def funnel_page(call: Call, period: Period) -> dict:
+    """app_pages/funnel.py: stages now and by month, the default stage movement, cohorts, NRR and GRR."""
+    ends = month_ends(period.as_of, 13)
+    return {"filter_options": call(filter_options), "counts": call(stage_counts, period),
+            "history": call(stage_history, period),
+            "moves": call(stage_transitions, period, before=ends[0], after=ends[-1]),
+            "cohorts": call(cohort_retention, period), "revenue": call(revenue_retention, period)}
+
+
+def responsiveness_page(call: Call, period: Period) -> dict:
+    """app_pages/responsiveness.py: service figures, their spread, by month and channel, churn by experience."""
+    return {"filter_options": call(filter_options), "figures": call(responsiveness, period),
+            "spread": call(response_time_distribution, period), "monthly": call(responsiveness_by_month, period),
+            "channels": call(responsiveness_by_channel, period), "churn": call(churn_by_experience, period)}
+
+
+def at_risk_page(call: Call, period: Period) -> dict:
+    """app_pages/at_risk.py: the disloyalty signals, the customers with 2+ bad experiences, what is available."""
+    return {"filter_options": call(filter_options), "signals": call(customer_signals, period),
+            "risky": call(bad_experiences, period, at_risk_only=True), "available": call(signal_availability)}
+
+
+def customer_360_page(call: Call, period: Period) -> dict:
+    """app_pages/customer_360.py for its default customer (the first of the list) without the value forecast."""
+    candidates = call(customer_ids, period, search="")
+    customer = candidates[0]
+    return {"filter_options": call(filter_options), "candidates": candidates, "customer": customer,
+            "records": call(customer_records, customer), "summary": call(customer_summary, period, customer),
+            "history": call(customer_stage_history, period, customer)}
+
+
+PAGES = {
+    "Executive scorecard": scorecard_page,
+    "Super customers": super_customers_page,
+    "Loyalty funnel": funnel_page,
+    "Responsiveness": responsiveness_page,
+    "At-risk customers": at_risk_page,
+    "Customer 360": customer_360_page,
+}
+
+MODELS = {  # "Predictions: …" row -> (the model-backed call, the pages that show it), as the pages call them
+    "Predictions: clusters": (lambda call, period: call(customer_clusters, period, k=None), ["Predictions"]),
+    "Predictions: churn model": (lambda call, period: call(train_churn_model, period), ["Predictions"]),
+    "Predictions: lifetime value": (lambda call, period: call(customer_value, period),
+                                    ["Super customers", "Customer 360", "Predictions"]),
+    "Predictions: rules of thumb": (lambda call, period: call(rules_of_thumb, period), ["Predictions"]),
+}
