@@ -2,6 +2,7 @@
 import pandas as pd
 import streamlit as st
 
+from loyalty.formatting import joined_texts
 from loyalty.metrics.experience import bad_experiences
 from loyalty.metrics.signals import SIGNALS, customer_signals, signal_availability
 from loyalty.ui import analytics_page, cached, show_table
@@ -30,9 +31,8 @@ counts = {name: int(table[name].notna().sum()) for name in options}
 chosen = st.multiselect("Show customers with any of", options, default=options, key="risk-signals",
                         format_func=lambda s: f"{LABELS[s]} ({counts[s]:,})")
 shown = table[table[chosen].notna().any(axis=1)] if chosen else table.iloc[0:0]
-reasons = shown[chosen].apply(lambda row: "; ".join(v for v in row if isinstance(v, str)), axis=1) if chosen else []
 view = pd.DataFrame({"customer_id": shown["customer_id"], "revenue at stake (12 months)": shown["revenue_12m"],
-                     "signals": shown[chosen].notna().sum(axis=1) if chosen else [], "why": reasons})
+                     "signals": shown[chosen].notna().sum(axis=1), "why": joined_texts(shown, chosen)})
 st.caption(f"{len(view):,} customers, largest revenue at stake first. Select a row to open the customer's 360° view.")
 picked = show_table(view, "at_risk_customers", key="risk", selectable=True,
                     column_config={"revenue at stake (12 months)": st.column_config.NumberColumn(format="%,.0f")})
