@@ -2,9 +2,10 @@
 import pandas as pd
 import streamlit as st
 
+from loyalty.formatting import joined_texts
 from loyalty.metrics.experience import bad_experiences
 from loyalty.metrics.signals import SIGNALS, customer_signals, signal_availability
-from loyalty.ui import analytics_page, cached, download_table
+from loyalty.ui import analytics_page, cached, show_table
 
 LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declining_spend": "Declining spend",
           "routine_only": "Routine only", "no_outreach_90d": "No outreach in 90 days",
@@ -30,17 +31,13 @@ counts = {name: int(table[name].notna().sum()) for name in options}
 chosen = st.multiselect("Show customers with any of", options, default=options, key="risk-signals",
                         format_func=lambda s: f"{LABELS[s]} ({counts[s]:,})")
 shown = table[table[chosen].notna().any(axis=1)] if chosen else table.iloc[0:0]
-reasons = shown[chosen].apply(lambda row: "; ".join(v for v in row if isinstance(v, str)), axis=1) if chosen else []
 view = pd.DataFrame({"customer_id": shown["customer_id"], "revenue at stake (12 months)": shown["revenue_12m"],
-                     "signals": shown[chosen].notna().sum(axis=1) if chosen else [], "why": reasons})
+                     "signals": shown[chosen].notna().sum(axis=1), "why": joined_texts(shown, chosen)})
 st.caption(f"{len(view):,} customers, largest revenue at stake first. Select a row to open the customer's 360° view.")
-picked = st.dataframe(view.head(500), hide_index=True, on_select="rerun", selection_mode="single-row", key="risk-table",
-                      column_config={"revenue at stake (12 months)": st.column_config.NumberColumn(format="%,.0f")})
-if len(view) > 500:
-    st.caption(f"Showing the first 500 of {len(view):,}; the download has them all.")
-download_table(view, "at_risk_customers", f"Download all {len(view):,} rows", key="dl-risk")
+picked = show_table(view, "at_risk_customers", key="risk", selectable=True,
+                    column_config={"revenue at stake (12 months)": st.column_config.NumberColumn(format="%,.0f")})
 st.caption("How to read this: each signal is a reason to call the customer; 'why' gives the facts behind it. "
            "About 42% of customers stop buying after two bad experiences, and only about 1 in 10 complains.")
-if picked and picked.selection and picked.selection.rows:
-    st.session_state["customer"] = view.iloc[picked.selection.rows[0]]["customer_id"]
+if picked is not None:
+    st.session_state["customer"] = picked["customer_id"]
     st.switch_page("app_pages/customer_360.py")

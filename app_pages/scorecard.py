@@ -8,7 +8,7 @@ from loyalty.formatting import fmt, fmt_delta
 from loyalty.metrics.scorecard import monthly_periods
 from loyalty.metrics.super_customers import at_risk_super_customers
 from loyalty.palette import SERIES, STATUS
-from loyalty.ui import analytics_page, cached, download_table
+from loyalty.ui import analytics_page, cached, download_table, show_table
 
 period = analytics_page("Executive scorecard")
 briefing = cached(build_briefing, period)   # the scorecard and what the briefing adds to it
@@ -82,9 +82,8 @@ with right:
     if at_risk.empty:
         st.success("No super customer had two or more bad experiences in the last 12 months.")
     else:
-        st.dataframe(at_risk, hide_index=True, column_config={
+        show_table(at_risk, "super_customers_at_risk", key="atrisk-super", column_config={
             "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
             "meets": "Super because", "bad_experiences": "Bad experiences", "reason": "What happened"})
-        download_table(at_risk, "super_customers_at_risk", key="dl-atrisk-super")
     st.caption("How to read this: your best customers (meeting at least 3 of the 4 super-customer criteria) who "
                "had two or more bad experiences in the last 12 months — about 42% of customers stop buying after two.")

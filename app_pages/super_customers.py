@@ -66,7 +66,8 @@ st.caption(f"{len(supers):,} customers meet the threshold of the four criteria: 
            "(referrals or willing to be a reference).")
 forecast = cached(customer_value, period)
 show_table(with_value(supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]],
-                      forecast), "super_customers", key="supers")
+                      forecast), "super_customers", key="supers",
+           column_config={"revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f")})
 st.caption(f"Expected purchases and value over the next 12 months: {forecast.caption()}")
 
 left, right = st.columns(2)

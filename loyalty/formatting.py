@@ -1,5 +1,8 @@
-"""Numbers as people read them: units, thousands separators, and a clear word for missing figures."""
+"""Numbers and texts as people read them: units, thousands separators, a clear word for missing figures,
+reasons joined into one sentence."""
 from __future__ import annotations
+
+import pandas as pd
 
 from .metrics.scope import Unavailable
 
@@ -44,3 +47,14 @@ def fmt_delta(delta, unit: str) -> str | None:
     if unit == "money":
         return compact(delta, "+")
     return f"{delta:+,.0f}"
+
+
+def joined_texts(frame: pd.DataFrame, columns: list[str], sep: str = "; ") -> pd.Series:
+    """Per row, the non-missing texts of `columns` joined by `sep` ("" when none), built a column at a time:
+    a row-by-row apply took 10 s on 50,000 customers."""
+    joined = pd.Series("", index=frame.index, dtype=object)
+    for column in columns:
+        text = frame[column]
+        present = text.notna()
+        joined[present] = joined[present].where(joined[present] == "", joined[present] + sep) + text[present]
+    return joined
