@@ -440,8 +440,9 @@ def customer_360_page(orders: Orders, period: Period) -> dict:
     scores = rfm(b, period.as_of)
     signals = overdue_and_declining(orders, b, period.as_of, codes=np.array([code])).iloc[0]
     history = [[end, stages_on(orders, b, end)[code] or "—"] for end in month_ends(period.as_of, 12)]
-    return {"candidates": [orders.ids[c] for c in top], "customer": orders.ids[code], "orders": int(b.orders[code]),
-            "revenue_to_date": money(b.cents[code]),
+    on_record = orders.customer == code   # the page lists every order on record, after the as-of date too
+    return {"candidates": [orders.ids[c] for c in top], "customer": orders.ids[code], "orders": int(on_record.sum()),
+            "revenue_to_date": money(orders.cents[on_record].sum()),
             "other_records": {"customer": 0, "tickets": 0, "surveys": 0, "referred": 0},
             "segment": scores.segment[np.searchsorted(scores.codes, code)],
             "stage": stages_on(orders, b, period.as_of)[code] or None, "bad_experiences": 0,

@@ -65,7 +65,7 @@ HERE = Path(__file__).resolve().parent
 BENCH_USER = User("bench", ADMIN)
 SEED = 11
 START = np.datetime64("2016-11-01")
-END = np.datetime64("2026-10-31")
+END = np.datetime64("2026-11-17")   # mid-month, as real data is: the default as-of is then no month end
 FULL_SIZE = 10_000_000     # from this many orders: 500,000 customers and the 10M targets
 GB = 2**30
 
@@ -115,7 +115,7 @@ def dataset(orders: int, seed: int, folder: Path) -> tuple[Path, Path, bool]:
     """The CSV and Parquet files of N orders for a seed, generated (in a child process) only when missing;
     also whether they were generated now."""
     folder.mkdir(parents=True, exist_ok=True)
-    csv, parquet = folder / f"orders_{orders}_seed{seed}.csv", folder / f"orders_{orders}_seed{seed}.parquet"
+    csv, parquet = folder / f"orders_{orders}_seed{seed}_{END}.csv", folder / f"orders_{orders}_seed{seed}_{END}.parquet"
     if csv.exists() and parquet.exists():
         return csv, parquet, False
     in_child(write_dataset, orders, seed, csv, parquet)

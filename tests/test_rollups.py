@@ -1,0 +1,98 @@
+"""Rollups and caches stay right through imports and undo: orders imported in two batches (the second
+changes some orders of the first and adds new ones), then one batch undone, and after every write each
+page's figures equal a plain-pandas recomputation (bench/baseline.py, no DuckDB) from the raw rows left in
+`orders` — straight engine calls and calls through a cache keyed on the data version alike. The rollup
+tables themselves are checked against a pandas grouping of the same raw rows."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench import baseline
+from bench.agreement import ENGINE_FIGURES, disagreements
+from bench.pages import PAGES
+from bench.run import BENCH_USER, WarmCache, engine_call, generate
+from loyalty.db import data_version, session
+from loyalty.importer import import_files, undo_batch
+from loyalty.period import Period, default_period
+
+
+def raw_orders(con) -> pd.DataFrame:
+    return con.execute("""SELECT order_id, customer_id, strftime(order_date, '%Y-%m-%d') AS order_date,
+                                 amount::DOUBLE AS amount, channel FROM orders""").df()
+
+
+def expected_rollup(raw: pd.DataFrame) -> pd.DataFrame:
+    """customer_months worked out with pandas: per customer and month, orders, cents, first/second/last day."""
+    frame = raw.assign(day=pd.to_datetime(raw["order_date"]), cents=np.round(raw["amount"] * 100).astype(int))
+    frame["month"] = frame["day"].dt.to_period("M").dt.to_timestamp()
+    frame = frame.sort_values(["customer_id", "day"])
+    grouped = frame.groupby(["customer_id", "month"])
+    out = grouped.agg(orders=("day", "size"), cents=("cents", "sum"), first_day=("day", "min"), last_day=("day", "max"))
+    out["second_day"] = grouped["day"].agg(lambda days: days.iloc[1] if len(days) > 1 else pd.NaT)
+    return out.reset_index().sort_values(["customer_id", "month"]).reset_index(drop=True)
+
+
+def stored_rollup(con) -> pd.DataFrame:
+    out = con.execute("""SELECT customer_id, month::TIMESTAMP AS month, orders, (revenue * 100)::BIGINT AS cents,
+                                first_day::TIMESTAMP AS first_day, last_day::TIMESTAMP AS last_day,
+                                second_day::TIMESTAMP AS second_day
+                         FROM customer_months ORDER BY customer_id, month""").df()
+    return out
+
+
+def check_every_page(con, cache: WarmCache) -> None:
+    raw = raw_orders(con)
+    orders = baseline.prepare(raw)
+    latest = default_period(con)
+    mid = latest.as_of - timedelta(days=40)   # an as-of before the latest order: the engine reads the orders
+    for period in (latest, Period(mid - timedelta(days=200), mid, mid)):
+        for page, compute in PAGES.items():
+            theirs = baseline.PAGES[page](orders, period)
+            for output in (compute(engine_call(con), period), compute(cache.page_load(), period)):
+                assert disagreements(ENGINE_FIGURES[page](output), theirs) == [], (page, period)
+    expected = expected_rollup(raw)
+    stored = stored_rollup(con)
+    pd.testing.assert_frame_equal(stored[expected.columns], expected, check_dtype=False)
+
+
+@pytest.fixture
+def batches(tmp_path):
+    frame = generate(3000, seed=5)
+    first = frame.iloc[:2000]
+    second = frame.iloc[1500:].copy()
+    changed = second.index < 2000          # orders of the first batch the second one changes
+    second.loc[changed, "amount"] = second.loc[changed, "amount"] + 7.5
+    second.loc[second.index % 7 == 0, "customer_id"] = "K_MOVED"    # some orders move to another customer
+    second.loc[second.index % 11 == 0, "order_date"] = "2026-11-16"  # and some to the latest day
+    paths = []
+    for name, part in (("first", first), ("second", second)):
+        paths.append(tmp_path / f"{name}.parquet")
+        part.to_parquet(paths[-1], index=False)
+    return paths
+
+
+def test_rollups_and_cached_pages_follow_imports_and_undo(tmp_path, batches):
+    with session(tmp_path / "store.duckdb") as con:
+        cache = WarmCache(con)
+        versions = []
+        first = import_files(con, "orders", [batches[0]], user=BENCH_USER)[0].batch_id
+        second = import_files(con, "orders", [batches[1]], user=BENCH_USER)[0]
+        assert second.updated == 500 and second.inserted == 1000
+        versions.append(data_version(con))
+        check_every_page(con, cache)
+
+        undo_batch(con, second.batch_id, user=BENCH_USER)    # the first batch's versions come back
+        versions.append(data_version(con))
+        check_every_page(con, cache)
+        assert raw_orders(con)["customer_id"].ne("K_MOVED").all()
+
+        again = import_files(con, "orders", [batches[1]], user=BENCH_USER)[0].batch_id
+        undo_batch(con, first, user=BENCH_USER)              # the older batch goes; the newer one's orders stay
+        versions.append(data_version(con))
+        check_every_page(con, cache)
+        assert len(raw_orders(con)) == 1500 and again
+        assert len(set(versions)) == len(versions)
