@@ -197,7 +197,12 @@ def _build_parsed(con: duckdb.DuckDBPyConnection, table: TableSpec, staged: Stag
     mapped = [c for c in table.columns if c.name in mapping]
     sources = {c: "s." + quote_ident(mapping[c.name]) for c in mapped}
     texts = {c: _text_sql(sources[c], types[mapping[c.name]]) for c in mapped}
-    flags = _profile(con, staged, {c: _text_sql(quote_ident(mapping[c.name]), types[mapping[c.name]]) for c in mapped})
+    typed = [c for c in mapped if _typed_sql(c, sources[c], types[mapping[c.name]])]
+    for column in typed:  # only the rows a direct cast cannot read need their text (for the problem checks)
+        texts[column] = f"CASE WHEN {_typed_sql(column, sources[column], types[mapping[column.name]])} IS NULL THEN {texts[column]} END"
+    flags = _profile(con, staged, {  # a typed column is cast directly: no format to guess
+        c: _text_sql(quote_ident(mapping[c.name]), types[mapping[c.name]]) for c in mapped if c not in typed
+    })
     firsts, values, checks = [], [], []
     for column in mapped:
         t_ref, src_ref = quote_ident("t_" + column.name), quote_ident("src_" + column.name)
@@ -241,13 +246,23 @@ def _derived(table: TableSpec, mapping: dict[str, str], line_level: bool) -> dic
     return derived
 
 
-def _line_level(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: dict[str, str]) -> bool:
-    """An orders file with an order id on several rows: one row per line item, to roll up."""
-    if table.kind != "orders" or "order_id" not in mapping:
-        return False
-    return bool(scalar(con, """
-        SELECT count(*) FROM (SELECT order_id FROM stage_parsed WHERE order_id IS NOT NULL
-                              GROUP BY order_id HAVING count(*) > 1 LIMIT 1)"""))
+@dataclass(frozen=True)
+class KeyShape:
+    """How a file's rows meet its natural id: whether one repeats, whether some row lacks one."""
+    repeats: bool
+    unkeyed: bool
+
+
+def _key_shape(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: dict[str, str]) -> KeyShape:
+    """One pass over stage_parsed (rejected rows included, so a shape found here covers the accepted
+    rows): a file whose ids are unique and present needs neither grouping nor fingerprints."""
+    natural = table.natural_id
+    if natural is None or natural not in mapping:
+        return KeyShape(repeats=False, unkeyed=True)
+    repeats, unkeyed = con.execute(
+        f"SELECT count({natural}) > count(DISTINCT {natural}), count(*) > count({natural}) FROM stage_parsed"
+    ).fetchall()[0]
+    return KeyShape(repeats=repeats, unkeyed=unkeyed)
 
 
 def _rollup_select(mapping: dict[str, str], mapped: list[Column]) -> str:
@@ -280,13 +295,14 @@ def _rollup_select(mapping: dict[str, str], mapped: list[Column]) -> str:
     )
 
 
-def _grouped_select(table: TableSpec, mapping: dict[str, str], mapped: list[Column], line_level: bool) -> str:
+def _grouped_select(table: TableSpec, mapping: dict[str, str], mapped: list[Column], line_level: bool,
+                    repeats: bool) -> str:
     """Rows of stage_ok grouped to one per record, with `_line` (its first line) and `_lines`."""
     if line_level:
         return _rollup_select(mapping, mapped)
     names = ", ".join(quote_ident(c.name) for c in mapped)
     natural = table.natural_id
-    if natural and natural in mapping:
+    if repeats:
         group = f"CASE WHEN {natural} IS NOT NULL THEN {natural} ELSE '#' || _line END"
         return (  # a natural id repeated in one file: the last row wins
             f"SELECT _line, count(*) OVER (PARTITION BY {group}) AS _lines, {names} FROM stage_ok "
@@ -304,13 +320,27 @@ def _record_checks(table: TableSpec) -> str:
     return "CASE " + " ".join(arms) + " END"
 
 
+def _key_sql(table: TableSpec, natural: str | None, unkeyed: bool) -> tuple[str, str]:
+    """(the fingerprint column to add, the key expression): the natural id, else 'fp:' + a hash of the
+    required values + the row's occurrence among equal hashes. A file whose every row has its natural
+    id skips the hash and the numbering."""
+    if not unkeyed:
+        return "", natural
+    required_fp = " , ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in table.required)
+    natural_sql = natural or "CAST(NULL AS VARCHAR)"
+    key = (f"CASE WHEN {natural_sql} IS NOT NULL THEN {natural_sql} ELSE 'fp:' || _fp || ':' || row_number() OVER ("
+           f"PARTITION BY _fp, {natural_sql} IS NULL ORDER BY _line) END")
+    return f", md5(concat_ws(chr(31), {required_fp})) AS _fp", key
+
+
 def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: dict[str, str], mapped: list[Column]) -> bool:
     """stage_records (key, stored columns, _line) and stage_rejected (_line, reason, raw) from
     stage_parsed. Returns whether the file was rolled up from line items."""
-    line_level = _line_level(con, table, mapping)
-    con.execute("DROP TABLE IF EXISTS stage_ok")
+    shape = _key_shape(con, table, mapping)
+    line_level = table.kind == "orders" and shape.repeats  # one row per line item, to roll up
+    con.execute("DROP VIEW IF EXISTS stage_ok")
     if line_level:  # an order with one unreadable line is rejected whole: a partial total would be wrong
-        con.execute("""CREATE TEMP TABLE stage_ok AS SELECT * FROM stage_parsed
+        con.execute("""CREATE TEMP VIEW stage_ok AS SELECT * FROM stage_parsed
                        WHERE order_id IS NULL AND _reason IS NULL
                           OR order_id NOT IN (SELECT order_id FROM stage_parsed
                                               WHERE _reason IS NOT NULL AND order_id IS NOT NULL)""")
@@ -321,7 +351,7 @@ def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: di
                           OR order_id IN (SELECT order_id FROM stage_parsed
                                           WHERE _reason IS NOT NULL AND order_id IS NOT NULL)""")
     else:
-        con.execute("CREATE TEMP TABLE stage_ok AS SELECT * FROM stage_parsed WHERE _reason IS NULL")
+        con.execute("CREATE TEMP VIEW stage_ok AS SELECT * FROM stage_parsed WHERE _reason IS NULL")
         con.execute("INSERT INTO stage_rejected SELECT _line, _reason, NULL FROM stage_parsed WHERE _reason IS NOT NULL")
 
     derived = _derived(table, mapping, line_level)
@@ -345,20 +375,14 @@ def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: di
             if credit:
                 expr = f"CASE WHEN {' OR '.join(credit)} THEN -abs({expr}) ELSE {expr} END"
         finals.append(f"{expr} AS {name}")
-    required_fp = " , ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in table.required)
-    natural = table.natural_id if table.natural_id in provided else None
-    natural_sql = natural or "CAST(NULL AS VARCHAR)"
+    fingerprint, key = _key_sql(table, table.natural_id if table.natural_id in provided else None, shape.unkeyed)
     con.execute("DROP TABLE IF EXISTS stage_grouped")
     con.execute(
         f"""CREATE TEMP TABLE stage_grouped AS
-            WITH g AS ({_grouped_select(table, mapping, mapped, line_level)}),
+            WITH g AS ({_grouped_select(table, mapping, mapped, line_level, shape.repeats)}),
                  f AS (SELECT _line, _lines, {', '.join(finals)} FROM g),
-                 c AS (SELECT f.*, {_record_checks(table)} AS _reason,
-                              md5(concat_ws(chr(31), {required_fp})) AS _fp FROM f)
-            SELECT c.*, CASE WHEN {natural_sql} IS NOT NULL THEN {natural_sql}
-                             ELSE 'fp:' || _fp || ':' || row_number() OVER (
-                                 PARTITION BY _fp, {natural_sql} IS NULL ORDER BY _line) END AS _key
-            FROM c"""
+                 c AS (SELECT f.*, {_record_checks(table)} AS _reason{fingerprint} FROM f)
+            SELECT c.*, {key} AS _key FROM c"""
     )
     # A rejected record rejects every file row it was made of.
     if line_level:
@@ -380,6 +404,8 @@ def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: di
             FROM stage_grouped r LEFT JOIN {table.kind} e ON e.{table.key} = r._key
             WHERE r._reason IS NULL"""
     )
+    for statement in ("DROP VIEW stage_ok", "DROP TABLE stage_parsed", "DROP TABLE stage_grouped"):
+        con.execute(statement)  # no longer needed: a 10M-row file's copies would crowd DuckDB's memory cap
     return line_level
 
 
@@ -520,7 +546,8 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
 
 
 def _drop_stage_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("stage_raw", "stage_parsed", "stage_ok", "stage_grouped", "stage_records", "stage_rejected",
+    con.execute("DROP VIEW IF EXISTS stage_ok")
+    for name in ("stage_raw", "stage_parsed", "stage_grouped", "stage_records", "stage_rejected",
                  "stage_shifts", "stage_rejects", "stage_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 

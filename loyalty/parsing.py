@@ -29,6 +29,7 @@ _DMY = [f.replace("%m/%d", "%d/%m") for f in _MDY]
 
 _OFFSET = r"\s*(Z|[+-]\d{2}:?\d{2})$"
 _HAS_OFFSET = r"\d[T ]\d{1,2}:\d{2}.*(Z|[+-]\d{2}:?\d{2})$"
+_ISO_DAY = r"\d{4}-\d{2}-\d{2}"
 _CURRENCY = r"[$€£¥₹]|\b(USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK|PLN|INR)\b"
 
 
@@ -78,8 +79,12 @@ def parse_timestamp(sql: str, dayfirst: bool = False) -> str:
 
 
 def parse_date(sql: str, dayfirst: bool = False) -> str:
-    """Calendar date from text, keeping the local date as written; NULL when unreadable."""
-    return f"CAST({_in_range(_local_timestamp(sql, dayfirst))} AS DATE)"
+    """Calendar date from text, keeping the local date as written; NULL when unreadable. A plain
+    yyyy-mm-dd (most rows of most files) takes a direct cast, which reads it exactly as the first of
+    the accepted formats does; every other text goes through the formats."""
+    plain = f"TRY_CAST({sql} AS DATE)"
+    return (f"CASE WHEN regexp_full_match({sql}, '{_ISO_DAY}') THEN {_in_range(plain)} "
+            f"ELSE CAST({_in_range(_local_timestamp(sql, dayfirst))} AS DATE) END")
 
 
 def readable_date(sql: str, dayfirst: bool = False) -> str:
@@ -89,7 +94,10 @@ def readable_date(sql: str, dayfirst: bool = False) -> str:
 
 
 def parse_number(sql: str, decimal_comma: bool, sql_type: str) -> str:
-    """A number from money-like text: currency, separators, parentheses and minus signs handled."""
+    """A number from money-like text: currency, separators, parentheses and minus signs handled. Plain
+    digits with an optional leading minus and decimal point (decimal comma: whole numbers only) take a
+    direct cast, which gives what the general rule gives them (the cast rounds halves away from zero,
+    so -x reads as the negation of x)."""
     body = f"regexp_replace({sql}, '{_CURRENCY}|[\\s\\x{{00A0}}\\x{{202F}}''’]', '', 'g')"
     negative = f"(regexp_matches({body}, '^\\(.*\\)$|^[-−]|[-−]$'))"
     digits = f"regexp_replace({body}, '^\\(|\\)$|^[-−+]|[-−]$', '', 'g')"
@@ -100,8 +108,10 @@ def parse_number(sql: str, decimal_comma: bool, sql_type: str) -> str:
         plain = f"replace({digits}, ',', '')"
         shape = r"^(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$|^\.\d+$"
     value = f"TRY_CAST({plain} AS {sql_type})"
+    simple = r"-?\d+" if decimal_comma else r"-?\d+(\.\d+)?"
     return (
-        f"CASE WHEN regexp_full_match({digits}, '{shape}') THEN "
+        f"CASE WHEN regexp_full_match({sql}, '{simple}') THEN TRY_CAST({sql} AS {sql_type}) "
+        f"WHEN regexp_full_match({digits}, '{shape}') THEN "
         f"(CASE WHEN {negative} THEN -{value} ELSE {value} END) END"
     )
 
@@ -178,15 +188,21 @@ PROBLEMS = {
 }
 
 
+def _count_where(sql: str, holds: str, test: str) -> str:
+    """count(*) of the rows whose value holds the character `holds` and passes `test` (the test, a
+    regular expression, runs only on those rows)."""
+    return f"count(*) FILTER (WHERE CASE WHEN contains({sql}, '{holds}') THEN {test} ELSE false END)"
+
+
 def slash_dayfirst_probe(sql: str) -> tuple[str, str]:
     """Two aggregate expressions: rows whose first slash part exceeds 12, and rows whose second does."""
-    first = f"count(*) FILTER (WHERE TRY_CAST(regexp_extract({sql}, '^(\\d{{1,2}})/\\d{{1,2}}/\\d{{2,4}}', 1) AS INTEGER) > 12)"
-    second = f"count(*) FILTER (WHERE TRY_CAST(regexp_extract({sql}, '^\\d{{1,2}}/(\\d{{1,2}})/\\d{{2,4}}', 1) AS INTEGER) > 12)"
-    return first, second
+    first = f"TRY_CAST(regexp_extract({sql}, '^(\\d{{1,2}})/\\d{{1,2}}/\\d{{2,4}}', 1) AS INTEGER) > 12"
+    second = f"TRY_CAST(regexp_extract({sql}, '^\\d{{1,2}}/(\\d{{1,2}})/\\d{{2,4}}', 1) AS INTEGER) > 12"
+    return _count_where(sql, "/", first), _count_where(sql, "/", second)
 
 
 def decimal_comma_probe(sql: str) -> tuple[str, str]:
     """Two aggregate expressions: values ending in a decimal comma, and values ending in a decimal point."""
-    comma = f"count(*) FILTER (WHERE regexp_matches({sql}, ',\\d{{1,2}}\\D*$'))"
-    point = f"count(*) FILTER (WHERE regexp_matches({sql}, '\\.\\d{{1,2}}\\D*$'))"
+    comma = _count_where(sql, ",", f"regexp_matches({sql}, ',\\d{{1,2}}\\D*$')")
+    point = _count_where(sql, ".", f"regexp_matches({sql}, '\\.\\d{{1,2}}\\D*$')")
     return comma, point
