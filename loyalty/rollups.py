@@ -48,7 +48,7 @@ INSERT INTO customer_months
 SELECT customer_id, date_trunc('month', order_date)::DATE AS month, count(*) AS orders, sum(amount) AS revenue,
        sum(quantity) AS quantity, min(order_date) AS first_day, min(order_date, 2)[2] AS second_day,
        max(order_date) AS last_day
-FROM orders WHERE customer_id IN (SELECT customer_id FROM rollup_touched)
+FROM orders WHERE {touched}
 GROUP BY customer_id, month
 ORDER BY month  -- stored by month, so a query over a few months skips the row groups of the others
 """
@@ -58,8 +58,7 @@ INSERT INTO customer_totals
 WITH gaps AS (  -- per touched customer with 2 or more orders: the median of the days between consecutive orders
     SELECT customer_id,
            list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
-    FROM (SELECT customer_id, list_sort(list(order_date)) AS days FROM orders
-          WHERE customer_id IN (SELECT customer_id FROM rollup_touched) GROUP BY customer_id)
+    FROM (SELECT customer_id, list_sort(list(order_date)) AS days FROM orders WHERE {touched} GROUP BY customer_id)
     WHERE len(days) >= 2
 ),
 totals AS (  -- the second order is the first month's second order, else the next month's first
@@ -67,7 +66,7 @@ totals AS (  -- the second order is the first month's second order, else the nex
            min(first_day) AS first_order,
            CASE WHEN arg_min(orders, month) >= 2 THEN arg_min(second_day, month) ELSE min(first_day, 2)[2] END AS second_order,
            max(last_day) AS last_order
-    FROM customer_months WHERE customer_id IN (SELECT customer_id FROM rollup_touched)
+    FROM customer_months WHERE {touched}
     GROUP BY customer_id
 )
 SELECT t.*, g.median_gap FROM totals t LEFT JOIN gaps g USING (customer_id)
@@ -108,8 +107,11 @@ def mark_touched(con: duckdb.DuckDBPyConnection, kind: str, batch_id: int) -> No
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute the rollup rows of the customers noted by `mark_touched`, from the current orders."""
     con.execute("CREATE TEMP TABLE IF NOT EXISTS rollup_touched (customer_id VARCHAR)")
+    # Empty rollups (a first import) are built from every order, without picking out the touched customers.
+    empty = not con.execute("SELECT count(*) FROM customer_totals").fetchall()[0][0]
+    touched = "TRUE" if empty else "customer_id IN (SELECT customer_id FROM rollup_touched)"
     con.execute("DELETE FROM customer_months WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
-    con.execute(CUSTOMER_MONTHS_OF_TOUCHED)
+    con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched=touched))
     con.execute("DELETE FROM customer_totals WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
-    con.execute(CUSTOMER_TOTALS_OF_TOUCHED)
+    con.execute(CUSTOMER_TOTALS_OF_TOUCHED.format(touched=touched))
     con.execute("DROP TABLE rollup_touched")
