@@ -106,8 +106,9 @@ def responsiveness_by_window(con: duckdb.DuckDBPyConnection, periods: list[Perio
     """Every responsiveness figure for each period (see the module docstring). `active` (each period's
     active customers) and `inputs` spare their queries when the caller has them."""
     inputs = inputs or Inputs(con)
-    if active is None:
+    if active is None and inputs.has("tickets.kind"):   # without ticket kinds, complaints per 100 is unavailable
         active = [figures["active"] for figures in activity_by_window(con, periods)]
+    active = active or [None] * len(periods)
     out = [{k: v for k, v in figures.items() if k != "w"}
            for figures in records(frame(con, BY_WINDOW, anchor(periods), windows=periods, **_sla(con)))]
     for figures, customers in zip(out, active):
