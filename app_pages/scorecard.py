@@ -6,7 +6,6 @@ import streamlit as st
 from loyalty.briefing import briefing_html, briefing_pdf, build_briefing
 from loyalty.formatting import fmt, fmt_delta
 from loyalty.metrics.scorecard import monthly_periods
-from loyalty.metrics.super_customers import at_risk_super_customers
 from loyalty.palette import SERIES, STATUS
 from loyalty.ui import analytics_page, cached, download_table, show_table
 
@@ -78,7 +77,7 @@ with left:
                "most against the previous period.")
 with right:
     st.subheader("Super customers at risk")
-    at_risk = cached(at_risk_super_customers, period)   # all of them; the briefing keeps the top 10
+    at_risk = briefing.at_risk   # all of them; the briefing's files list the top 10
     if at_risk.empty:
         st.success("No super customer had two or more bad experiences in the last 12 months.")
     else:

@@ -30,7 +30,7 @@ from loyalty.metrics.responsiveness import (response_time_distribution, responsi
 from loyalty.metrics.rfm import rfm_grid, segment_summary
 from loyalty.metrics.signals import customer_signals, signal_availability
 from loyalty.metrics.stages import stage_counts, stage_history, stage_transitions
-from loyalty.metrics.super_customers import at_risk_super_customers, super_customers
+from loyalty.metrics.super_customers import super_customers
 from loyalty.models.churn import train_churn_model
 from loyalty.models.clusters import customer_clusters
 from loyalty.models.rules import rules_of_thumb
@@ -42,9 +42,9 @@ Call = Callable[..., object]
 
 
 def scorecard_page(call: Call, period: Period) -> dict:
-    """app_pages/scorecard.py: the briefing (scorecard, trend, top movers) and every at-risk super customer."""
-    return {"filter_options": call(filter_options), "briefing": call(build_briefing, period),
-            "at_risk": call(at_risk_super_customers, period)}
+    """app_pages/scorecard.py: the briefing (scorecard, trend, top movers, every at-risk super customer)."""
+    briefing = call(build_briefing, period)
+    return {"filter_options": call(filter_options), "briefing": briefing, "at_risk": briefing.at_risk}
 
 
 def super_customers_page(call: Call, period: Period) -> dict:

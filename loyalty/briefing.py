@@ -31,7 +31,12 @@ class Briefing:
     cards: list[dict]
     months: list[str]
     movers: pd.DataFrame
-    at_risk: pd.DataFrame
+    at_risk: pd.DataFrame   # every at-risk super customer (the page lists them all)
+
+    @property
+    def top_at_risk(self) -> pd.DataFrame:
+        """The ten largest at-risk super customers: what the briefing's files list."""
+        return self.at_risk.head(10)
 
     @property
     def title(self) -> str:
@@ -53,7 +58,7 @@ def build_briefing(con: duckdb.DuckDBPyConnection, period: Period) -> Briefing:
     """Everything the briefing shows, from the engine."""
     return Briefing(period=period, cards=scorecard(con, period),
                     months=[f"{p.start:%b %y}" for p in monthly_periods(period)],
-                    movers=top_movers(con, period), at_risk=at_risk_super_customers(con, period).head(10))
+                    movers=top_movers(con, period), at_risk=at_risk_super_customers(con, period))
 
 
 HEADER = ["KPI", "Value", "Target", "Previous", "Change", "Status"]
@@ -128,7 +133,7 @@ def briefing_pdf(briefing: Briefing) -> bytes:
              _table(_frame_rows(briefing.movers, ("revenue", "previous_revenue", "change")))
              if not briefing.movers.empty else Paragraph("No customer's revenue changed.", styles["Normal"]),
              Paragraph("Super customers at risk (two or more bad experiences in 12 months)", styles["Heading3"]),
-             _table(_frame_rows(briefing.at_risk, ("revenue",)))
+             _table(_frame_rows(briefing.top_at_risk, ("revenue",)))
              if not briefing.at_risk.empty else Paragraph("None.", styles["Normal"])]
     document.build(story)
     return buffer.getvalue()
@@ -181,7 +186,7 @@ tbody tr:nth-child(even) {{ background: #F2F5F8; }}
 <h2>Top movers against the previous period</h2>
 {frame_table(briefing.movers, ("revenue", "previous_revenue", "change"))}
 <h2>Super customers at risk</h2>
-{frame_table(briefing.at_risk, ("revenue",))}
+{frame_table(briefing.top_at_risk, ("revenue",))}
 <p><small>Made by Loyalty Lens from the same figures as the scorecard page.</small></p>
 </body></html>
 """
