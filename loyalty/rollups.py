@@ -43,30 +43,37 @@ CREATE TABLE IF NOT EXISTS customer_totals (
 )
 """
 
-CUSTOMER_MONTHS_OF_TOUCHED = """
-INSERT INTO customer_months
-SELECT customer_id, date_trunc('month', order_date)::DATE AS month, count(*) AS orders, sum(amount) AS revenue,
+# The figures of one customer-month, over orders grouped by customer_id and month (the engine computes
+# the same from its orders in scope when the rollups do not answer).
+MONTH_FIGURES = """date_trunc('month', order_date)::DATE AS month, count(*) AS orders, sum(amount) AS revenue,
        sum(quantity) AS quantity, min(order_date) AS first_day, min(order_date, 2)[2] AS second_day,
-       max(order_date) AS last_day
-FROM orders WHERE {touched}
+       max(order_date) AS last_day"""
+
+# Per customer with 2 or more orders in {orders}: the median number of days between consecutive orders.
+MEDIAN_GAPS = """SELECT customer_id,
+       list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
+FROM (SELECT customer_id, list_sort(list(order_date)) AS days FROM {orders} GROUP BY customer_id)
+WHERE len(days) >= 2"""
+
+CUSTOMER_MONTHS_OF_TOUCHED = f"""
+INSERT INTO customer_months
+SELECT customer_id, {MONTH_FIGURES}
+FROM orders WHERE {{touched}}
 GROUP BY customer_id, month
 ORDER BY month  -- stored by month, so a query over a few months skips the row groups of the others
 """
 
-CUSTOMER_TOTALS_OF_TOUCHED = """
+CUSTOMER_TOTALS_OF_TOUCHED = f"""
 INSERT INTO customer_totals
 WITH gaps AS (  -- per touched customer with 2 or more orders: the median of the days between consecutive orders
-    SELECT customer_id,
-           list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
-    FROM (SELECT customer_id, list_sort(list(order_date)) AS days FROM orders WHERE {touched} GROUP BY customer_id)
-    WHERE len(days) >= 2
+    {MEDIAN_GAPS.format(orders="orders WHERE {touched}")}
 ),
 totals AS (  -- the second order is the first month's second order, else the next month's first
     SELECT customer_id, sum(orders) AS orders, sum(revenue) AS revenue, sum(quantity) AS quantity,
            min(first_day) AS first_order,
            CASE WHEN arg_min(orders, month) >= 2 THEN arg_min(second_day, month) ELSE min(first_day, 2)[2] END AS second_order,
            max(last_day) AS last_order
-    FROM customer_months WHERE {touched}
+    FROM customer_months WHERE {{touched}}
     GROUP BY customer_id
 )
 SELECT t.*, g.median_gap FROM totals t LEFT JOIN gaps g USING (customer_id)
@@ -105,8 +112,7 @@ def mark_touched(con: duckdb.DuckDBPyConnection, kind: str, batch_id: int) -> No
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the rollup rows of the customers noted by `mark_touched`, from the current orders."""
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS rollup_touched (customer_id VARCHAR)")
+    """Recompute the rollup rows of the customers noted by `mark_touched` (or `rebuild`), from the current orders."""
     # Empty rollups (a first import) are built from every order, without picking out the touched customers.
     empty = not con.execute("SELECT count(*) FROM customer_totals").fetchall()[0][0]
     touched = "TRUE" if empty else "customer_id IN (SELECT customer_id FROM rollup_touched)"

@@ -19,27 +19,22 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ..period import Filters, Period
+from ..period import Filters, Period, latest_order_date
+from ..rollups import MEDIAN_GAPS, MONTH_FIGURES
 from ..schema import KINDS, SPECS
 
 
-BUYERS_FROM_ORDERS = """
+BUYERS_FROM_ORDERS = f"""
 buyers AS (  -- one row per customer with an order in scope: totals up to the as-of date
     SELECT customer_id, count(*) AS orders, sum(amount) AS revenue, min(order_date) AS first_order,
            min(order_date, 2)[2] AS second_order, max(order_date) AS last_order, sum(quantity) AS quantity
     FROM orders_in_scope GROUP BY customer_id
 ),
 own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
-    SELECT customer_id,
-           list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
-    FROM (SELECT customer_id, list(order_date ORDER BY order_date) AS days FROM orders_in_scope GROUP BY customer_id)
-    WHERE len(days) >= 2
+    {MEDIAN_GAPS.format(orders="orders_in_scope")}
 ),
 customer_months_in_scope AS (  -- per customer and month: orders, revenue, quantity, first, second and last order day
-    SELECT customer_id, date_trunc('month', order_date)::DATE AS month, count(*) AS orders, sum(amount) AS revenue,
-           sum(quantity) AS quantity, min(order_date) AS first_day, min(order_date, 2)[2] AS second_day,
-           max(order_date) AS last_day
-    FROM orders_in_scope GROUP BY customer_id, month
+    SELECT customer_id, {MONTH_FIGURES} FROM orders_in_scope GROUP BY customer_id, month
 )"""
 
 BUYERS_FROM_ROLLUPS = """
@@ -59,7 +54,7 @@ def rolled_up(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
     """Whether the rollups answer for this period (see the module docstring)."""
     if period.filters.on_orders:
         return False
-    latest = con.execute("SELECT max(last_order) FROM customer_totals").fetchall()[0][0]
+    latest = latest_order_date(con)
     return latest is None or period.as_of >= latest
 
 
