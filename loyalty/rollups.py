@@ -9,6 +9,9 @@ customer_totals: per customer with an order, over all its orders: orders, net re
 second and last order day, and the median number of days between consecutive orders (NULL below two).
 These are the customer's figures at any as-of date on or after the latest order date in the store.
 
+column_counts: per canonical column ("tickets.csat"), how many values the current rows hold: what tells
+a figure whether its inputs are there (`metrics.scope.Inputs`) without counting millions of rows each time.
+
 Keeping it right: after a batch is written, and before a batch is undone, `mark_touched` notes every
 customer any version of the batch's order keys belongs to (the new values and the ones they replace or
 restore); `refresh` then recomputes exactly those customers' rows from `orders`.
@@ -16,6 +19,8 @@ restore); `refresh` then recomputes exactly those customers' rows from `orders`.
 from __future__ import annotations
 
 import duckdb
+
+from .schema import KINDS, SPECS
 
 CUSTOMER_MONTHS_DDL = """
 CREATE TABLE IF NOT EXISTS customer_months (
@@ -42,6 +47,14 @@ CREATE TABLE IF NOT EXISTS customer_totals (
     median_gap DOUBLE
 )
 """
+
+COLUMN_COUNTS_DDL = """
+CREATE TABLE IF NOT EXISTS column_counts (
+    name VARCHAR NOT NULL,        -- kind.column, as "orders.quantity"
+    "values" BIGINT NOT NULL      -- how many current rows hold a value
+)
+"""
+ROLLUP_TABLES = ["customer_months", "customer_totals", "column_counts"]
 
 # The figures of one customer-month, over orders grouped by customer_id and month (the engine computes
 # the same from its orders in scope when the rollups do not answer).
@@ -88,11 +101,13 @@ WHERE order_key IN (SELECT order_key FROM orders_versions WHERE batch_id = $batc
 
 def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Create the rollup tables when missing (a database made before they existed gets them built)."""
-    if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'customer_totals'").fetchall()[0][0]:
+    present = con.execute("SELECT count(*) FROM information_schema.tables WHERE list_contains($names, table_name)",
+                          {"names": ROLLUP_TABLES}).fetchall()[0][0]
+    if present == len(ROLLUP_TABLES):
         return
     con.execute("BEGIN TRANSACTION")
-    con.execute(CUSTOMER_MONTHS_DDL)
-    con.execute(CUSTOMER_TOTALS_DDL)
+    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, COLUMN_COUNTS_DDL):
+        con.execute(ddl)
     rebuild(con)
     con.execute("COMMIT")
 
@@ -121,3 +136,14 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM customer_totals WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
     con.execute(CUSTOMER_TOTALS_OF_TOUCHED.format(touched=touched))
     con.execute("DROP TABLE rollup_touched")
+    count_columns(con)
+
+
+def count_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Recount the values of every canonical column into `column_counts` (one scan of each table)."""
+    names = [f"{kind}.{c.name}" for kind in KINDS for c in SPECS[kind].stored_columns]
+    parts = [f"(SELECT count({c.name}) FROM {kind})" for kind in KINDS for c in SPECS[kind].stored_columns]
+    counts = con.execute("SELECT " + ", ".join(parts)).fetchall()[0]
+    con.execute("DELETE FROM column_counts")
+    con.execute('INSERT INTO column_counts SELECT unnest($names), unnest($counts)',
+                {"names": names, "counts": list(counts)})
