@@ -430,7 +430,9 @@ def _write(con: duckdb.DuckDBPyConnection, table: TableSpec, batch_id: int) -> N
     cols = ", ".join(c.name for c in table.stored_columns)
     con.execute(f"INSERT INTO {table.kind}_versions ({table.key}, {cols}, batch_id) SELECT key, {cols}, ? FROM stage_records", [batch_id])
     con.execute(f"DELETE FROM {table.kind} WHERE {table.key} IN (SELECT key FROM stage_records)")
-    con.execute(f"INSERT INTO {table.kind} ({table.key}, {cols}, batch_id) SELECT key, {cols}, ? FROM stage_records", [batch_id])
+    in_order = f" ORDER BY {table.stored_by}" if table.stored_by else ""
+    con.execute(f"INSERT INTO {table.kind} ({table.key}, {cols}, batch_id) SELECT key, {cols}, ? FROM stage_records{in_order}",
+                [batch_id])
 
 
 # ---------------------------------------------------------------------------------------------- batches
