@@ -19,8 +19,7 @@ from .scope import frame, ratio, records
 COHORTS = """
 cohort_of AS (SELECT customer_id, date_trunc('month', first_order)::DATE AS cohort FROM buyers),
 monthly AS (  -- per customer and month: net revenue
-    SELECT customer_id, date_trunc('month', order_date)::DATE AS month, sum(amount) AS revenue
-    FROM orders_in_scope WHERE order_date >= $first_cohort GROUP BY customer_id, month
+    SELECT customer_id, month, revenue FROM customer_months_in_scope WHERE month >= $first_cohort
 ),
 sizes AS (SELECT cohort, count(*) AS cohort_customers FROM cohort_of WHERE cohort >= $first_cohort GROUP BY cohort)
 SELECT c.cohort, date_diff('month', c.cohort, m.month) AS months_since, s.cohort_customers,
@@ -41,10 +40,10 @@ def cohort_retention(con: duckdb.DuckDBPyConnection, period: Period, months: int
 REVENUE_RETENTION = """
 per_customer AS (  -- customers active in the previous period: their revenue then and now
     SELECT customer_id,
-           sum(amount) FILTER (WHERE order_date < $start)::DOUBLE AS prev_revenue,
-           coalesce(sum(amount) FILTER (WHERE order_date >= $start), 0)::DOUBLE AS revenue
-    FROM orders_in_scope WHERE order_date BETWEEN $prev_start AND $end
-    GROUP BY customer_id HAVING count(*) FILTER (WHERE order_date < $start) > 0
+           sum(revenue) FILTER (WHERE day < $start)::DOUBLE AS prev_revenue,
+           coalesce(sum(revenue) FILTER (WHERE day >= $start), 0)::DOUBLE AS revenue
+    FROM dated_orders WHERE day BETWEEN $prev_start AND $end
+    GROUP BY customer_id HAVING count(*) FILTER (WHERE day < $start) > 0
 )
 SELECT date_trunc('month', b.first_order)::DATE AS cohort, count(*) AS customers,
        sum(p.prev_revenue) AS previous_revenue, sum(p.revenue) AS retained_revenue,

@@ -106,9 +106,9 @@ def bad_experiences(con: duckdb.DuckDBPyConnection, period: Period, at_risk_only
 
 CHURN_BY_EXPERIENCE = BAD + """,
 previous_customers AS (  -- customers active in the previous period, and whether they ordered in this one
-    SELECT customer_id, bool_or(order_date >= $start) AS active_now
-    FROM orders_in_scope WHERE order_date BETWEEN $prev_start AND $end GROUP BY customer_id
-    HAVING bool_or(order_date < $start)
+    SELECT customer_id, bool_or(day >= $start) AS active_now
+    FROM dated_orders WHERE day BETWEEN $prev_start AND $end GROUP BY customer_id
+    HAVING bool_or(day < $start)
 )
 SELECT CASE WHEN c.bad_experiences >= 2 THEN '2 or more bad experiences' ELSE 'fewer than 2' END AS customers_with,
        count(*) AS customers, count(*) FILTER (WHERE NOT w.active_now) AS churned,

@@ -10,9 +10,9 @@ from .scope import frame
 MOVERS = """
 per_customer AS (
     SELECT customer_id,
-           coalesce(sum(amount) FILTER (WHERE order_date BETWEEN $start AND $end), 0)::DOUBLE AS revenue,
-           coalesce(sum(amount) FILTER (WHERE order_date BETWEEN $prev_start AND $prev_end), 0)::DOUBLE AS previous_revenue
-    FROM orders_in_scope WHERE order_date >= $prev_start GROUP BY customer_id
+           coalesce(sum(revenue) FILTER (WHERE day BETWEEN $start AND $end), 0)::DOUBLE AS revenue,
+           coalesce(sum(revenue) FILTER (WHERE day BETWEEN $prev_start AND $prev_end), 0)::DOUBLE AS previous_revenue
+    FROM dated_orders WHERE day >= $prev_start GROUP BY customer_id
 ),
 changes AS (SELECT *, revenue - previous_revenue AS change FROM per_customer WHERE revenue <> previous_revenue)
 (SELECT 'up' AS direction, * FROM changes WHERE change > 0 ORDER BY change DESC, customer_id LIMIT $n)

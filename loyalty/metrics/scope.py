@@ -10,6 +10,9 @@ Rollups (`loyalty.rollups`): `buyers`, `own_gap` and `customer_months_in_scope` 
 instead of every order when they hold the same answer (`rolled_up`): no channel or sales-rep filter (the
 rollups keep neither) and an as-of date on or after the latest order in the store (so no order is cut off).
 Otherwise the same CTEs compute from `orders_in_scope`; a query reads the same columns either way.
+`dated_orders` (per customer and day: orders, revenue) likewise reads the customer-month rollup, each
+month dated its first day, when the rollups answer and the period spans whole months: a filter on whole
+months of the period and the one before then holds the same orders as on the order dates.
 """
 from __future__ import annotations
 
@@ -58,9 +61,22 @@ def rolled_up(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
     return latest is None or period.as_of >= latest
 
 
-def scope_sql(filters: Filters, rolled: bool = False) -> str:
+DATED_ORDERS = """
+dated_orders AS NOT MATERIALIZED (  -- per customer and day: orders and net revenue (for filters on the period's dates)
+    SELECT customer_id, order_date AS day, 1 AS orders, amount AS revenue FROM orders_in_scope
+)"""
+
+DATED_MONTHS = """
+dated_orders AS NOT MATERIALIZED (  -- the same per customer and month, dated its first day (filters on whole months only)
+    SELECT customer_id, month AS day, orders, revenue FROM customer_months_in_scope
+)"""
+
+
+def scope_sql(filters: Filters, rolled: bool = False, by_month: bool = False) -> str:
     """The common table expressions every metric query starts from, for a set of filters, reading the
     rollups when `rolled` (see `rolled_up`).
+
+    `by_month`: `dated_orders` from the customer months (only with `rolled` and a period of whole months).
 
     Which predicates appear depends only on which filters are set (their values stay parameters), so
     an unfiltered query reads the tables straight; the `*_in_scope` expressions are inlined into each
@@ -87,6 +103,7 @@ def scope_sql(filters: Filters, rolled: bool = False) -> str:
     prospects = "FALSE" if filters.on_orders else "TRUE"
     in_scope = "customer_id IN (SELECT customer_id FROM customers_in_scope)" if filters.on_customers else "TRUE"
     buyers = BUYERS_FROM_ROLLUPS.format(customers=in_scope) if rolled else BUYERS_FROM_ORDERS
+    dated = DATED_MONTHS if by_month else DATED_ORDERS
     return f"""
 customers_in_scope AS NOT MATERIALIZED (  -- rows of `customers` passing the region and industry filters
     SELECT c.* FROM customers c WHERE {" AND ".join(customers)}
@@ -95,6 +112,7 @@ orders_in_scope AS NOT MATERIALIZED (  -- orders up to the as-of date passing ev
     SELECT o.* FROM orders o WHERE {" AND ".join(orders)}
 ),
 {buyers},
+{dated},
 known_since AS (  -- every customer in scope and the day it became known: its first order, or as a prospect its created_at (undated: always)
     SELECT customer_id, min(since) AS since FROM (
         SELECT customer_id, first_order AS since FROM buyers
@@ -148,15 +166,16 @@ def bound(sql: str, values: dict) -> dict:
     return {k: v for k, v in values.items() if k in names}
 
 
-def statement(sql: str, filters: Filters, rolled: bool = False) -> str:
+def statement(sql: str, filters: Filters, rolled: bool = False, by_month: bool = False) -> str:
     """A query over the scope: `WITH <scope>, <sql>` (`sql`: further CTEs, then the final SELECT)."""
-    return f"WITH {scope_sql(filters, rolled)}, {sql}"
+    return f"WITH {scope_sql(filters, rolled, by_month)}, {sql}"
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,
           **extra) -> pd.DataFrame:
     """Run `WITH <scope>, <sql>` (over the rollups when they answer) and return the (small) result as a DataFrame."""
-    text = statement(sql, period.filters, rolled_up(con, period))
+    rolled = rolled_up(con, period)
+    text = statement(sql, period.filters, rolled, by_month=rolled and period.whole_months)
     return con.execute(text, bound(text, params(period, windows, **extra))).df()
 
 
