@@ -3,10 +3,11 @@ import plotly.express as px
 import streamlit as st
 
 from loyalty.formatting import compact
-from loyalty.metrics.customer import customer_ids, customer_records, customer_stage_history, customer_summary
+from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
+                                      customer_records, customer_stage_history, customer_summary)
 from loyalty.models.value import customer_value, value_of
 from loyalty.palette import SERIES
-from loyalty.ui import analytics_page, cached, download_table, show_table
+from loyalty.ui import TABLE_ROWS, analytics_page, cached, download_table, show_rows, show_table
 
 period = analytics_page("Customer 360")
 
@@ -21,13 +22,14 @@ if not candidates:
 customer = st.selectbox("Customer", candidates, key="customer", bind="query-params")
 records = cached(customer_records, customer)
 summary = cached(customer_summary, period, customer)
-orders, info = records["orders"], records["customer"]
+totals = cached(customer_order_totals, customer)
+info = records["customer"]
 
 name = info.iloc[0]["name"] if not info.empty and info.iloc[0]["name"] else customer
 st.header(str(name))
 cols = st.columns([1, 1, 1, 2, 1])
-cols[0].metric("Revenue to date", compact(float(orders["amount"].sum())) if not orders.empty else "0")
-cols[1].metric("Orders", f"{len(orders):,}")
+cols[0].metric("Revenue to date", compact(totals["revenue"]))
+cols[1].metric("Orders", f"{totals['orders']:,}")
 cols[2].metric("Stage", summary["stage"] or "—")
 cols[3].metric("Segment", summary["segment"] or "—")
 cols[4].metric("Bad experiences", "—" if summary["bad_experiences"] is None else int(summary["bad_experiences"]),
@@ -62,14 +64,14 @@ st.subheader("Stage, month by month")
 st.dataframe(history.set_index("month_end").T, key="stage-strip")
 
 st.subheader("Orders")
-if not orders.empty:
-    monthly = orders.assign(month=orders["order_date"].astype("datetime64[ns]").dt.to_period("M").dt.to_timestamp())
-    by_month = monthly.groupby("month", as_index=False)["amount"].sum()   # one customer's orders: a few hundred rows
-    figure = px.bar(by_month, x="month", y="amount", color_discrete_sequence=[SERIES["revenue"]])
+if totals["orders"]:
+    by_month = cached(customer_monthly_revenue, customer)   # one bar a month: at most 12 a year of history
+    figure = px.bar(by_month, x="month", y="revenue", color_discrete_sequence=[SERIES["revenue"]])
     figure.update_layout(height=260, margin=dict(t=10), xaxis_title=None, yaxis_title="Revenue")
     st.plotly_chart(figure, key="customer-orders")
     st.caption("How to read this: the customer's net revenue per calendar month; gaps are months without an order.")
-show_table(orders, f"{customer}_orders", key="customer-orders-table")
+show_rows(totals["orders"], lambda rows: cached(customer_orders, customer, offset=rows.start, limit=TABLE_ROWS),
+          lambda: cached(customer_orders, customer), f"{customer}_orders", key="customer-orders-table")
 left, right = st.columns(2)
 with left:
     st.subheader("Tickets")

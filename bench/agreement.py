@@ -157,10 +157,10 @@ def at_risk_figures(out: dict) -> dict:
 
 
 def customer_360_figures(out: dict) -> dict:
-    records, summary = out["records"], out["summary"]
+    records, summary, totals = out["records"], out["summary"], out["totals"]
     return {
         "candidates": list(out["candidates"]), "customer": out["customer"],
-        "orders": len(records["orders"]), "revenue_to_date": Money(records["orders"]["amount"].sum()),
+        "orders": totals["orders"], "revenue_to_date": Money(totals["revenue"]),
         "other_records": {k: len(records[k]) for k in ("customer", "tickets", "surveys", "referred")},
         "segment": summary["segment"], "stage": summary["stage"], "bad_experiences": summary["bad_experiences"],
         "signals": _signal_names(summary["signals"]),

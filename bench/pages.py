@@ -23,7 +23,8 @@ from loyalty.briefing import build_briefing
 from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyalty
 from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.concentration import pareto_curve, top20_share
-from loyalty.metrics.customer import customer_ids, customer_records, customer_stage_history, customer_summary
+from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
+                                      customer_records, customer_stage_history, customer_summary)
 from loyalty.metrics.experience import bad_experiences, churn_by_experience
 from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
                                             responsiveness_by_month)
@@ -37,6 +38,7 @@ from loyalty.models.rules import rules_of_thumb
 from loyalty.models.value import customer_value
 from loyalty.period import Period, month_ends
 from loyalty.store_summary import filter_options
+from loyalty.ui import TABLE_ROWS
 
 Call = Callable[..., object]
 
@@ -79,11 +81,15 @@ def at_risk_page(call: Call, period: Period) -> dict:
 
 
 def customer_360_page(call: Call, period: Period) -> dict:
-    """app_pages/customer_360.py for its default customer (the first of the list) without the value forecast."""
+    """app_pages/customer_360.py for its default customer (the first of the list) without the value forecast:
+    its first page of orders, not the download of all of them."""
     candidates = call(customer_ids, period, search="")
     customer = candidates[0]
     return {"filter_options": call(filter_options), "candidates": candidates, "customer": customer,
-            "records": call(customer_records, customer), "summary": call(customer_summary, period, customer),
+            "records": call(customer_records, customer), "totals": call(customer_order_totals, customer),
+            "summary": call(customer_summary, period, customer),
+            "monthly": call(customer_monthly_revenue, customer),
+            "orders_page": call(customer_orders, customer, offset=0, limit=TABLE_ROWS),
             "history": call(customer_stage_history, period, customer)}
 
 

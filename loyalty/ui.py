@@ -70,16 +70,19 @@ def clear_caches() -> None:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def download_table(frame: pd.DataFrame, name: str, label: str = "Download", key: str | None = None) -> None:
+def download_table(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, label: str = "Download",
+                   key: str | None = None) -> None:
     """Two buttons side by side: '<label> as CSV' and '<label> as XLSX' (files name.csv, name.xlsx),
     both safe from spreadsheet formulas and built only when clicked (a CSV of 50,000 customers takes a
-    second to build, on every run if built eagerly). A download does not rerun the page (a rerun started
-    with the download could replace the file mid-download)."""
+    second to build, on every run if built eagerly); `frame` may be a function giving the rows, called only
+    then. A download does not rerun the page (a rerun started with the download could replace the file
+    mid-download)."""
     key = key or f"dl-{name}"
+    rows = frame if callable(frame) else lambda: frame
     with st.container(horizontal=True):
-        st.download_button(f"{label} as CSV", lambda: csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv",
+        st.download_button(f"{label} as CSV", lambda: csv_bytes(rows()), file_name=f"{name}.csv", mime="text/csv",
                            key=key, on_click="ignore")
-        st.download_button(f"{label} as XLSX", lambda: xlsx_bytes(frame), file_name=f"{name}.xlsx", mime=XLSX,
+        st.download_button(f"{label} as XLSX", lambda: xlsx_bytes(rows()), file_name=f"{name}.xlsx", mime=XLSX,
                            key=f"{key}-xlsx", on_click="ignore")
 
 
@@ -248,17 +251,24 @@ def show_table(frame: pd.DataFrame, name: str, key: str, column_config: dict | N
     downloadable whole. Recurring figures get COLUMN_FORMATS, dates plain dates; `column_config` adds to them.
     With `selectable`, clicking a row reruns the page and the chosen row is returned (else None); the grid is
     keyed by its page, so a selection never carries over to another page."""
-    if frame.empty:
+    return show_rows(len(frame), lambda rows: frame.iloc[rows], frame, name, key, column_config, selectable)
+
+
+def show_rows(total: int, page_of: Callable[[slice], pd.DataFrame], whole: pd.DataFrame | Callable[[], pd.DataFrame],
+              name: str, key: str, column_config: dict | None = None, selectable: bool = False) -> pd.Series | None:
+    """`show_table` for `total` rows fetched a page at a time (`page_of(rows)`), with `whole` (or the function
+    giving it, called on a download click) for the downloads: for tables too long to load at once."""
+    if not total:
         st.info("Nothing to show for this selection.")
         return None
     grid = st.container()
-    rows = page_rows(len(frame), key)
-    shown = frame.iloc[rows]
-    config = {**time_formats(shown), **{c: f for c, f in COLUMN_FORMATS.items() if c in frame.columns},
+    rows = page_rows(total, key)
+    shown = page_of(rows)
+    config = {**time_formats(shown), **{c: f for c, f in COLUMN_FORMATS.items() if c in shown.columns},
               **(column_config or {})}
     selection = dict(on_select="rerun", selection_mode="single-row") if selectable else {}
     picked = grid.dataframe(shown, hide_index=True, key=f"table-{key}-{rows.start}", column_config=config, **selection)
-    download_table(frame, name, f"Download all {len(frame):,} rows", key=f"dl-{key}")
+    download_table(whole, name, f"Download all {total:,} rows", key=f"dl-{key}")
     chosen = picked.selection.rows if selectable and picked.selection else []
     return shown.iloc[chosen[0]] if chosen else None
 

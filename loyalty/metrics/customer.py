@@ -5,9 +5,8 @@ import duckdb
 import pandas as pd
 
 from ..period import Period
-from ..settings import get_settings
 from .experience import BAD, bad_params
-from .rfm import SCORED
+from .rfm import customer_segment
 from .scope import frame, plain
 from .signals import customer_signals
 from .stages import customer_stage_history
@@ -26,24 +25,42 @@ def customer_ids(con: duckdb.DuckDBPyConnection, period: Period, search: str = "
 
 
 def customer_records(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict[str, pd.DataFrame]:
-    """The customer's row and every order, ticket and survey answer, newest first."""
+    """The customer's row and every ticket and survey answer, newest first, and the customers it referred.
+    Its orders, which can run to hundreds of thousands, come a page at a time (`customer_orders`)."""
     def table(sql: str) -> pd.DataFrame:
         return con.execute(sql, [customer_id]).df()
     return {
         "customer": table("SELECT * EXCLUDE (customer_key, batch_id) FROM customers WHERE customer_id = ?"),
-        "orders": table("SELECT * EXCLUDE (order_key, batch_id) FROM orders WHERE customer_id = ? ORDER BY order_date DESC"),
         "tickets": table("SELECT * EXCLUDE (ticket_key, batch_id) FROM tickets WHERE customer_id = ? ORDER BY opened_at DESC"),
         "surveys": table("SELECT * EXCLUDE (survey_key, batch_id) FROM surveys WHERE customer_id = ? ORDER BY answered_at DESC"),
         "referred": table("SELECT customer_id, name, created_at FROM customers WHERE referred_by = ? ORDER BY created_at"),
     }
 
 
+def customer_order_totals(con: duckdb.DuckDBPyConnection, customer_id: str) -> dict:
+    """Every order on record of the customer: how many and the net revenue (the rollup's totals)."""
+    found = con.execute("SELECT orders, revenue::DOUBLE FROM customer_totals WHERE customer_id = ?", [customer_id]).fetchall()
+    orders, revenue = found[0] if found else (0, 0.0)
+    return {"orders": orders, "revenue": revenue}
+
+
+def customer_monthly_revenue(con: duckdb.DuckDBPyConnection, customer_id: str) -> pd.DataFrame:
+    """The customer's net revenue per calendar month with an order (month, revenue), oldest first."""
+    return con.execute("SELECT month, revenue::DOUBLE AS revenue FROM customer_months WHERE customer_id = ? ORDER BY month",
+                       [customer_id]).df()
+
+
+def customer_orders(con: duckdb.DuckDBPyConnection, customer_id: str, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+    """The customer's orders on record, newest first: `limit` of them from `offset` on (all without a limit)."""
+    return con.execute("""SELECT * EXCLUDE (order_key, batch_id) FROM orders WHERE customer_id = $customer
+                          ORDER BY order_date DESC, order_key LIMIT $limit OFFSET $offset""",
+                       {"customer": customer_id, "limit": limit, "offset": offset}).df()
+
+
 def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> dict:
     """Segment and reason, stage, bad experiences and disloyalty signals of one customer, as of the as-of
     date (the same queries as the segment, funnel and at-risk views, so the figures agree)."""
-    settings = get_settings(con)
-    segment = frame(con, SCORED + " SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer",
-                    period, customer=customer_id, rules=settings["segment_rules"])
+    segment = customer_segment(con, period, customer_id)
     stage = customer_stage_history(con, period, customer_id, dates=[period.as_of])
     bad = frame(con, BAD + " SELECT bad_experiences, reason FROM bad_counts WHERE customer_id = $customer",
                 period, customer=customer_id, **bad_params(con, period.as_of))

@@ -62,11 +62,23 @@ measured AS (  -- per month end and customer with an order by then: recency, fre
 )
 """
 
-SEGMENTED = f"""
+SCORES = f"""
 scored AS (
     SELECT *, {score('recency_days', 'DESC')} AS r, {score('frequency', 'ASC')} AS f, {score('monetary', 'ASC')} AS m
     FROM measured
-),
+)"""
+
+ONE_CUSTOMER_SCORES = """
+scored AS (  -- the same scores for the one customer $customer: 1 + ⌊5 × the share of customers with a worse value⌋, capped
+    SELECT me.*,
+           least(5, 1 + floor(5 * count(*) FILTER (WHERE m.recency_days > me.recency_days) / count(*)))::INTEGER AS r,
+           least(5, 1 + floor(5 * count(*) FILTER (WHERE m.frequency < me.frequency) / count(*)))::INTEGER AS f,
+           least(5, 1 + floor(5 * count(*) FILTER (WHERE m.monetary < me.monetary) / count(*)))::INTEGER AS m
+    FROM (SELECT * FROM measured WHERE customer_id = $customer) me, measured m
+    GROUP BY ALL
+)"""
+
+SEGMENTED = """
 rules AS (SELECT unnest($rules, recursive := true)),
 segmented AS (  -- each scored customer in the one segment whose R and F ranges hold its scores, with the reason
     SELECT s.*, rules.name AS segment,
@@ -77,7 +89,14 @@ segmented AS (  -- each scored customer in the one segment whose R and F ranges 
 )
 """
 
-SCORED = MEASURED_AS_OF + "," + SEGMENTED
+SCORED = MEASURED_AS_OF + "," + SCORES + "," + SEGMENTED
+
+
+def customer_segment(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> pd.DataFrame:
+    """The segment, reason and scores of one customer (no row without an order by the as-of date): the
+    same figures as `rfm_customers`, counting the customers with worse values instead of ranking them all."""
+    return frame(con, MEASURED_AS_OF + "," + ONE_CUSTOMER_SCORES + "," + SEGMENTED
+                 + " SELECT segment, reason, r, f, m FROM segmented", period, customer=customer_id, rules=_rules(con))
 
 
 def _rules(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -114,7 +133,7 @@ def rfm_grid(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
         ORDER BY cells.r, cells.f""", period, rules=_rules(con))
 
 
-MIGRATION = MEASURED_AT_MONTH_ENDS + "," + SEGMENTED + """,
+MIGRATION = MEASURED_AT_MONTH_ENDS + "," + SCORES + "," + SEGMENTED + """,
 moves AS (  -- each customer's segment at a month end next to its segment at the month end before ('New': no order then)
     SELECT a.snap AS month_end, coalesce(b.segment, 'New') AS segment_before, a.segment
     FROM segmented a LEFT JOIN segmented b ON b.customer_id = a.customer_id AND b.snap = last_day(a.snap - INTERVAL 1 MONTH)

@@ -54,7 +54,14 @@ def test_customer_360(store, accounts_store, add, mk):
     assert customer.customer_ids(store, YEAR, search="")[:2] == ["L", "M"]       # by revenue: L 700, then M and W 300
     assert customer.customer_ids(store, YEAR, search="k") == ["K"]
     records = customer.customer_records(store, "W")
-    assert len(records["orders"]) == 3 and records["customer"].at[0, "account_team"] == "Ann;Bo;Cy"
+    assert records["customer"].at[0, "account_team"] == "Ann;Bo;Cy"
+    assert customer.customer_order_totals(store, "L") == {"orders": 2, "revenue": 700.0}
+    assert customer.customer_order_totals(store, "nobody") == {"orders": 0, "revenue": 0.0}
+    monthly = customer.customer_monthly_revenue(store, "L")
+    assert [(str(m)[:10], r) for m, r in monthly.itertuples(index=False)] == [("2023-03-01", 500.0), ("2024-03-01", 200.0)]
+    # newest first, a page at a time: W ordered on 1 Feb, 1 May and 1 Aug 2024
+    assert [str(d)[:10] for d in customer.customer_orders(store, "W")["order_date"]] == ["2024-08-01", "2024-05-01", "2024-02-01"]
+    assert [str(d)[:10] for d in customer.customer_orders(store, "W", offset=1, limit=1)["order_date"]] == ["2024-05-01"]
     summary = customer.customer_summary(store, YEAR, "K")
     assert summary["stage"] == "Repeat" and summary["bad_experiences"] == 2 and summary["bad_reason"] == "2 complaints"
     assert summary["segment_reason"].startswith(summary["segment"] + ": last order 274 days ago")

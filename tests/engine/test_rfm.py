@@ -29,6 +29,22 @@ def tied_orders() -> list[dict]:
     return rows
 
 
+def test_one_customers_segment_equals_its_row_among_all(store, add):
+    """customer_segment counts the customers with worse values; rfm_customers ranks them all: same answer,
+    ties included (the tied set), and for 60 random customers."""
+    rng = random.Random(5)
+    rows = tied_orders() + [{"customer_id": f"R{c}", "order_date": AS_OF - timedelta(days=rng.randrange(400)),
+                             "amount": rng.choice([10, 20, 20, 50, -5])} for c in range(60) for _ in range(rng.randrange(1, 5))]
+    add("orders", rows)
+    everyone = rfm.rfm_customers(store, YEAR).set_index("customer_id")
+    for customer in everyone.index:
+        one = rfm.customer_segment(store, YEAR, customer).iloc[0]
+        expected = everyone.loc[customer]
+        assert (one["segment"], one["reason"], one["r"], one["f"], one["m"]) == (
+            expected["segment"], expected["reason"], expected["r"], expected["f"], expected["m"]), customer
+    assert rfm.customer_segment(store, YEAR, "nobody").empty
+
+
 def test_scores_are_quintiles_fair_to_ties(store, add):
     add("orders", tied_orders())
     scored = rfm.rfm_customers(store, YEAR).set_index("customer_id")
