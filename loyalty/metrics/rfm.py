@@ -8,7 +8,8 @@ where worse means older for R (so the most recent customers score 5) and smaller
 of the cumulative distribution: score = min(5, 1 + ⌊5 × (1 − cume_dist)⌋) with cume_dist taken from
 the best value down. Distinct values give plain quintiles (the worst fifth scores 1 … the best fifth
 5); customers with equal values always share one score, the one their lowest-placed member would get,
-so the score never depends on row order. Consequence: a value shared by many customers keeps the low
+so the score never depends on row order. Computed without ranking anyone (`cuts`, `score`): the
+score is 1 + the number of the four quintile boundaries the value is better than. Consequence: a value shared by many customers keeps the low
 score (with 60% single-order customers they all have F 1, and New Customers stay New Customers); a
 large tie at the top can leave score 5 empty.
 
@@ -29,13 +30,27 @@ from ..settings import get_settings
 from .scope import frame
 
 
-def score(value: str, worse_first: str) -> str:
-    """SQL for the tie-fair 1–5 score of column `value` among the customers of the same snapshot `snap`
-    (`worse_first`: ASC when smaller is worse, DESC when larger is worse). Both arguments are fixed text
-    from this package, never user input."""
+def _better_is_larger(value: str, worse_first: str) -> str:
+    """`value`, negated when larger values are worse, so that a larger result is always better."""
     assert worse_first in ("ASC", "DESC")
-    return (f"least(5, 1 + CAST(floor(5 * (rank() OVER (PARTITION BY snap ORDER BY {value} {worse_first}) - 1) "
-            f"/ count(*) OVER (PARTITION BY snap)) AS INTEGER))")
+    return value if worse_first == "ASC" else f"-({value})"
+
+
+def cuts(value: str, worse_first: str) -> str:
+    """SQL aggregate (per snapshot: GROUP BY snap) for the four quintile boundaries of column `value`
+    (`worse_first`: ASC when smaller is worse, DESC when larger is worse): boundary k (1-4) is the
+    ⌈k·n/5⌉-th worst of the n values, DuckDB's discrete quantile at k/5 (the ⌈q·n⌉-th smallest value,
+    q an exact decimal). Both arguments are fixed text from this package, never user input."""
+    return f"quantile_disc({_better_is_larger(value, worse_first)}, [0.2, 0.4, 0.6, 0.8])"
+
+
+def score(value: str, worse_first: str, boundaries: str) -> str:
+    """SQL for the tie-fair 1–5 score of `value` given its snapshot's `boundaries` (from `cuts`): 1 + the
+    number of boundaries the value is better than. The same as 1 + ⌊5 × worse / n⌋ capped at 5 (worse:
+    customers with a strictly worse value): worse ≥ ⌈k·n/5⌉ exactly when the value beats the ⌈k·n/5⌉-th
+    worst one, boundary k. Values are never NULL here."""
+    better = _better_is_larger(value, worse_first)
+    return "(1 + " + " + ".join(f"({better} > {boundaries}[{k}])::INTEGER" for k in range(1, 5)) + ")"
 
 
 MEASURED_AS_OF = """
@@ -63,29 +78,30 @@ measured AS (  -- per month end and customer with an order by then: recency, fre
 """
 
 SCORES = f"""
+score_cuts AS (  -- per snapshot: the quintile boundaries of R, F and M (see `cuts`)
+    SELECT snap, {cuts('recency_days', 'DESC')} AS r_cuts, {cuts('frequency', 'ASC')} AS f_cuts,
+           {cuts('monetary', 'ASC')} AS m_cuts
+    FROM measured GROUP BY snap
+),
 scored AS (
-    SELECT *, {score('recency_days', 'DESC')} AS r, {score('frequency', 'ASC')} AS f, {score('monetary', 'ASC')} AS m
-    FROM measured
-)"""
-
-ONE_CUSTOMER_SCORES = """
-scored AS (  -- the same scores for the one customer $customer: 1 + ⌊5 × the share of customers with a worse value⌋, capped
-    SELECT me.*,
-           least(5, 1 + floor(5 * count(*) FILTER (WHERE m.recency_days > me.recency_days) / count(*)))::INTEGER AS r,
-           least(5, 1 + floor(5 * count(*) FILTER (WHERE m.frequency < me.frequency) / count(*)))::INTEGER AS f,
-           least(5, 1 + floor(5 * count(*) FILTER (WHERE m.monetary < me.monetary) / count(*)))::INTEGER AS m
-    FROM (SELECT * FROM measured WHERE customer_id = $customer) me, measured m
-    GROUP BY ALL
+    SELECT m.*, {score('m.recency_days', 'DESC', 'c.r_cuts')} AS r, {score('m.frequency', 'ASC', 'c.f_cuts')} AS f,
+           {score('m.monetary', 'ASC', 'c.m_cuts')} AS m
+    FROM measured m JOIN score_cuts c USING (snap)
 )"""
 
 SEGMENTED = """
 rules AS (SELECT unnest($rules, recursive := true)),
-segmented AS (  -- each scored customer in the one segment whose R and F ranges hold its scores, with the reason
-    SELECT s.*, rules.name AS segment,
-           printf('%s: last order %d day%s ago (R %d), %d order%s (F %d)', rules.name,
+cell_segments AS (  -- each of the 25 (R, F) cells with the one segment whose R and F ranges hold it
+    SELECT cells.r, cells.f, rules.name AS segment
+    FROM (SELECT r.r, f.f FROM range(1, 6) r(r), range(1, 6) f(f)) cells
+    JOIN rules ON cells.r BETWEEN rules.r[1] AND rules.r[2] AND cells.f BETWEEN rules.f[1] AND rules.f[2]
+),
+segmented AS (  -- each scored customer in its cell's segment, with the reason
+    SELECT s.*, c.segment,
+           printf('%s: last order %d day%s ago (R %d), %d order%s (F %d)', c.segment,
                   s.recency_days, CASE WHEN s.recency_days = 1 THEN '' ELSE 's' END,
                   s.r, s.frequency, CASE WHEN s.frequency = 1 THEN '' ELSE 's' END, s.f) AS reason
-    FROM scored s JOIN rules ON s.r BETWEEN rules.r[1] AND rules.r[2] AND s.f BETWEEN rules.f[1] AND rules.f[2]
+    FROM scored s JOIN cell_segments c ON c.r = s.r AND c.f = s.f
 )
 """
 
@@ -93,10 +109,10 @@ SCORED = MEASURED_AS_OF + "," + SCORES + "," + SEGMENTED
 
 
 def customer_segment(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> pd.DataFrame:
-    """The segment, reason and scores of one customer (no row without an order by the as-of date): the
-    same figures as `rfm_customers`, counting the customers with worse values instead of ranking them all."""
-    return frame(con, MEASURED_AS_OF + "," + ONE_CUSTOMER_SCORES + "," + SEGMENTED
-                 + " SELECT segment, reason, r, f, m FROM segmented", period, customer=customer_id, rules=_rules(con))
+    """The segment, reason and scores of one customer (no row without an order by the as-of date), as in
+    `rfm_customers`."""
+    return frame(con, SCORED + " SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer",
+                 period, customer=customer_id, rules=_rules(con))
 
 
 def _rules(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -123,14 +139,10 @@ def segment_summary(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFr
 def rfm_grid(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
     """Customers and revenue to date in each of the 25 (R, F) cells, with the cell's segment."""
     return frame(con, SCORED + """,
-        cells AS (SELECT r.r, f.f FROM range(1, 6) r(r), range(1, 6) f(f)),
         cell_totals AS (SELECT r, f, count(*) AS customers, sum(monetary) AS revenue FROM scored GROUP BY r, f)
-        SELECT cells.r, cells.f, rules.name AS segment, coalesce(t.customers, 0) AS customers,
-               coalesce(t.revenue, 0) AS revenue
-        FROM cells
-        JOIN rules ON cells.r BETWEEN rules.r[1] AND rules.r[2] AND cells.f BETWEEN rules.f[1] AND rules.f[2]
-        LEFT JOIN cell_totals t ON t.r = cells.r AND t.f = cells.f
-        ORDER BY cells.r, cells.f""", period, rules=_rules(con))
+        SELECT c.r, c.f, c.segment, coalesce(t.customers, 0) AS customers, coalesce(t.revenue, 0) AS revenue
+        FROM cell_segments c LEFT JOIN cell_totals t ON t.r = c.r AND t.f = c.f
+        ORDER BY c.r, c.f""", period, rules=_rules(con))
 
 
 MIGRATION = MEASURED_AT_MONTH_ENDS + "," + SCORES + "," + SEGMENTED + """,

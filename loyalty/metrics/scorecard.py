@@ -29,7 +29,7 @@ import duckdb
 from ..period import Period
 from ..settings import get_settings
 from .activity import ACTIVITY_BY_WINDOW, window_customers
-from .concentration import RANKED, TOP20_BY_WINDOW
+from .concentration import TOP20, WINDOW_REVENUE
 from .responsiveness import responsiveness_by_window
 from .scope import Inputs, Unavailable, anchor, available, frame, ratio, records
 
@@ -85,8 +85,8 @@ reference_counts AS (  -- per window: reference-willing customers known at its a
 )
 """
 
-ORDER_AND_CUSTOMER_KPIS = (RANKED + "," + CUSTOMER_KPIS
-                           + ", activity AS (" + ACTIVITY_BY_WINDOW + "), shares AS (" + TOP20_BY_WINDOW + ")"
+ORDER_AND_CUSTOMER_KPIS = (WINDOW_REVENUE + "," + TOP20 + "," + CUSTOMER_KPIS
+                           + ", activity AS (" + ACTIVITY_BY_WINDOW + ")"
                            + """
 SELECT * FROM activity JOIN shares USING (w) JOIN maintenance USING (w) JOIN referred USING (w)
 JOIN reference_counts USING (w) ORDER BY w

@@ -17,12 +17,18 @@ import pandas as pd
 from ..period import Period
 from ..settings import get_settings
 from .experience import BAD, bad_params
-from .rfm import SCORED, score
+from .rfm import SCORED, cuts, score
 from .scope import Inputs, Unavailable, frame
 from .stages import SNAPSHOT_FACTS, snapshot_params
 
 CRITERIA = SCORED + "," + SNAPSHOT_FACTS + f""",
-more_scores AS (SELECT customer_id, {score('quantity', 'ASC')} AS q, {score('tenure_days', 'ASC')} AS t FROM measured),
+more_cuts AS (  -- the quintile boundaries of total quantity and tenure
+    SELECT snap, {cuts('quantity', 'ASC')} AS q_cuts, {cuts('tenure_days', 'ASC')} AS t_cuts FROM measured GROUP BY snap
+),
+more_scores AS (
+    SELECT m.customer_id, {score('m.quantity', 'ASC', 'c.q_cuts')} AS q, {score('m.tenure_days', 'ASC', 'c.t_cuts')} AS t
+    FROM measured m JOIN more_cuts c USING (snap)
+),
 criteria AS (
     SELECT s.customer_id, s.monetary AS revenue, s.frequency AS orders, s.tenure_days, s.quantity, s.segment,
            f.quarters >= 3 AS regular,
