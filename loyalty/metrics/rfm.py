@@ -77,17 +77,20 @@ measured AS (  -- per month end and customer with an order by then: recency, fre
 )
 """
 
-SCORES = f"""
-score_cuts AS (  -- per snapshot: the quintile boundaries of R, F and M (see `cuts`)
-    SELECT snap, {cuts('recency_days', 'DESC')} AS r_cuts, {cuts('frequency', 'ASC')} AS f_cuts,
-           {cuts('monetary', 'ASC')} AS m_cuts
-    FROM measured GROUP BY snap
-),
-scored AS (
-    SELECT m.*, {score('m.recency_days', 'DESC', 'c.r_cuts')} AS r, {score('m.frequency', 'ASC', 'c.f_cuts')} AS f,
-           {score('m.monetary', 'ASC', 'c.m_cuts')} AS m
-    FROM measured m JOIN score_cuts c USING (snap)
-)"""
+def scores(measures: dict[str, tuple[str, str]]) -> str:
+    """The CTEs `score_cuts` (per snapshot, the quintile boundaries of each measure; see `cuts`) and `scored`
+    (every `measured` row with a 1–5 score per measure). `measures`: score column -> (value column,
+    worse_first), fixed text from this package."""
+    boundaries = ", ".join(f"{cuts(value, worse)} AS {name}_cuts" for name, (value, worse) in measures.items())
+    columns = ", ".join(f"{score('m.' + value, worse, 'c.' + name + '_cuts')} AS {name}"
+                        for name, (value, worse) in measures.items())
+    return f"""
+score_cuts AS (SELECT snap, {boundaries} FROM measured GROUP BY snap),
+scored AS (SELECT m.*, {columns} FROM measured m JOIN score_cuts c USING (snap))"""
+
+
+RFM = {"r": ("recency_days", "DESC"), "f": ("frequency", "ASC"), "m": ("monetary", "ASC")}
+SCORES = scores(RFM)
 
 SEGMENTED = """
 rules AS (SELECT unnest($rules, recursive := true)),

@@ -113,12 +113,15 @@ orders_in_scope AS NOT MATERIALIZED (  -- orders up to the as-of date passing ev
 ),
 {buyers},
 {dated},
-known_since AS (  -- every customer in scope and the day it became known: its first order, or as a prospect its created_at (undated: always)
-    SELECT customer_id, min(since) AS since FROM (
-        SELECT customer_id, first_order AS since FROM buyers
-        UNION ALL
-        SELECT customer_id, coalesce(created_at, DATE '-infinity') FROM customers_in_scope WHERE {prospects}
-    ) GROUP BY customer_id
+known_since AS (  -- every customer in scope: the day it became known (its first order, or as a prospect its created_at
+                  -- if earlier; undated: always), its first and second order, and its maintenance and reference flags
+    SELECT coalesce(b.customer_id, c.customer_id) AS customer_id,
+           least(b.first_order, CASE WHEN {prospects} AND c.customer_id IS NOT NULL
+                                     THEN coalesce(c.created_at, DATE '-infinity') END) AS since,
+           b.first_order, b.second_order,
+           coalesce(c.on_maintenance_plan, FALSE) AS maintenance, coalesce(c.reference_willing, FALSE) AS reference
+    FROM buyers b FULL JOIN customers_in_scope c ON c.customer_id = b.customer_id
+    WHERE b.customer_id IS NOT NULL OR {prospects}
 ),
 known_customers AS (  -- buyers, plus prospects known by the as-of date (none when an order filter is set)
     SELECT customer_id FROM known_since WHERE since <= $as_of

@@ -26,7 +26,7 @@ from .scope import Inputs, Unavailable, frame
 
 STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
 
-SNAPSHOT_FACTS = """
+ORDER_CELLS = """
 snapshots AS (  -- snap: a date; q1..q4: bit masks of the cells making up its last 4 quarters
     SELECT unnest($snapshots, recursive := true)
 ),
@@ -43,15 +43,25 @@ customer_cells AS (  -- per customer: one bit per cell it ordered in (whole mont
 ),
 referral_lists AS (  -- per referrer: the dates of its referrals
     SELECT customer_id, list(coalesce(referred_on, DATE '-infinity')) AS referred_on FROM referral_dates GROUP BY customer_id
-),
+)
+"""
+
+
+def quarters_with_orders(cells: str, snapshot: str) -> str:
+    """SQL: of a snapshot's last 4 quarters, how many hold an order, given a customer's `cells` bits."""
+    return " + ".join(f"(({cells} & {snapshot}.q{k}) <> 0)::INTEGER" for k in range(1, 5))
+
+
+def referrals_by(referred_on: str, day: str) -> str:
+    """SQL: how many of a referrer's referral dates (`referred_on`, a list or NULL) fall on or before `day`."""
+    return f"coalesce(len(list_filter({referred_on}, lambda d: d <= {day})), 0)"
+
+
+SNAPSHOT_FACTS = ORDER_CELLS + f""",
 customer_facts AS (  -- per customer in scope: the facts that do not depend on the date
-    SELECT k.customer_id, k.since, b.first_order, b.second_order, coalesce(m.cells, 0) AS cells, r.referred_on,
-           coalesce(c.on_maintenance_plan, FALSE) AS maintenance, coalesce(c.reference_willing, FALSE) AS reference
-    FROM known_since k
-    LEFT JOIN buyers b USING (customer_id)
-    LEFT JOIN customer_cells m USING (customer_id)
-    LEFT JOIN referral_lists r USING (customer_id)
-    LEFT JOIN customers_in_scope c USING (customer_id)
+    SELECT k.customer_id, k.since, k.first_order, k.second_order, coalesce(m.cells, 0) AS cells, r.referred_on,
+           k.maintenance, k.reference
+    FROM known_since k LEFT JOIN customer_cells m USING (customer_id) LEFT JOIN referral_lists r USING (customer_id)
 ),
 nps_valid AS (  -- each NPS answer, valid until the customer's next one
     SELECT customer_id, nps, answered_at AS valid_from,
@@ -66,10 +76,8 @@ nps_at AS (  -- per date and customer: its latest NPS answer by the end of that 
 facts_at AS (  -- per date and customer known by then: everything its stage depends on (`orders` capped at 2)
     SELECT s.snap, f.customer_id,
            coalesce(f.first_order <= s.snap, FALSE)::INTEGER + coalesce(f.second_order <= s.snap, FALSE)::INTEGER AS orders,
-           ((f.cells & s.q1) <> 0)::INTEGER + ((f.cells & s.q2) <> 0)::INTEGER
-           + ((f.cells & s.q3) <> 0)::INTEGER + ((f.cells & s.q4) <> 0)::INTEGER AS quarters,
-           f.maintenance, f.reference,
-           coalesce(len(list_filter(f.referred_on, lambda d: d <= s.snap)), 0) AS referrals,
+           {quarters_with_orders('f.cells', 's')} AS quarters,
+           f.maintenance, f.reference, {referrals_by('f.referred_on', 's.snap')} AS referrals,
            n.latest_nps
     FROM snapshots s JOIN customer_facts f ON f.since <= s.snap
     LEFT JOIN nps_at n ON n.snap = s.snap AND n.customer_id = f.customer_id

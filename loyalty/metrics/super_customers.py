@@ -17,26 +17,24 @@ import pandas as pd
 from ..period import Period
 from ..settings import get_settings
 from .experience import BAD, bad_params
-from .rfm import SCORED, cuts, score
+from .rfm import MEASURED_AS_OF, RFM, SEGMENTED, scores
 from .scope import Inputs, Unavailable, frame
-from .stages import SNAPSHOT_FACTS, snapshot_params
+from .stages import ORDER_CELLS, quarters_with_orders, referrals_by, snapshot_params
 
-CRITERIA = SCORED + "," + SNAPSHOT_FACTS + f""",
-more_cuts AS (  -- the quintile boundaries of total quantity and tenure
-    SELECT snap, {cuts('quantity', 'ASC')} AS q_cuts, {cuts('tenure_days', 'ASC')} AS t_cuts FROM measured GROUP BY snap
-),
-more_scores AS (
-    SELECT m.customer_id, {score('m.quantity', 'ASC', 'c.q_cuts')} AS q, {score('m.tenure_days', 'ASC', 'c.t_cuts')} AS t
-    FROM measured m JOIN more_cuts c USING (snap)
-),
-criteria AS (
+CRITERIA = (MEASURED_AS_OF + "," + scores({**RFM, "q": ("quantity", "ASC"), "t": ("tenure_days", "ASC")}) + ","
+            + SEGMENTED + "," + ORDER_CELLS + f""",
+criteria AS (  -- per customer with an order: the four criteria at the as-of date (the one snapshot)
     SELECT s.customer_id, s.monetary AS revenue, s.frequency AS orders, s.tenure_days, s.quantity, s.segment,
-           f.quarters >= 3 AS regular,
-           s.m = 5 OR ($has_quantity AND x.q = 5) AS large,
-           x.t = 5 AS long_standing,
-           CASE WHEN $has_bringing THEN f.referrals >= 1 OR f.reference END AS bringing_others,
-           f.referrals
-    FROM segmented s JOIN more_scores x USING (customer_id) JOIN facts_at f USING (customer_id)
+           {quarters_with_orders('coalesce(k.cells, 0)', 'n')} >= 3 AS regular,
+           s.m = 5 OR ($has_quantity AND s.q = 5) AS large,
+           s.t = 5 AS long_standing,
+           CASE WHEN $has_bringing
+                THEN {referrals_by('r.referred_on', 'n.snap')} >= 1 OR coalesce(c.reference_willing, FALSE) END AS bringing_others,
+           {referrals_by('r.referred_on', 'n.snap')} AS referrals
+    FROM segmented s CROSS JOIN snapshots n
+    LEFT JOIN customer_cells k USING (customer_id)
+    LEFT JOIN referral_lists r USING (customer_id)
+    LEFT JOIN customers_in_scope c USING (customer_id)
 ),
 super_criteria AS (
     SELECT *, regular::INTEGER + large::INTEGER + long_standing::INTEGER + coalesce(bringing_others, FALSE)::INTEGER AS criteria_met,
@@ -45,7 +43,7 @@ super_criteria AS (
                      CASE WHEN bringing_others THEN 'brings others' END) AS meets
     FROM criteria
 )
-"""
+""")
 
 
 def _params(con: duckdb.DuckDBPyConnection, period: Period, inputs: Inputs) -> dict:

@@ -130,6 +130,17 @@ def test_filters(store, add, mk):
     assert sum(nothing.values()) == 0
 
 
+
+def test_an_order_filter_dates_a_customer_by_its_orders_alone(store, add, mk):
+    """Q is in the customers table from 15 January and orders on the web on 10 June: without filters a prospect
+    from January, with an order filter unknown until its first order in scope (no prospects then)."""
+    add("orders", [mk.order("Q", "2024-06-10", 10, channel="web")])
+    add("customers", [{"customer_id": "Q", "created_at": date(2024, 1, 15)}])
+    unfiltered = stages.customer_stage_history(store, YEAR, "Q", months=12)["stage"].tolist()
+    assert unfiltered == ["Prospect"] * 5 + ["First-time"] * 7
+    web = Period(YEAR.start, YEAR.end, AS_OF, Filters(channels=("web",)))
+    assert stages.customer_stage_history(store, web, "Q", months=12)["stage"].tolist() == ["—"] * 5 + ["First-time"] * 7
+
 def test_availability_names_what_holds_customers_back(store, add, mk):
     add("orders", [mk.order("A", "2024-01-01", 1)])
     missing = stages.stage_availability(store)
