@@ -7,14 +7,14 @@ import streamlit as st
 
 from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.rfm import month_ends
-from loyalty.metrics.stages import STAGES, funnel, stage_counts, stage_history, stage_transitions
+from loyalty.metrics.stages import STAGES, funnel, stage_overview, stage_transitions
 from loyalty.palette import STAGES as STAGE_COLOURS
 from loyalty.ui import analytics_page, cached, download_table
 
 period = analytics_page("Loyalty funnel")
 
-counts = cached(stage_counts, period)
-table = funnel(counts)
+overview = cached(stage_overview, period)   # counts, history and the default movement in one pass
+table = funnel(overview.counts)
 left, right = st.columns([3, 2])
 with left:
     figure = go.Figure(go.Funnel(y=table["stage"], x=table["at_or_beyond"], textinfo="value+percent initial",
@@ -30,7 +30,7 @@ with right:
     download_table(table, "funnel", key="dl-funnel")
 
 st.subheader("Stages month by month")
-history = cached(stage_history, period)
+history = overview.history
 history["month"] = pd.to_datetime(history["month_end"]).dt.strftime("%b %Y")   # the bar of a month's last day
 figure = px.bar(history, x="month", y="customers", color="stage", category_orders={"stage": STAGES},
                 color_discrete_map=STAGE_COLOURS)
@@ -44,7 +44,8 @@ ends = month_ends(period.as_of, 13)
 cols = st.columns(2)
 before = cols[0].selectbox("From month end", ends[:-1], index=0, key="move-from")
 after = cols[1].selectbox("To month end", ends[1:], index=len(ends) - 2, key="move-to")
-moves = cached(stage_transitions, period, before=before, after=after)
+moves = (overview.moves if (before, after) == (overview.before, overview.after)
+         else cached(stage_transitions, period, before=before, after=after))
 if moves.empty:
     st.info("No customers known at these month ends.")
 else:

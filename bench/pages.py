@@ -30,13 +30,13 @@ from loyalty.metrics.responsiveness import (response_time_distribution, responsi
                                             responsiveness_by_month)
 from loyalty.metrics.rfm import rfm_grid, segment_summary
 from loyalty.metrics.signals import customer_signals, signal_availability
-from loyalty.metrics.stages import stage_counts, stage_history, stage_transitions
+from loyalty.metrics.stages import stage_overview
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.churn import train_churn_model
 from loyalty.models.clusters import customer_clusters
 from loyalty.models.rules import rules_of_thumb
 from loyalty.models.value import customer_value
-from loyalty.period import Period, month_ends
+from loyalty.period import Period
 from loyalty.store_summary import filter_options
 from loyalty.ui import TABLE_ROWS
 
@@ -59,12 +59,11 @@ def super_customers_page(call: Call, period: Period) -> dict:
 
 
 def funnel_page(call: Call, period: Period) -> dict:
-    """app_pages/funnel.py: stages now and by month, the default stage movement, cohorts, NRR and GRR."""
-    ends = month_ends(period.as_of, 13)
-    return {"filter_options": call(filter_options), "counts": call(stage_counts, period),
-            "history": call(stage_history, period),
-            "moves": call(stage_transitions, period, before=ends[0], after=ends[-1]),
-            "cohorts": call(cohort_retention, period), "revenue": call(revenue_retention, period)}
+    """app_pages/funnel.py: stages now and by month and the default stage movement (one overview), cohorts,
+    NRR and GRR."""
+    overview = call(stage_overview, period)
+    return {"filter_options": call(filter_options), "counts": overview.counts, "history": overview.history,
+            "moves": overview.moves, "cohorts": call(cohort_retention, period), "revenue": call(revenue_retention, period)}
 
 
 def responsiveness_page(call: Call, period: Period) -> dict:

@@ -16,6 +16,7 @@ and the funnel, the month ends for the history and the transitions, so they alwa
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import duckdb
@@ -85,14 +86,17 @@ facts_at AS (  -- per date and customer known by then: everything its stage depe
 """
 
 SNAPSHOT_STAGES = SNAPSHOT_FACTS + """,
-staged_at AS (  -- per date and known customer: the furthest stage reached (`orders` is capped at 2)
-    SELECT *, CASE
-        WHEN orders = 0 THEN 'Prospect'
-        WHEN orders = 1 THEN 'First-time'
-        WHEN NOT (quarters >= 3 OR maintenance) THEN 'Repeat'
-        WHEN NOT (referrals >= 1 OR reference OR coalesce(latest_nps >= 9, FALSE)) THEN 'Client'
-        ELSE 'Advocate' END AS stage
-    FROM facts_at
+staged_at AS (  -- per date and known customer: the furthest stage reached (`orders` is capped at 2), and its
+                -- position in $stages (counting by position spares naming millions of rows)
+    SELECT *, $stages[position] AS stage FROM (
+        SELECT *, CASE
+            WHEN orders = 0 THEN 1                                                           -- Prospect
+            WHEN orders = 1 THEN 2                                                           -- First-time
+            WHEN NOT (quarters >= 3 OR maintenance) THEN 3                                   -- Repeat
+            WHEN NOT (referrals >= 1 OR reference OR coalesce(latest_nps >= 9, FALSE)) THEN 4  -- Client
+            ELSE 5 END AS position                                                           -- Advocate
+        FROM facts_at
+    )
 )
 """
 
@@ -133,7 +137,7 @@ def cut_months(cells: list[dict]) -> list[date]:
 
 def _staged(con: duckdb.DuckDBPyConnection, period: Period, dates: list[date], select: str, **extra) -> pd.DataFrame:
     anchor = max([period, *[Period(d, d, d, period.filters) for d in dates]], key=lambda p: p.as_of)
-    return frame(con, SNAPSHOT_STAGES + select, anchor, **snapshot_params(dates), **extra)
+    return frame(con, SNAPSHOT_STAGES + select, anchor, **snapshot_params(dates), stages=STAGES, **extra)
 
 
 def customer_stages(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
@@ -165,26 +169,68 @@ def funnel(counts: dict[str, int]) -> pd.DataFrame:
                          "at_or_beyond": at_or_beyond, "conversion": conversion})
 
 
+STAGE_COUNTS = """
+stage_grid AS (SELECT s.snap, st.stage, st.position FROM snapshots s, (SELECT unnest($stages) AS stage,
+               generate_subscripts($stages, 1) AS position) st),
+position_counts AS (SELECT snap, position, count(*) AS customers FROM staged_at GROUP BY snap, position),
+stage_counts AS (  -- per date and stage (every stage listed): its customers
+    SELECT g.snap AS month_end, g.stage, g.position, coalesce(c.customers, 0) AS customers
+    FROM stage_grid g LEFT JOIN position_counts c USING (snap, position)
+)
+"""
+
+STAGE_MOVES = """
+stage_moves AS (  -- customers by their stage at $before and at $after ('Not yet known' when not known at $before)
+    SELECT coalesce(b.stage, 'Not yet known') AS stage_before, a.stage AS stage_after, count(*) AS customers
+    FROM staged_at a LEFT JOIN staged_at b ON b.customer_id = a.customer_id AND b.snap = $before
+    WHERE a.snap = $after GROUP BY ALL
+)
+"""
+
+
 def stage_history(con: duckdb.DuckDBPyConnection, period: Period, months: int = 12,
                   dates: list[date] | None = None) -> pd.DataFrame:
     """Customers per stage at each of the last `months` month ends up to the as-of date (or at `dates`):
     one row per date and stage, every stage listed."""
     dates = dates or month_ends(period.as_of, months)
-    return _dates(_staged(con, period, dates, """,
-        grid AS (SELECT s.snap, st.stage, st.position FROM snapshots s, (SELECT unnest($stages) AS stage,
-                 generate_subscripts($stages, 1) AS position) st),
-        counts AS (SELECT snap, stage, count(*) AS customers FROM staged_at GROUP BY snap, stage)
-        SELECT g.snap AS month_end, g.stage, coalesce(c.customers, 0) AS customers
-        FROM grid g LEFT JOIN counts c USING (snap, stage) ORDER BY g.snap, g.position""", stages=STAGES))
+    return _dates(_staged(con, period, dates, "," + STAGE_COUNTS + """
+        SELECT month_end, stage, customers FROM stage_counts ORDER BY month_end, position"""))
 
 
 def stage_transitions(con: duckdb.DuckDBPyConnection, period: Period, before: date, after: date) -> pd.DataFrame:
     """Customers by their stage at `before` and at `after` ('Not yet known' for customers not known at
     `before`)."""
-    return _staged(con, period, [before, after], """
-        SELECT coalesce(b.stage, 'Not yet known') AS stage_before, a.stage AS stage_after, count(*) AS customers
-        FROM staged_at a LEFT JOIN staged_at b ON b.customer_id = a.customer_id AND b.snap = $before
-        WHERE a.snap = $after GROUP BY ALL ORDER BY stage_before, stage_after""", before=before, after=after)
+    return _staged(con, period, [before, after], "," + STAGE_MOVES + """
+        SELECT * FROM stage_moves ORDER BY stage_before, stage_after""", before=before, after=after)
+
+
+@dataclass(frozen=True)
+class StageOverview:
+    """What the funnel shows first: the counts at the as-of date, the history at the last 12 month ends, and
+    the movement from the month end before them (`before`) to the last (`after`)."""
+    counts: dict[str, int]
+    history: pd.DataFrame
+    moves: pd.DataFrame
+    before: date
+    after: date
+
+
+def stage_overview(con: duckdb.DuckDBPyConnection, period: Period, months: int = 12) -> StageOverview:
+    """`stage_counts`, `stage_history` and the default `stage_transitions` (the first and last of the last
+    `months` + 1 month ends) from one computation of the stages at all those dates."""
+    ends = month_ends(period.as_of, months + 1)
+    before, after = ends[0], ends[-1]
+    table = _staged(con, period, sorted({*ends, period.as_of}), "," + STAGE_COUNTS + "," + STAGE_MOVES + """
+        SELECT 'counts' AS part, month_end, NULL AS stage_before, stage, customers, position FROM stage_counts
+        UNION ALL
+        SELECT 'moves', NULL, stage_before, stage_after, customers, NULL FROM stage_moves
+        ORDER BY part, month_end, position, stage_before, stage""", before=before, after=after)
+    counts = _dates(table[table["part"] == "counts"][["month_end", "stage", "customers"]].reset_index(drop=True))
+    moves = table[table["part"] == "moves"][["stage_before", "stage", "customers"]].rename(columns={"stage": "stage_after"})
+    at_as_of = counts[counts["month_end"] == period.as_of]
+    history = counts[counts["month_end"].isin(ends[1:])].reset_index(drop=True)
+    return StageOverview(counts=dict(zip(at_as_of["stage"], at_as_of["customers"].astype(int))), history=history,
+                         moves=moves.reset_index(drop=True), before=before, after=after)
 
 
 def customer_stage_history(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str,

@@ -109,6 +109,19 @@ def test_transitions_between_two_month_ends(store, add, mk, ref):
     assert ("Repeat", "Client") in want
 
 
+
+@pytest.mark.parametrize("as_of", [AS_OF, date(2024, 11, 20)])       # a month end, and a day within a month
+def test_overview_equals_counts_history_and_default_movement(store, add, mk, as_of):
+    load(add, mk)
+    period = Period(date(2024, 1, 1), as_of, as_of)
+    overview = stages.stage_overview(store, period)
+    ends = month_ends(as_of, 13)
+    assert (overview.before, overview.after) == (ends[0], ends[-1])
+    assert overview.counts == stages.stage_counts(store, period)
+    pd.testing.assert_frame_equal(overview.history, stages.stage_history(store, period), check_dtype=False)
+    pd.testing.assert_frame_equal(overview.moves, stages.stage_transitions(store, period, ends[0], ends[-1]),
+                                  check_dtype=False)
+
 def test_one_customers_history(store, add, mk):
     load(add, mk)
     history = stages.customer_stage_history(store, YEAR, "F1", months=8)       # May .. December 2024
