@@ -3,9 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from loyalty.formatting import joined_texts
-from loyalty.metrics.experience import bad_experiences
-from loyalty.metrics.signals import SIGNALS, customer_signals, signal_availability
-from loyalty.ui import analytics_page, cached, show_table
+from loyalty.metrics.signals import SIGNALS, at_risk_customers, signal_availability
+from loyalty.ui import analytics_page, cached, show_rows
 
 LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declining_spend": "Declining spend",
           "routine_only": "Routine only", "no_outreach_90d": "No outreach in 90 days",
@@ -14,14 +13,7 @@ LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declin
 
 period = analytics_page("At-risk customers")
 
-signals = cached(customer_signals, period)
-risky = cached(bad_experiences, period, at_risk_only=True)[["customer_id", "revenue_12m", "bad_experiences", "reason"]]
-table = signals.merge(risky.rename(columns={"reason": "bad_experience_reason"}), on=["customer_id"], how="outer",
-                      suffixes=("", "_bad"))
-table["revenue_12m"] = table["revenue_12m"].fillna(table.pop("revenue_12m_bad"))
-table["bad_experiences"] = table["bad_experience_reason"].where(table["bad_experiences"] >= 2)
-table = table.sort_values(["revenue_12m", "customer_id"], ascending=[False, True], ignore_index=True)
-
+table = cached(at_risk_customers, period)   # one row per customer at risk, a reason column per signal
 available = cached(signal_availability)
 for name, missing in available.items():
     if missing is not None:
@@ -31,11 +23,18 @@ counts = {name: int(table[name].notna().sum()) for name in options}
 chosen = st.multiselect("Show customers with any of", options, default=options, key="risk-signals",
                         format_func=lambda s: f"{LABELS[s]} ({counts[s]:,})")
 shown = table[table[chosen].notna().any(axis=1)] if chosen else table.iloc[0:0]
-view = pd.DataFrame({"customer_id": shown["customer_id"], "revenue at stake (12 months)": shown["revenue_12m"],
-                     "signals": shown[chosen].notna().sum(axis=1), "why": joined_texts(shown, chosen)})
-st.caption(f"{len(view):,} customers, largest revenue at stake first. Select a row to open the customer's 360° view.")
-picked = show_table(view, "at_risk_customers", key="risk", selectable=True,
-                    column_config={"revenue at stake (12 months)": st.column_config.NumberColumn(format="%,.0f")})
+
+
+def view(rows: slice) -> pd.DataFrame:
+    """The rows shown (the reasons of the chosen signals joined), built only for a page or a download."""
+    part = shown.iloc[rows]
+    return pd.DataFrame({"customer_id": part["customer_id"], "revenue at stake (12 months)": part["revenue_12m"],
+                         "signals": part[chosen].notna().sum(axis=1), "why": joined_texts(part, chosen)})
+
+
+st.caption(f"{len(shown):,} customers, largest revenue at stake first. Select a row to open the customer's 360° view.")
+picked = show_rows(len(shown), view, lambda: view(slice(None)), "at_risk_customers", key="risk", selectable=True,
+                   column_config={"revenue at stake (12 months)": st.column_config.NumberColumn(format="%,.0f")})
 st.caption("How to read this: each signal is a reason to call the customer; 'why' gives the facts behind it. "
            "About 42% of customers stop buying after two bad experiences, and only about 1 in 10 complains.")
 if picked is not None:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from loyalty.metrics.scope import Unavailable
+from loyalty.metrics.signals import SIGNALS
 
 UNAVAILABLE = "unavailable"
 ORDER_KPIS = ["revenue", "active_customers", "new_customers", "repeat_customer_rate", "retention",
@@ -145,13 +146,14 @@ def responsiveness_figures(out: dict) -> dict:
 
 
 def at_risk_figures(out: dict) -> dict:
-    signals = out["signals"].sort_values("customer_id")
+    table = out["table"].sort_values("customer_id")
+    signals = table[table[[s for s in SIGNALS if s in table.columns]].notna().any(axis=1)]
     return {
         "signals": _rows(signals, {"customer_id": str, "revenue_12m": Money, "overdue": pd.notna,
                                    "declining_spend": pd.notna}),
         "raised": sorted(s for s in ("routine_only", "no_outreach_90d", "discount_dependent", "single_contact")
                          if signals[s].notna().any()),
-        "two_or_more_bad_experiences": len(out["risky"]),
+        "two_or_more_bad_experiences": int(table["bad_experiences"].notna().sum()),
         "available_signals": sorted(name for name, missing in out["available"].items() if missing is None),
     }
 

@@ -25,11 +25,11 @@ from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.concentration import pareto_curve, top20_share
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
                                       customer_records, customer_stage_history, customer_summary)
-from loyalty.metrics.experience import bad_experiences, churn_by_experience
+from loyalty.metrics.experience import churn_by_experience
 from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
                                             responsiveness_by_month)
 from loyalty.metrics.rfm import rfm_grid, segment_summary
-from loyalty.metrics.signals import customer_signals, signal_availability
+from loyalty.metrics.signals import at_risk_customers, signal_availability
 from loyalty.metrics.stages import stage_overview
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.churn import train_churn_model
@@ -74,9 +74,9 @@ def responsiveness_page(call: Call, period: Period) -> dict:
 
 
 def at_risk_page(call: Call, period: Period) -> dict:
-    """app_pages/at_risk.py: the disloyalty signals, the customers with 2+ bad experiences, what is available."""
-    return {"filter_options": call(filter_options), "signals": call(customer_signals, period),
-            "risky": call(bad_experiences, period, at_risk_only=True), "available": call(signal_availability)}
+    """app_pages/at_risk.py: the customers with a disloyalty signal or 2+ bad experiences, what is available."""
+    return {"filter_options": call(filter_options), "table": call(at_risk_customers, period),
+            "available": call(signal_availability)}
 
 
 def customer_360_page(call: Call, period: Period) -> dict:

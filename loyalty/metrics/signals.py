@@ -17,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from ..period import Period
+from .experience import BAD, bad_params
 from .scope import Inputs, Unavailable, frame
 
 SIGNALS = ["overdue", "declining_spend", "routine_only", "no_outreach_90d", "discount_dependent",
@@ -106,6 +107,23 @@ def customer_signals(con: duckdb.DuckDBPyConnection, period: Period, customer: s
     return frame(con, FACTS + """
         SELECT * FROM signalled WHERE signals > 0 AND ($customer IS NULL OR customer_id = $customer)
         ORDER BY revenue_12m DESC, customer_id""", period, customer=customer, **signal_params(con))
+
+
+AT_RISK = FACTS + "," + BAD + """
+SELECT coalesce(s.customer_id, b.customer_id) AS customer_id, coalesce(s.revenue_12m, b.revenue_12m) AS revenue_12m,
+       b.reason AS bad_experiences, s.overdue, s.declining_spend, s.routine_only, s.no_outreach_90d,
+       s.discount_dependent, s.single_contact
+FROM (SELECT * FROM signalled WHERE signals > 0) s
+FULL JOIN (SELECT * FROM bad_counts WHERE bad_experiences >= 2) b ON b.customer_id = s.customer_id
+ORDER BY revenue_12m DESC, customer_id
+"""
+
+
+def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """Every customer with a disloyalty signal or 2+ bad experiences, largest revenue at stake (last 12
+    months) first: one column per signal holding its reason (or NULL), `bad_experiences` holding what
+    happened (or NULL below two)."""
+    return frame(con, AT_RISK, period, **signal_params(con), **bad_params(con, period.as_of))
 
 
 def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:
