@@ -11,7 +11,7 @@ from loyalty.metrics.rfm import rfm_customers, rfm_grid, segment_summary
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.value import customer_value, with_value
 from loyalty.palette import SERIES, segment_colour
-from loyalty.ui import analytics_page, cached, download_table, show_table
+from loyalty.ui import analytics_page, cached, download_table, show_rows, show_table
 
 period = analytics_page("Super customers")
 
@@ -65,9 +65,10 @@ st.caption(f"{len(supers):,} customers meet the threshold of the four criteria: 
            "4 quarters), large (top fifth by revenue or quantity), long-standing (top fifth by tenure), brings others "
            "(referrals or willing to be a reference).")
 forecast = cached(customer_value, period)
-show_table(with_value(supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]],
-                      forecast), "super_customers", key="supers",
-           column_config={"revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f")})
+listed = supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]]
+show_rows(len(listed), lambda rows: with_value(listed.iloc[rows], forecast), lambda: with_value(listed, forecast),
+          "super_customers", key="supers",
+          column_config={"revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f")})
 st.caption(f"Expected purchases and value over the next 12 months: {forecast.caption()}")
 
 left, right = st.columns(2)

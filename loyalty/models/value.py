@@ -68,7 +68,7 @@ def customer_features(con: duckdb.DuckDBPyConnection, period: Period) -> pd.Data
 @dataclass(frozen=True)
 class ValueForecast:
     """Per-customer forecasts (`customers`), the method used for the whole base and why, and the fits."""
-    customers: pd.DataFrame   # customer_id, expected_purchases_12m, p_alive, clv_12m, method
+    customers: pd.DataFrame   # customer_id (ascending, as customer_features orders them), expected_purchases_12m, p_alive, clv_12m, method
     method: str
     reason: str | None        # why the run-rate rule was used; None when the models were
     bgnbd: clv.BgNbdFit | None
@@ -137,17 +137,31 @@ def customer_value(con: duckdb.DuckDBPyConnection, period: Period) -> ValueForec
     return forecast_values(customer_features(con, period))
 
 
+def forecast_rows(forecast: ValueForecast, customer_ids) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `customer_ids` sits in the forecast's customers, and whether it is there: a binary search
+    in the ids (kept in ascending order), so a page of rows never hashes the 500k ids of a large base."""
+    ids = forecast.customers["customer_id"].to_numpy()
+    wanted = np.asarray(customer_ids, dtype=object)
+    if not len(ids):
+        return np.zeros(len(wanted), dtype=int), np.zeros(len(wanted), dtype=bool)
+    rows = np.searchsorted(ids, wanted).clip(max=len(ids) - 1)
+    return rows, ids[rows] == wanted
+
+
 def with_value(customers: pd.DataFrame, forecast: ValueForecast) -> pd.DataFrame:
     """A customer table (with customer_id) plus its customers' expected purchases and 12-month CLV, rows kept."""
-    columns = forecast.customers[["customer_id", "expected_purchases_12m", "clv_12m"]]
-    return customers.merge(columns, on="customer_id", how="left")
+    rows, found = forecast_rows(forecast, customers["customer_id"])
+    out = customers.copy()
+    for column in ("expected_purchases_12m", "clv_12m"):
+        out[column] = np.where(found, forecast.customers[column].to_numpy(float)[rows], np.nan)
+    return out
 
 
 def value_of(forecast: ValueForecast, customer_id: str) -> dict | None:
     """One customer's forecast as plain values (p_alive None under the run-rate rule); None for a
     customer without orders in scope."""
-    match = forecast.customers[forecast.customers["customer_id"] == customer_id]
-    return None if match.empty else records(match)[0]
+    rows, found = forecast_rows(forecast, [customer_id])
+    return records(forecast.customers.iloc[rows[:1]])[0] if found[0] else None
 
 
 def model_parameters(forecast: ValueForecast) -> pd.DataFrame:

@@ -127,3 +127,29 @@ def test_customer_features_from_orders_worked_by_hand(con):
     assert pd.isna(b["monetary"])
     web_only = resolve_period(date(2024, 6, 30), date(2024, 6, 30), filters=Filters(channels=("web",)))
     assert customer_features(con, web_only)["customer_id"].tolist() == ["A"]
+
+
+def test_values_are_looked_up_by_customer_id_as_a_merge_would(con):
+    """with_value and value_of find each customer by a binary search in the forecast's ids, which holds only
+    when customer_features hands them over in Python's string order: ids with capitals, digits, accents and
+    other scripts check that, against a plain pandas merge (an id without orders gets no value)."""
+    from datetime import date
+
+    from loyalty.models.value import customer_value, value_of, with_value
+    from loyalty.period import resolve_period
+    from tests.shop import insert, order
+
+    ids = ["b", "B", "a10", "a9", "Ärger", "Zoe", "été", "Ωmega", "东京", "z z", "_x", "0"]
+    insert(con, "orders", [order(c, f"2024-0{1 + k % 6}-0{1 + k % 9}", 10 + k, order_id=f"O{i}-{k}")
+                           for i, c in enumerate(ids) for k in range(1 + i % 3)])
+    forecast = customer_value(con, resolve_period(date(2024, 6, 30), date(2024, 6, 30)))
+    assert sorted(forecast.customers["customer_id"]) == sorted(ids)
+    table = pd.DataFrame({"customer_id": ["東", *reversed(ids), "nobody", "Zoe"], "n": range(len(ids) + 3)})
+    expected = table.merge(forecast.customers[["customer_id", "expected_purchases_12m", "clv_12m"]],
+                           on="customer_id", how="left")
+    pd.testing.assert_frame_equal(with_value(table, forecast), expected)
+    by_id = forecast.customers.set_index("customer_id")
+    for customer in ids:
+        found = value_of(forecast, customer)
+        assert found["customer_id"] == customer and found["clv_12m"] == pytest.approx(by_id.at[customer, "clv_12m"])
+    assert value_of(forecast, "nobody") is None and value_of(forecast, "東") is None
