@@ -174,18 +174,42 @@ BOOKKEEPING_DDL = (
 )
 
 
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table that is missing. The current rows of a kind live in `<kind>`; every
-    version a batch brought lives in `<kind>_versions`, which is what makes any batch undoable."""
-    if not scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'import_batches'"):
+    """Create every table that is missing. The current rows of a kind live in `<kind>` (each with the batch
+    that brought it); the versions later batches replaced live in `<kind>_history`: together they are
+    every version of every batch still in force, which is what makes any batch undoable."""
+    if not _table_exists(con, "import_batches"):
         con.execute("BEGIN TRANSACTION")
         for statement in BOOKKEEPING_DDL:
             con.execute(statement)
         for kind in KINDS:
             con.execute(_table_ddl(kind, kind))
-            con.execute(_table_ddl(kind, f"{kind}_versions"))
+            con.execute(_table_ddl(kind, f"{kind}_history"))
         con.execute("COMMIT")
+    _history_from_versions(con)
     ensure_rollups(con)
+
+
+def _history_from_versions(con: duckdb.DuckDBPyConnection) -> None:
+    """A database made before `<kind>_history` kept every version, current ones too, in `<kind>_versions`:
+    keep the versions that are not current as the history and drop the copy of the current ones (one
+    transaction)."""
+    if not _table_exists(con, "orders_versions"):
+        return
+    with write_transaction(con):
+        if not _table_exists(con, "orders_versions"):  # another thread of this process has just done it
+            return
+        for kind in KINDS:
+            key = SPECS[kind].key
+            con.execute(_table_ddl(kind, f"{kind}_history"))
+            con.execute(f"""INSERT INTO {kind}_history
+                            SELECT v.* FROM {kind}_versions v
+                            ANTI JOIN {kind} c ON c.{key} = v.{key} AND c.batch_id = v.batch_id""")
+            con.execute(f"DROP TABLE {kind}_versions")
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):

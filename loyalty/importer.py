@@ -11,10 +11,11 @@ fingerprints in the file. So re-importing a file or an overlapping export never 
 identical purchases in one file stay two orders. A record whose key exists is updated in place (counted
 as updated when a value changed, unchanged otherwise); columns the new file lacks keep their old values.
 
-Undo: every batch's records are kept in `<kind>_versions`; the current table holds, per key, the
-version of the newest batch still in force. Undoing a batch deletes its versions and restores, for each
-of its keys, the newest remaining version (or removes the key when none remains), so any batch can be
-undone in any order.
+Undo: the current table holds, per key, the version of the newest batch still in force and that batch's
+id; a version a later batch replaces moves to `<kind>_history`. Undoing a batch deletes its versions
+from both and, for each key where its version was current, brings back the newest remaining version from
+the history (or removes the key when none remains), so any batch can be undone in any order. A first
+import of new keys writes its records once.
 """
 from __future__ import annotations
 
@@ -400,7 +401,7 @@ def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: di
     con.execute("DROP TABLE IF EXISTS stage_records")
     con.execute(
         f"""CREATE TEMP TABLE stage_records AS
-            SELECT r._key AS key, {keep}, r._line
+            SELECT r._key AS key, {keep}, r._line, e.{table.key} IS NOT NULL AS _replaces
             FROM stage_grouped r LEFT JOIN {table.kind} e ON e.{table.key} = r._key
             WHERE r._reason IS NULL"""
     )
@@ -427,9 +428,13 @@ def _compare(con: duckdb.DuckDBPyConnection, table: TableSpec) -> dict[str, int]
 
 
 def _write(con: duckdb.DuckDBPyConnection, table: TableSpec, batch_id: int) -> None:
+    """Move the versions the batch replaces to the history, then store its records as the current ones."""
     cols = ", ".join(c.name for c in table.stored_columns)
-    con.execute(f"INSERT INTO {table.kind}_versions ({table.key}, {cols}, batch_id) SELECT key, {cols}, ? FROM stage_records", [batch_id])
-    con.execute(f"DELETE FROM {table.kind} WHERE {table.key} IN (SELECT key FROM stage_records)")
+    replaced = f"{table.key} IN (SELECT key FROM stage_records WHERE _replaces)"
+    rollups.mark_touched(con, table.kind, f"SELECT customer_id FROM stage_records UNION "
+                                          f"SELECT customer_id FROM {table.kind} WHERE {replaced}")
+    con.execute(f"INSERT INTO {table.kind}_history SELECT * FROM {table.kind} WHERE {replaced}")
+    con.execute(f"DELETE FROM {table.kind} WHERE {replaced}")
     in_order = f" ORDER BY {table.stored_by}" if table.stored_by else ""
     con.execute(f"INSERT INTO {table.kind} ({table.key}, {cols}, batch_id) SELECT key, {cols}, ? FROM stage_records{in_order}",
                 [batch_id])
@@ -524,14 +529,13 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
     )
     summary.notes = _notes(con, table, staged, summary, line_level)
     summary.preview = con.execute(
-        "SELECT * EXCLUDE (key, _line) FROM stage_records ORDER BY _line LIMIT ?", [PREVIEW_RECORDS]
+        "SELECT * EXCLUDE (key, _line, _replaces) FROM stage_records ORDER BY _line LIMIT ?", [PREVIEW_RECORDS]
     ).df().to_dict("records")
     if dry_run:
         return summary
     step(0.85, f"Writing {records:,} records")
     summary.batch_id = scalar(con, "SELECT nextval('batch_seq')")
     _write(con, table, summary.batch_id)
-    rollups.mark_touched(con, kind, summary.batch_id)
     rollups.refresh(con)
     con.execute(
         """INSERT INTO rejected_rows (batch_id, line, reason, raw)
@@ -605,24 +609,25 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> 
     if status != "committed":
         raise UndoRefused(f"Batch {batch_id} is {status}; only committed batches can be undone.")
     table = spec(kind)
-    cols = ", ".join(c.name for c in table.stored_columns)
+    key = table.key
     with write_transaction(con):
-        rollups.mark_touched(con, kind, batch_id)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE undo_keys AS SELECT {table.key} AS key FROM {kind}_versions WHERE batch_id = ?", [batch_id])
-        con.execute(f"DELETE FROM {kind}_versions WHERE batch_id = ?", [batch_id])
-        removed = scalar(con, f"SELECT count(*) FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
-        con.execute(f"DELETE FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
-        con.execute(
-            f"""INSERT INTO {kind} ({table.key}, {cols}, batch_id)
-                SELECT {table.key}, {cols}, batch_id FROM {kind}_versions
-                WHERE {table.key} IN (SELECT key FROM undo_keys)
-                QUALIFY row_number() OVER (PARTITION BY {table.key} ORDER BY batch_id DESC) = 1"""
-        )
-        restored = scalar(con, f"SELECT count(*) FROM {kind} WHERE {table.key} IN (SELECT key FROM undo_keys)")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE undo_keys AS SELECT {key} AS key FROM {kind} WHERE batch_id = ?",
+                    [batch_id])
+        undone = f"{key} IN (SELECT key FROM undo_keys)"
+        rollups.mark_touched(con, kind, f"SELECT customer_id FROM {kind} WHERE {undone}")
+        con.execute(f"DELETE FROM {kind}_history WHERE batch_id = ?", [batch_id])  # versions already replaced
+        con.execute(f"DELETE FROM {kind} WHERE batch_id = ?", [batch_id])
+        con.execute(f"""INSERT INTO {kind} SELECT * FROM {kind}_history WHERE {undone}
+                        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC) = 1""")
+        con.execute(f"DELETE FROM {kind}_history h USING {kind} c "
+                    f"WHERE c.{undone} AND h.{key} = c.{key} AND h.batch_id = c.batch_id")  # current again
+        rollups.mark_touched(con, kind, f"SELECT customer_id FROM {kind} WHERE {undone}")
+        restored = scalar(con, f"SELECT count(*) FROM {kind} WHERE {undone}")
+        removed = scalar(con, "SELECT count(*) FROM undo_keys") - restored
         rollups.refresh(con)
         con.execute("UPDATE import_batches SET status = 'undone', undone_at = ? WHERE id = ?", [_now(), batch_id])
         con.execute("DROP TABLE undo_keys")
-    return {"batch_id": batch_id, "removed": removed - restored, "restored": restored}
+    return {"batch_id": batch_id, "removed": removed, "restored": restored}
 
 
 def batches(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

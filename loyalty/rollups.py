@@ -12,9 +12,10 @@ These are the customer's figures at any as-of date on or after the latest order 
 column_counts: per canonical column ("tickets.csat"), how many values the current rows hold: what tells
 a figure whether its inputs are there (`metrics.scope.Inputs`) without counting millions of rows each time.
 
-Keeping it right: after a batch is written, and before a batch is undone, `mark_touched` notes every
-customer any version of the batch's order keys belongs to (the new values and the ones they replace or
-restore); `refresh` then recomputes exactly those customers' rows from `orders`.
+Keeping it right: when a batch is written or undone, `mark_touched` notes every customer of the current
+orders it takes away and of the ones it brings (new values and the ones they replace; on undo, the
+batch's orders and the versions restored in their place); `refresh` then recomputes exactly those
+customers' rows from `orders`.
 """
 from __future__ import annotations
 
@@ -92,13 +93,6 @@ totals AS (  -- the second order is the first month's second order, else the nex
 SELECT t.*, g.median_gap FROM totals t LEFT JOIN gaps g USING (customer_id)
 """
 
-MARK_TOUCHED = """
-INSERT INTO rollup_touched
-SELECT DISTINCT customer_id FROM orders_versions
-WHERE order_key IN (SELECT order_key FROM orders_versions WHERE batch_id = $batch)
-"""
-
-
 def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Create the rollup tables when missing (a database made before they existed gets them built)."""
     present = con.execute("SELECT count(*) FROM information_schema.tables WHERE list_contains($names, table_name)",
@@ -119,11 +113,12 @@ def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     refresh(con)
 
 
-def mark_touched(con: duckdb.DuckDBPyConnection, kind: str, batch_id: int) -> None:
-    """Note the customers whose rollup rows a batch of `kind` changes (orders only; other kinds none)."""
+def mark_touched(con: duckdb.DuckDBPyConnection, kind: str, customers: str) -> None:
+    """Note the customers whose rollup rows a write to `kind` changes (orders only; other kinds none):
+    `customers` is a query of their ids, such as the customers of the rows about to be replaced."""
     con.execute("CREATE TEMP TABLE IF NOT EXISTS rollup_touched (customer_id VARCHAR)")
     if kind == "orders":
-        con.execute(MARK_TOUCHED, {"batch": batch_id})
+        con.execute(f"INSERT INTO rollup_touched {customers}")
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:

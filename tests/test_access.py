@@ -17,7 +17,7 @@ ANNA = User("anna@example.com", UPLOADER)
 BOB = User("bob@example.com", UPLOADER)
 BOSS = User("boss@example.com", ADMIN)
 ORDERS = "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n"
-TABLES = ("orders", "orders_versions", "import_batches", "rejected_rows", "settings", "saved_mappings")
+TABLES = ("orders", "orders_history", "import_batches", "rejected_rows", "settings", "saved_mappings")
 
 
 def counts(con) -> dict[str, int]:

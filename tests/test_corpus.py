@@ -535,7 +535,7 @@ def test_corpus_file_refused(tmp_path, corpus, case):
         assert path.name in message, message   # the user may have uploaded several files
         if pattern:
             assert re.search(pattern, message), message
-        for table in ("import_batches", "rejected_rows", "orders", "orders_versions", "tickets"):
+        for table in ("import_batches", "rejected_rows", "orders", "orders_history", "tickets"):
             assert rows(con, f"SELECT count(*) FROM {table}") == [(0,)], table
 
 
@@ -582,7 +582,7 @@ def test_dry_run_validates_and_writes_nothing(tmp_path):
         assert s.batch_id is None
         assert (s.rows_read, s.accepted, s.rejected, s.records, s.inserted) == (13, 3, 10, 3, 3)
         assert s.rejected_by_reason["row: wrong number of fields"] == 2
-        for table in ("import_batches", "rejected_rows", "orders", "orders_versions"):
+        for table in ("import_batches", "rejected_rows", "orders", "orders_history"):
             assert rows(con, f"SELECT count(*) FROM {table}") == [(0,)], table
 
 

@@ -21,7 +21,7 @@ from loyalty.importer import import_files
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "order id,customer,date,amount\nB1,b1,2024-01-01,1.00\nB2,b2,2024-01-02,2.00\n"
-TABLES = ("orders", "orders_versions", "import_batches", "rejected_rows")
+TABLES = ("orders", "orders_history", "import_batches", "rejected_rows")
 
 
 def orders_csv(path: Path, rows: int, prefix: str, first: int = 0) -> Path:
@@ -99,7 +99,7 @@ def test_sigkill_while_reading_leaves_the_previous_state(db, tmp_path):
     with session(db) as con:  # still writable: the same file now lands whole
         assert import_files(con, "orders", [big], user=LOCAL_USER)[0].inserted == 1_500_000
     counts, _ = snapshot(db)
-    assert counts == {"orders": 1_500_002, "orders_versions": 1_500_002, "import_batches": 2, "rejected_rows": 0}
+    assert counts == {"orders": 1_500_002, "orders_history": 0, "import_batches": 2, "rejected_rows": 0}
 
 
 KILL_AFTER_WRITE = """
@@ -145,7 +145,7 @@ def test_two_processes_at_once_both_land_complete(db, tmp_path):
     assert [p.returncode for p in (a, b)] == [0, 0], [err for _, err in outs]
     assert [json.loads(out)["inserted"] for out, _ in outs] == [400_000, 1_000]
     counts, _ = snapshot(db)
-    assert counts == {"orders": 401_002, "orders_versions": 401_002, "import_batches": 3, "rejected_rows": 0}
+    assert counts == {"orders": 401_002, "orders_history": 0, "import_batches": 3, "rejected_rows": 0}
     with session(db) as con:
         assert con.execute("SELECT count(DISTINCT order_key) FROM orders").fetchall() == [(401_002,)]
 
@@ -164,7 +164,7 @@ def test_a_second_process_beyond_the_wait_is_refused_clearly(db, tmp_path):
         "is using it; try again when it has finished.\n"), err_b
     assert err_b.count("\n") == 1 and "Traceback" not in err_b
     counts, _ = snapshot(db)
-    assert counts == {"orders": 400_002, "orders_versions": 400_002, "import_batches": 2, "rejected_rows": 0}
+    assert counts == {"orders": 400_002, "orders_history": 0, "import_batches": 2, "rejected_rows": 0}
 
 
 def test_two_sessions_of_one_process_with_overlapping_keys(db, tmp_path):
@@ -193,7 +193,7 @@ def test_two_sessions_of_one_process_with_overlapping_keys(db, tmp_path):
     assert sorted(s.inserted for s in summaries) == [30_000, 60_000]   # whichever went second found 30,000 stored
     assert sorted(s.unchanged for s in summaries) == [0, 30_000]
     counts, _ = snapshot(db)
-    assert counts == {"orders": 90_002, "orders_versions": 120_002, "import_batches": 3, "rejected_rows": 0}
+    assert counts == {"orders": 90_002, "orders_history": 30_000, "import_batches": 3, "rejected_rows": 0}
     with session(db) as con:
         assert con.execute("SELECT count(DISTINCT order_key) FROM orders").fetchall() == [(90_002,)]
 
@@ -228,7 +228,7 @@ def test_a_second_session_beyond_the_wait_is_refused_clearly(db, tmp_path, monke
         release.set()
         holder.join(30)
     counts, _ = snapshot(db)
-    assert counts == {"orders": 12, "orders_versions": 12, "import_batches": 2, "rejected_rows": 0}
+    assert counts == {"orders": 12, "orders_history": 0, "import_batches": 2, "rejected_rows": 0}
 
 
 def test_many_sessions_opening_and_closing_at_once(db):

@@ -30,7 +30,7 @@ def state(con) -> tuple:
     """Everything an import or undo may touch, to compare before and after."""
     return tuple(
         con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
-        for table in ("orders", "orders_versions", "import_batches", "rejected_rows")
+        for table in ("orders", "orders_history", "import_batches", "rejected_rows")
     )
 
 
@@ -86,8 +86,8 @@ def test_columns_missing_from_a_new_file_keep_their_values(con, write):
 def test_undo_in_any_order_restores_earlier_versions(con, write):
     a = import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n")], user=LOCAL_USER)[0]
     b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA2,c2,2024-01-02,25\nA3,c3,2024-01-03,30\n")], user=LOCAL_USER)[0]
-    # Undo the older batch first: A1 goes, A2 keeps batch b's value, A3 stays.
-    assert undo_batch(con, a.batch_id, user=LOCAL_USER) == {"batch_id": a.batch_id, "removed": 1, "restored": 1}
+    # Undo the older batch first: A1 goes, A2 keeps batch b's value (nothing to restore), A3 stays.
+    assert undo_batch(con, a.batch_id, user=LOCAL_USER) == {"batch_id": a.batch_id, "removed": 1, "restored": 0}
     assert {k: v[2] for k, v in orders(con).items()} == {"A2": Decimal("25.00"), "A3": Decimal("30.00")}
     undo_batch(con, b.batch_id, user=LOCAL_USER)
     assert orders(con) == {}
@@ -100,8 +100,51 @@ def test_undo_in_any_order_restores_earlier_versions(con, write):
 def test_undo_of_the_newer_batch_brings_back_the_older_value(con, write):
     import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\n")], user=LOCAL_USER)
     b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,99\n")], user=LOCAL_USER)[0]
-    undo_batch(con, b.batch_id, user=LOCAL_USER)
+    assert undo_batch(con, b.batch_id, user=LOCAL_USER) == {"batch_id": b.batch_id, "removed": 0, "restored": 1}
     assert orders(con)["A1"][2] == Decimal("10.00")
+
+
+def history(con) -> list[tuple]:
+    """(order_key, amount, batch) of the replaced versions."""
+    return con.execute("SELECT order_key, amount, batch_id FROM orders_history ORDER BY ALL").fetchall()
+
+
+def test_a_replaced_version_waits_in_the_history_until_its_batch_is_undone_or_in_force_again(con, write):
+    a, b, c = (import_files(con, "orders", [write(f"{n}.csv", f"order id,customer,date,amount\nK,c1,2024-01-01,{v}\n")],
+                            user=LOCAL_USER)[0].batch_id for n, v in (("a", 10), ("b", 20), ("c", 30)))
+    extra = import_files(con, "orders", [write("d.csv", "order id,customer,date,amount\nN,c2,2024-02-01,5\n")],
+                         user=LOCAL_USER)[0].batch_id
+    assert history(con) == [("K", Decimal("10.00"), a), ("K", Decimal("20.00"), b)]  # a new key adds none
+    # b's version was already replaced by c's: undoing b takes it from the history and leaves K alone.
+    assert undo_batch(con, b, user=LOCAL_USER) == {"batch_id": b, "removed": 0, "restored": 0}
+    assert orders(con)["K"][2] == Decimal("30.00") and history(con) == [("K", Decimal("10.00"), a)]
+    # Undoing c brings back a's version (not b's), which leaves the history: it is current again.
+    assert undo_batch(con, c, user=LOCAL_USER) == {"batch_id": c, "removed": 0, "restored": 1}
+    assert orders(con)["K"][2] == Decimal("10.00") and history(con) == []
+    assert con.execute("SELECT order_key, batch_id FROM orders ORDER BY 1").fetchall() == [("K", a), ("N", extra)]
+    assert undo_batch(con, a, user=LOCAL_USER) == {"batch_id": a, "removed": 1, "restored": 0}
+    assert sorted(orders(con)) == ["N"]
+
+
+def test_a_database_that_kept_every_version_keeps_the_replaced_ones_as_history(db_file, write):
+    """Databases made before the history table kept every version of every batch, current ones too, in
+    `<kind>_versions`: opened now, they keep the replaced versions as history, and undo works as before."""
+    with connect(db_file) as con:
+        a = import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\n"
+                                                        "A2,c2,2024-01-02,20\n")], user=LOCAL_USER)[0].batch_id
+        b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA2,c2,2024-01-02,25\n")],
+                         user=LOCAL_USER)[0].batch_id
+        for kind in ("orders", "customers", "tickets", "surveys"):  # the old layout: every version in one table
+            con.execute(f"CREATE TABLE {kind}_versions AS SELECT * FROM {kind}_history UNION ALL SELECT * FROM {kind}")
+            con.execute(f"DROP TABLE {kind}_history")
+        assert con.execute("SELECT count(*) FROM orders_versions").fetchall() == [(3,)]
+    with connect(db_file) as con:
+        tables = {t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        assert not {t for t in tables if t.endswith("_versions")}
+        assert {"orders_history", "customers_history", "tickets_history", "surveys_history"} <= tables
+        assert history(con) == [("A2", Decimal("20.00"), a)]
+        assert undo_batch(con, b, user=LOCAL_USER) == {"batch_id": b, "removed": 0, "restored": 1}
+        assert {k: v[2] for k, v in orders(con).items()} == {"A1": Decimal("10.00"), "A2": Decimal("20.00")}
 
 
 def test_a_bad_file_in_a_call_writes_nothing_at_all(con, write):
@@ -121,7 +164,9 @@ def test_a_crash_mid_write_leaves_the_previous_state(con, write, monkeypatch):
     real_execute_count = {"n": 0}
 
     def failing_write(connection, table, batch_id):
-        connection.execute(f"INSERT INTO {table.kind}_versions SELECT key, * EXCLUDE (key, _line), ? FROM stage_records", [batch_id])
+        connection.execute(f"INSERT INTO {table.kind}_history SELECT * FROM {table.kind}")
+        connection.execute(f"INSERT INTO {table.kind} SELECT key, * EXCLUDE (key, _line, _replaces), ? FROM stage_records",
+                           [batch_id])
         real_execute_count["n"] += 1
         raise RuntimeError("power cut")
 
