@@ -93,6 +93,7 @@ totals AS (  -- the second order is the first month's second order, else the nex
 SELECT t.*, g.median_gap FROM totals t LEFT JOIN gaps g USING (customer_id)
 """
 
+
 def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Create the rollup tables when missing (a database made before they existed gets them built)."""
     present = con.execute("SELECT count(*) FROM information_schema.tables WHERE list_contains($names, table_name)",
