@@ -12,12 +12,9 @@ URL; the page reads the resulting period with `loyalty.ui.view_period()`.
 """
 import streamlit as st
 
-from loyalty.ui import filter_sidebar, signed_in_user, start_run
+from loyalty.ui import end_run, filter_sidebar, signed_in_user, start_run
 
 st.set_page_config(page_title="Loyalty Lens", page_icon=":material/loyalty:", layout="wide")
-start_run()
-signed_in_user()
-
 PAGES = [
     st.Page("app_pages/scorecard.py", title="Executive scorecard", icon=":material/dashboard:", default=True),
     st.Page("app_pages/super_customers.py", title="Super customers", icon=":material/star:"),
@@ -30,6 +27,11 @@ PAGES = [
     st.Page("app_pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 
-navigation = st.navigation(PAGES)
-st.session_state["view_period"] = filter_sidebar()
-navigation.run()
+start_run()
+try:
+    signed_in_user()
+    navigation = st.navigation(PAGES)
+    st.session_state["view_period"] = filter_sidebar()
+    navigation.run()
+finally:
+    end_run()  # the run's reading connection: closed however the run ends (st.stop, a rerun, an error)

@@ -9,9 +9,9 @@
    same functions and arguments as the page's `cached(...)` calls), at the default period:
    cold = the engine calls straight, as after new data, when every cached call misses;
    warm = the calls through a cache keyed like `loyalty.ui.cached` (data version read once per page
-   load, results stored pickled as `st.cache_data` does). Calls run on one open connection; the app
-   opens a session per call on a miss, so that cost is its own row ("open a session", timed with no
-   other connection open).
+   load, results stored pickled as `st.cache_data` does). Calls run on one open connection, as a page's
+   script run shares one for all its calls; the app opens it once per run, so that cost is its own row
+   ("open a session", timed with no other connection open).
    Model-backed calls (lifetime value, clusters, churn model, rules of thumb) are trained once per data
    version: each is timed once, cold, in its own "Predictions: …" row naming the pages that use it, and
    is not part of any page row.
@@ -229,7 +229,7 @@ def page_rows(con: duckdb.DuckDBPyConnection, period: Period, orders: int, repea
 
 
 def open_session(db: Path) -> None:
-    """What `loyalty.ui` does around every cached call that misses: open the database, then close it."""
+    """What `loyalty.ui` does once in a page's script run: open the database, then close it."""
     with session(db):
         pass
 
@@ -267,7 +267,7 @@ def run(orders: int, repeats: int = 3, seed: int = SEED) -> list[dict]:
         period = default_period(con)
         more, outputs = page_rows(con, period, orders, repeats)
     rows += more
-    rows.append(row("open a session (each cached call on a miss)", timed(lambda: open_session(db), repeats)[0]))
+    rows.append(row("open a session (once a page run)", timed(lambda: open_session(db), repeats)[0]))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
     rows.append(row("peak memory of this process (GB)", None, 3.0, median=peak, unit="GB"))
     pandas = in_child(pandas_side, parquet, period, repeats)

@@ -122,8 +122,13 @@ def session(path: str | os.PathLike | None = None, wait: float | None = None) ->
     try:
         yield con
     finally:
-        with _ATTACHING:
-            con.close()
+        close(con)
+
+
+def close(con: duckdb.DuckDBPyConnection) -> None:
+    """Close a connection from `connect`, not while another thread opens one (see `_ATTACHING`)."""
+    with _ATTACHING:
+        con.close()
 
 
 def _table_ddl(kind: str, table: str) -> str:

@@ -10,6 +10,7 @@ address its role. Without `[auth]` the app runs in local single-user mode: whoev
 from __future__ import annotations
 
 import importlib
+import threading
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -17,7 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from .access import ADMIN, LOCAL_USER, RoleMap, User
-from .db import StoreBusy, data_version, session
+from .db import StoreBusy, close, connect, data_version, session
 from .downloads import csv_bytes, xlsx_bytes
 from .period import Filters, Period, resolve_period
 from .store_summary import filter_options
@@ -33,16 +34,48 @@ def store() -> Iterator:
         st.stop()
 
 
+_RUN = threading.local()  # each session's script runs in its own thread: the run's connection lives here
+
+
 def start_run() -> None:
-    """Forget the data version at the start of every script run (app.py calls this first), so each run
-    asks the database once: opening the file costs tens of milliseconds, and a page makes many cached calls."""
+    """Start a script run (app.py calls this first): forget the data version, so each run asks the database
+    once, and let the run's cached calls share one connection (`reading`)."""
     st.session_state["data_version"] = None
+    end_run()
+    _RUN.active = True
+
+
+def end_run() -> None:
+    """End the script run: close its connection, if it opened one, so another process (a scheduled import)
+    can write the file."""
+    con, _RUN.con, _RUN.active = getattr(_RUN, "con", None), None, False
+    if con is not None:
+        close(con)
+
+
+@contextmanager
+def reading() -> Iterator:
+    """A connection to read with. Inside a script run, the run's own, opened at its first use and closed by
+    `end_run`: opening the file costs tens of milliseconds, and a page whose results are not cached yet
+    makes up to a dozen calls. Elsewhere (a download is built when clicked, in another thread) a connection
+    of its own. A busy store becomes a clear on-screen message."""
+    if not getattr(_RUN, "active", False):
+        with store() as con:
+            yield con
+        return
+    if getattr(_RUN, "con", None) is None:
+        try:
+            _RUN.con = connect()
+        except StoreBusy as exc:
+            st.error(str(exc))
+            st.stop()
+    yield _RUN.con
 
 
 def current_version() -> str:
     """The data version for this script run (read once per run, again after `clear_caches`)."""
     if st.session_state.get("data_version") is None:
-        with store() as con:
+        with reading() as con:
             st.session_state["data_version"] = data_version(con)
     return st.session_state["data_version"]
 
@@ -51,7 +84,7 @@ def current_version() -> str:
 def _cached_call(function: str, version: str, args: tuple, kwargs: tuple):
     module, name = function.rsplit(".", 1)
     fn = getattr(importlib.import_module(module), name)
-    with session() as con:
+    with reading() as con:
         return fn(con, *args, **dict(kwargs))
 
 

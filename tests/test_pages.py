@@ -157,3 +157,48 @@ def test_predictions_page_figures(demo_db, monkeypatch):
     verdicts = [e.value for e in [*at.success, *at.info, *at.warning]]
     assert all(rule.verdict in verdicts for rule in rules)
     assert all(any(rule.sample in m.value for m in at.markdown) for rule in rules)
+
+
+def test_a_page_run_opens_the_database_once_and_closes_it(db_file, monkeypatch):
+    """A cold page makes many cached calls; the run opens the file once for all of them, and closes it when
+    the run ends, so another process can write right after (a scheduled import would otherwise wait)."""
+    import subprocess
+    import sys
+
+    from loyalty import ui
+
+    load_shop(db_file)
+    opened, closed = [], []
+    real_connect, real_close = ui.connect, ui.close
+    monkeypatch.setattr(ui, "connect", lambda *a, **k: opened.append(real_connect(*a, **k)) or opened[-1])
+    monkeypatch.setattr(ui, "close", lambda con: closed.append(con) or real_close(con))
+    open_page("super_customers")    # caches cleared by the fixture: nine cached calls, the filters and the version
+    assert len(opened) == 1 and closed == opened
+    writer = subprocess.run([sys.executable, "-m", "loyalty", "import", "orders", str(Path(__file__).parent / "corpus" /
+                             "01_plain_comma.csv"), "--db", str(db_file)], capture_output=True, text=True,
+                            env={**__import__("os").environ, "LOYALTY_LOCK_WAIT": "0"}, timeout=120)
+    assert writer.returncode == 0, writer.stderr
+
+
+def test_a_connection_outside_a_page_run_is_its_own_and_closed_after_use(db_file):
+    """A download built when clicked runs in another thread, outside any run: it reads with a connection of
+    its own, closed when done (a connection kept by that thread would hold the file for good)."""
+    import threading
+
+    import duckdb
+
+    from loyalty.ui import reading
+
+    seen = []
+
+    def download():
+        with reading() as con:
+            seen.append((con, con.execute("SELECT 42").fetchall()))
+
+    worker = threading.Thread(target=download)
+    worker.start()
+    worker.join()
+    con, result = seen[0]
+    assert result == [(42,)]
+    with pytest.raises(duckdb.ConnectionException):
+        con.execute("SELECT 1")
