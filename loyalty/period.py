@@ -90,19 +90,21 @@ class Period:
 
     def previous(self) -> "Period":
         """The period of the same length just before this one (same months when it spans whole months),
-        as of its own last day."""
+        as of its own last day (or this period's as-of date, when earlier)."""
         if self.whole_months:
             months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
             start = shift_months(self.start, -months)
         else:
             start = self.start - timedelta(days=self.days)
         end = self.start - timedelta(days=1)
-        return Period(start, end, end, self.filters)
+        return Period(start, end, min(end, self.as_of), self.filters)
 
     def months(self, count: int = 12) -> list["Period"]:
         """The last `count` calendar months up to the period's end (its month when the end is a month
-        end, else the month before), each as of its last day: the periods of a 12-period trend."""
-        return [Period(end.replace(day=1), end, end, self.filters) for end in month_ends(self.end, count)]
+        end, else the month before), each as of its last day: the periods of a 12-period trend. A month
+        after this period's as-of date is as of that date instead: no order after it counts anywhere."""
+        return [Period(end.replace(day=1), end, min(end, self.as_of), self.filters)
+                for end in month_ends(self.end, count)]
 
     def params(self) -> dict:
         """Named SQL parameters shared by every metric query."""

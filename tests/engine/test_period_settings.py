@@ -116,3 +116,20 @@ def test_every_default_key_round_trips(store):
     for key, value in DEFAULTS.items():
         save_setting(store, key, value, user=LOCAL_USER)
     assert get_settings(store) == {**DEFAULTS}
+
+
+def test_a_period_reaching_past_the_as_of_date_counts_no_order_after_it(store, add, mk):
+    """Only orders up to the as-of date count, in the period and in every month of its trend: with the as-of
+    date on 15 June and a period running to December, the trend's months after it hold nothing and June
+    holds its first half only."""
+    from loyalty.metrics.scorecard import scorecard
+
+    add("orders", [mk.order("A", f"2024-{m:02d}-{d:02d}", 100 * m + d) for m in range(1, 13) for d in (10, 20)])
+    period = resolve_period(date(2024, 12, 20), as_of=date(2024, 6, 15), start=date(2024, 1, 1), end=date(2024, 12, 31))
+    revenue = {c["name"]: c for c in scorecard(store, period)}["revenue"]
+    assert revenue["trend"] == [110 + 120, 210 + 220, 310 + 320, 410 + 420, 510 + 520, 610, 0, 0, 0, 0, 0, 0]
+    assert revenue["value"] == sum(revenue["trend"])
+    assert [(p.end, p.as_of) for p in period.months()][5:7] == [(date(2024, 6, 30), date(2024, 6, 15)),
+                                                                (date(2024, 7, 31), date(2024, 6, 15))]
+    early = Period(date(2024, 7, 1), date(2024, 7, 31), date(2024, 6, 15))    # as of a day before the period
+    assert early.previous().as_of == date(2024, 6, 15)
