@@ -69,6 +69,13 @@ MEDIAN_GAPS = """SELECT customer_id,
 FROM (SELECT customer_id, list_sort(list(order_date)) AS days FROM {orders} GROUP BY customer_id)
 WHERE len(days) >= 2"""
 
+# A customer's totals over its customer-month rows (grouped by customer_id): the second order is the first
+# month's second order, else the next month's first.
+TOTALS_OF_MONTHS = """sum(orders) AS orders, sum(revenue) AS revenue, sum(quantity) AS quantity,
+       min(first_day) AS first_order,
+       CASE WHEN arg_min(orders, month) >= 2 THEN arg_min(second_day, month) ELSE min(first_day, 2)[2] END AS second_order,
+       max(last_day) AS last_order"""
+
 CUSTOMER_MONTHS_OF_TOUCHED = f"""
 INSERT INTO customer_months
 SELECT customer_id, {MONTH_FIGURES}
@@ -82,11 +89,8 @@ INSERT INTO customer_totals
 WITH gaps AS (  -- per touched customer with 2 or more orders: the median of the days between consecutive orders
     {MEDIAN_GAPS.format(orders="orders WHERE {touched}")}
 ),
-totals AS (  -- the second order is the first month's second order, else the next month's first
-    SELECT customer_id, sum(orders) AS orders, sum(revenue) AS revenue, sum(quantity) AS quantity,
-           min(first_day) AS first_order,
-           CASE WHEN arg_min(orders, month) >= 2 THEN arg_min(second_day, month) ELSE min(first_day, 2)[2] END AS second_order,
-           max(last_day) AS last_order
+totals AS (
+    SELECT customer_id, {TOTALS_OF_MONTHS}
     FROM customer_months WHERE {{touched}}
     GROUP BY customer_id
 )

@@ -151,7 +151,9 @@ def test_two_processes_at_once_both_land_complete(db, tmp_path):
 
 
 def test_a_second_process_beyond_the_wait_is_refused_clearly(db, tmp_path):
-    first = orders_csv(tmp_path / "first.csv", 400_000, "F")
+    # The first import must still hold the file when the second process has started and waited: 1.5M orders
+    # take several times longer than that (400,000 once finished first, once imports got faster).
+    first = orders_csv(tmp_path / "first.csv", 1_500_000, "F")
     second = orders_csv(tmp_path / "second.csv", 1_000, "S")
     a = cli("import", "orders", str(first), "--db", str(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     wait_until_open(a, first)
@@ -164,7 +166,7 @@ def test_a_second_process_beyond_the_wait_is_refused_clearly(db, tmp_path):
         "is using it; try again when it has finished.\n"), err_b
     assert err_b.count("\n") == 1 and "Traceback" not in err_b
     counts, _ = snapshot(db)
-    assert counts == {"orders": 400_002, "orders_history": 0, "import_batches": 2, "rejected_rows": 0}
+    assert counts == {"orders": 1_500_002, "orders_history": 0, "import_batches": 2, "rejected_rows": 0}
 
 
 def test_two_sessions_of_one_process_with_overlapping_keys(db, tmp_path):

@@ -48,7 +48,7 @@ def check_every_page(con, cache: WarmCache) -> None:
     raw = raw_orders(con)
     orders = baseline.prepare(raw)
     latest = default_period(con)
-    mid = latest.as_of - timedelta(days=40)   # an as-of before the latest order: the engine reads the orders
+    mid = latest.as_of - timedelta(days=40)   # an as-of before the latest order: earlier months from the rollup, its month from the orders
     for period in (latest, Period(mid - timedelta(days=200), mid, mid)):
         for page, compute in PAGES.items():
             theirs = baseline.PAGES[page](orders, period)

@@ -7,12 +7,16 @@ Values always arrive as named parameters ($as_of, $regions, …); the only names
 fixed table and column names from `loyalty.schema`.
 
 Rollups (`loyalty.rollups`): `buyers`, `own_gap` and `customer_months_in_scope` read the rollup tables
-instead of every order when they hold the same answer (`rolled_up`): no channel or sales-rep filter (the
-rollups keep neither) and an as-of date on or after the latest order in the store (so no order is cut off).
-Otherwise the same CTEs compute from `orders_in_scope`; a query reads the same columns either way.
-`dated_orders` (per customer and day: orders, revenue) likewise reads the customer-month rollup, each
-month dated its first day, when the rollups answer and the period spans whole months: a filter on whole
-months of the period and the one before then holds the same orders as on the order dates.
+instead of every order when they hold the same answer (`rollups_answer`), which needs no channel or
+sales-rep filter (the rollups keep neither). With an as-of date on or after the latest order in the store
+(no order cut off) they read the customer totals and months as they are ("totals"); with an earlier as-of
+date ("months"), the customer months before the as-of date's month come from the rollup and that month
+from its orders up to the as-of date (the orders are stored in date order, so that reads a few blocks),
+the customers' totals are summed from those months, and only `own_gap` reads every order. Otherwise the
+same CTEs compute from `orders_in_scope`; a query reads the same columns either way.
+`dated_orders` (per customer and day: orders, revenue) likewise reads the customer months, each dated its
+first day, when the rollups answer and the period spans whole months: a filter on whole months of the
+period and the one before then holds the same orders as on the order dates.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from ..period import Filters, Period, latest_order_date
-from ..rollups import MEDIAN_GAPS, MONTH_FIGURES
+from ..rollups import MEDIAN_GAPS, MONTH_FIGURES, TOTALS_OF_MONTHS
 
 
 
@@ -52,13 +56,27 @@ customer_months_in_scope AS (  -- per customer and month: orders, revenue, quant
     SELECT * FROM customer_months WHERE {customers}
 )"""
 
+BUYERS_FROM_MONTHS = f"""
+customer_months_in_scope AS (  -- per customer and month: the rollup's months before the as-of date's month, that month from its orders
+    SELECT * FROM customer_months WHERE month < date_trunc('month', $as_of) AND {{customers}}
+    UNION ALL
+    SELECT customer_id, {MONTH_FIGURES}
+    FROM orders_in_scope WHERE order_date >= date_trunc('month', $as_of) GROUP BY customer_id, month
+),
+buyers AS (  -- one row per customer with an order in scope: totals up to the as-of date, from its months
+    SELECT customer_id, {TOTALS_OF_MONTHS} FROM customer_months_in_scope GROUP BY customer_id
+),
+own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
+    {MEDIAN_GAPS.format(orders="orders_in_scope")}
+)"""
 
-def rolled_up(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
-    """Whether the rollups answer for this period (see the module docstring)."""
+
+def rollups_answer(con: duckdb.DuckDBPyConnection, period: Period) -> str | None:
+    """How the rollups answer for this period: "totals", "months" or not at all (None); see the module docstring."""
     if period.filters.on_orders:
-        return False
+        return None
     latest = latest_order_date(con)
-    return latest is None or period.as_of >= latest
+    return "totals" if latest is None or period.as_of >= latest else "months"
 
 
 DATED_ORDERS = """
@@ -72,11 +90,11 @@ dated_orders AS NOT MATERIALIZED (  -- the same per customer and month, dated it
 )"""
 
 
-def scope_sql(filters: Filters, rolled: bool = False, by_month: bool = False) -> str:
+def scope_sql(filters: Filters, rollups: str | None = None, by_month: bool = False) -> str:
     """The common table expressions every metric query starts from, for a set of filters, reading the
-    rollups when `rolled` (see `rolled_up`).
+    rollups as `rollups` says (see `rollups_answer`).
 
-    `by_month`: `dated_orders` from the customer months (only with `rolled` and a period of whole months).
+    `by_month`: `dated_orders` from the customer months (only with `rollups` and a period of whole months).
 
     Which predicates appear depends only on which filters are set (their values stay parameters), so
     an unfiltered query reads the tables straight; the `*_in_scope` expressions are inlined into each
@@ -102,7 +120,8 @@ def scope_sql(filters: Filters, rolled: bool = False, by_month: bool = False) ->
     surveys = " AND ".join(["s.answered_at < $as_of + INTERVAL 1 DAY", *("s." + p for p in people)])
     prospects = "FALSE" if filters.on_orders else "TRUE"
     in_scope = "customer_id IN (SELECT customer_id FROM customers_in_scope)" if filters.on_customers else "TRUE"
-    buyers = BUYERS_FROM_ROLLUPS.format(customers=in_scope) if rolled else BUYERS_FROM_ORDERS
+    buyers = {None: BUYERS_FROM_ORDERS, "totals": BUYERS_FROM_ROLLUPS.format(customers=in_scope),
+              "months": BUYERS_FROM_MONTHS.format(customers=in_scope)}[rollups]
     dated = DATED_MONTHS if by_month else DATED_ORDERS
     return f"""
 customers_in_scope AS NOT MATERIALIZED (  -- rows of `customers` passing the region and industry filters
@@ -169,16 +188,16 @@ def bound(sql: str, values: dict) -> dict:
     return {k: v for k, v in values.items() if k in names}
 
 
-def statement(sql: str, filters: Filters, rolled: bool = False, by_month: bool = False) -> str:
+def statement(sql: str, filters: Filters, rollups: str | None = None, by_month: bool = False) -> str:
     """A query over the scope: `WITH <scope>, <sql>` (`sql`: further CTEs, then the final SELECT)."""
-    return f"WITH {scope_sql(filters, rolled, by_month)}, {sql}"
+    return f"WITH {scope_sql(filters, rollups, by_month)}, {sql}"
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,
           **extra) -> pd.DataFrame:
     """Run `WITH <scope>, <sql>` (over the rollups when they answer) and return the (small) result as a DataFrame."""
-    rolled = rolled_up(con, period)
-    text = statement(sql, period.filters, rolled, by_month=rolled and period.whole_months)
+    rollups = rollups_answer(con, period)
+    text = statement(sql, period.filters, rollups, by_month=rollups is not None and period.whole_months)
     return con.execute(text, bound(text, params(period, windows, **extra))).df()
 
 
