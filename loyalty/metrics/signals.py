@@ -62,8 +62,10 @@ facts AS (
 flagged AS (  -- one column per signal: its reason, or NULL
     SELECT customer_id, revenue_12m,
         CASE WHEN orders >= 3 AND days_since_last > 2 * median_gap
-             THEN printf('overdue: %d days since the last order, usually every %d',
-                         days_since_last, CAST(round(median_gap) AS INTEGER)) END AS overdue,
+             THEN printf('overdue: %d days since the last order, usually %s', days_since_last,
+                         CASE CAST(round(median_gap) AS INTEGER) WHEN 0 THEN 'several orders the same day'
+                              WHEN 1 THEN 'one every day'
+                              ELSE printf('one every %d days', CAST(round(median_gap) AS INTEGER)) END) END AS overdue,
         CASE WHEN prior_6m > 0 AND coalesce(last_6m, 0) < 0.7 * prior_6m
              THEN printf('declining spend: %,.0f in the last 6 months against %,.0f before',
                          coalesce(last_6m, 0), prior_6m) END AS declining_spend,

@@ -116,9 +116,22 @@ def flagged(table, signal: str) -> set[str]:
     return set(table.loc[table[signal].notna(), "customer_id"])
 
 
+def test_the_overdue_reason_says_how_often_the_customer_orders(store, add, mk):
+    """Median gaps of 0 and 1 day read as words, not as "every 0": S ordered three times on one day (gaps 0, 0),
+    E on three days in a row (gaps 1, 1), W every week (gaps 7, 7); all three are past twice their gap."""
+    add("orders", [mk.order(c, day, 10) for c, days in (("S", ["2024-12-01"] * 3),
+                                                        ("E", ["2024-12-01", "2024-12-02", "2024-12-03"]),
+                                                        ("W", ["2024-11-01", "2024-11-08", "2024-11-15"]))
+                   for day in days])
+    reasons = signals.customer_signals(store, YEAR).set_index("customer_id")["overdue"].to_dict()
+    assert reasons == {"S": "overdue: 30 days since the last order, usually several orders the same day",
+                       "E": "overdue: 28 days since the last order, usually one every day",
+                       "W": "overdue: 46 days since the last order, usually one every 7 days"}
+
+
 def test_every_signal_flags_exactly_its_customers(store, signal_store):
     table = signals.customer_signals(store, YEAR)
-    assert flagged(table, "overdue") == {"O1"}                  # 305 days since the last order, usually every 30
+    assert flagged(table, "overdue") == {"O1"}                  # 305 days since the last order, usually 30 between
     # nothing since July against spend before: O1, O2, DD1, DD2; D1 600 < 70% of 1000; D2's 700 is not below
     assert flagged(table, "declining_spend") == {"O1", "O2", "D1", "DD1", "DD2"}
     assert flagged(table, "routine_only") == {"R1"}             # R2 was reached out to, R3 also ordered by phone
@@ -127,7 +140,7 @@ def test_every_signal_flags_exactly_its_customers(store, signal_store):
     assert flagged(table, "discount_dependent") == {"DD1"}      # DD2: half its revenue discounted
     assert flagged(table, "single_contact") == {"O1", "O2", "T1", "T3", "T4"}
     by_id = table.set_index("customer_id")
-    assert by_id.at["O1", "overdue"] == "overdue: 305 days since the last order, usually every 30"
+    assert by_id.at["O1", "overdue"] == "overdue: 305 days since the last order, usually one every 30 days"
     assert by_id.at["D1", "declining_spend"] == "declining spend: 600 in the last 6 months against 1,000 before"
     assert by_id.at["R1", "routine_only"] == "routine-only: all 2 orders of the last 12 months by email, no outreach"
     assert by_id.at["R2", "no_outreach_90d"] == "no outreach in 90 days (last 2024-05-01)"
