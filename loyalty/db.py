@@ -179,15 +179,17 @@ BOOKKEEPING_DDL = (
 )
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The names of the database's tables (one query: every connection asks on opening)."""
+    return {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table that is missing. The current rows of a kind live in `<kind>` (each with the batch
     that brought it); the versions later batches replaced live in `<kind>_history`: together they are
     every version of every batch still in force, which is what makes any batch undoable."""
-    if not _table_exists(con, "import_batches"):
+    tables = _tables(con)
+    if "import_batches" not in tables:
         con.execute("BEGIN TRANSACTION")
         for statement in BOOKKEEPING_DDL:
             con.execute(statement)
@@ -195,7 +197,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(_table_ddl(kind, kind))
             con.execute(_table_ddl(kind, f"{kind}_history"))
         con.execute("COMMIT")
-    _history_from_versions(con)
+    if "orders_versions" in tables:
+        _history_from_versions(con)
     ensure_rollups(con)
 
 
@@ -203,10 +206,8 @@ def _history_from_versions(con: duckdb.DuckDBPyConnection) -> None:
     """A database made before `<kind>_history` kept every version, current ones too, in `<kind>_versions`:
     keep the versions that are not current as the history and drop the copy of the current ones (one
     transaction)."""
-    if not _table_exists(con, "orders_versions"):
-        return
     with write_transaction(con):
-        if not _table_exists(con, "orders_versions"):  # another thread of this process has just done it
+        if "orders_versions" not in _tables(con):  # another thread of this process has just done it
             return
         for kind in KINDS:
             key = SPECS[kind].key

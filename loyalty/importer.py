@@ -614,14 +614,15 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> 
         con.execute(f"CREATE OR REPLACE TEMP TABLE undo_keys AS SELECT {key} AS key FROM {kind} WHERE batch_id = ?",
                     [batch_id])
         undone = f"{key} IN (SELECT key FROM undo_keys)"
-        rollups.mark_touched(con, kind, f"SELECT customer_id FROM {kind} WHERE {undone}")
+        customers_of_undone = f"SELECT customer_id FROM {kind} WHERE {undone}"
+        rollups.mark_touched(con, kind, customers_of_undone)  # the batch's orders, about to go
         con.execute(f"DELETE FROM {kind}_history WHERE batch_id = ?", [batch_id])  # versions already replaced
         con.execute(f"DELETE FROM {kind} WHERE batch_id = ?", [batch_id])
         con.execute(f"""INSERT INTO {kind} SELECT * FROM {kind}_history WHERE {undone}
                         QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC) = 1""")
         con.execute(f"DELETE FROM {kind}_history h USING {kind} c "
                     f"WHERE c.{undone} AND h.{key} = c.{key} AND h.batch_id = c.batch_id")  # current again
-        rollups.mark_touched(con, kind, f"SELECT customer_id FROM {kind} WHERE {undone}")
+        rollups.mark_touched(con, kind, customers_of_undone)  # the versions restored in their place
         restored = scalar(con, f"SELECT count(*) FROM {kind} WHERE {undone}")
         removed = scalar(con, "SELECT count(*) FROM undo_keys") - restored
         rollups.refresh(con)

@@ -24,14 +24,20 @@ from .period import Filters, Period, resolve_period
 from .store_summary import filter_options
 
 @contextmanager
-def store() -> Iterator:
-    """A connection for one operation; a busy store becomes a clear on-screen message."""
+def _busy_on_screen() -> Iterator:
+    """A busy store (StoreBusy) becomes a clear on-screen message, and the run stops there."""
     try:
-        with session() as con:
-            yield con
+        yield
     except StoreBusy as exc:
         st.error(str(exc))
         st.stop()
+
+
+@contextmanager
+def store() -> Iterator:
+    """A connection for one operation; a busy store becomes a clear on-screen message."""
+    with _busy_on_screen(), session() as con:
+        yield con
 
 
 _RUN = threading.local()  # each session's script runs in its own thread: the run's connection lives here
@@ -64,11 +70,8 @@ def reading() -> Iterator:
             yield con
         return
     if getattr(_RUN, "con", None) is None:
-        try:
+        with _busy_on_screen():
             _RUN.con = connect()
-        except StoreBusy as exc:
-            st.error(str(exc))
-            st.stop()
     yield _RUN.con
 
 
