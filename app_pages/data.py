@@ -16,7 +16,7 @@ from loyalty.mapping import merge, save_mapping, saved_mappings
 from loyalty.readers import DELIMITER_NAMES, FileUnreadable, preview_file
 from loyalty.schema import KIND_LABELS, KINDS, spec
 from loyalty.store_summary import summary
-from loyalty.ui import clear_caches, current_user, download_table, oversized_uploads, store
+from loyalty.ui import clear_caches, current_user, download_table, oversized_uploads, show_rows, store
 
 NONE = "— not in this file —"
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet", "gz"]
@@ -190,8 +190,8 @@ def history_section() -> None:
     if history.empty:
         st.info("No batches yet: your imports will be listed here, each with an undo.")
         return
-    st.dataframe(history.drop(columns=["sha256"]), hide_index=True, width="stretch")
-    download_table(history, "import_batches", "Download the history", key="dl-history")
+    shown = history.drop(columns=["sha256"])   # the download keeps each file's fingerprint
+    show_rows(len(history), lambda rows: shown.iloc[rows], history, "import_batches", key="history")
     batch_id = st.selectbox("Batch", history["batch"].tolist(), key="data-batch",
                             format_func=lambda b: f"{b} · {history.set_index('batch').at[b, 'file']} "
                                                   f"({history.set_index('batch').at[b, 'status']})")

@@ -106,3 +106,25 @@ def test_a_file_with_no_good_row_is_refused_at_validation(db_file):
     at.button(key="data-validate").click().run()
     assert any("None of the 1 rows of bad.csv could be imported" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "data-import"]
+
+
+def test_a_long_import_history_is_paged_and_downloadable_whole(db_file, write, monkeypatch):
+    from loyalty.access import LOCAL_USER
+    from loyalty.db import session
+    from loyalty.importer import import_files
+
+    monkeypatch.setattr("loyalty.ui.TABLE_ROWS", 2)          # three batches make two pages
+    with session(db_file) as con:
+        for month in (1, 2, 3):
+            path = write(f"orders_{month}.csv", f"customer,date,amount\nc1,2024-0{month}-05,10\n")
+            import_files(con, "orders", [path], user=LOCAL_USER)
+    at = data_page()
+    history = at.dataframe[0]                                   # the only table of the page before an upload
+    assert history.value["batch"].tolist() == [3, 2] and "sha256" not in history.value.columns
+    assert at.pagination(key="page-history").num_pages == 2
+    at.pagination(key="page-history").set_value(2).run()
+    assert at.dataframe[0].value["file"].tolist() == ["orders_1.csv"]
+    labels = {b.proto.label for b in at.get("download_button")}
+    assert {"Download all 3 rows as CSV", "Download all 3 rows as XLSX"} <= labels
+    assert at.selectbox(key="data-batch").options == ["3 · orders_3.csv (committed)", "2 · orders_2.csv (committed)",
+                                                      "1 · orders_1.csv (committed)"]

@@ -69,7 +69,7 @@ def test_tables_offer_csv_and_xlsx(db_file):
     at.button(key="data-validate").click().run()
     at.button(key="data-import").click().run()
     labels = {e.proto.label for e in at.get("download_button")}
-    assert {"Download the history as CSV", "Download the history as XLSX"} <= labels
+    assert {"Download the row as CSV", "Download the row as XLSX"} <= labels     # the history's one batch
 
 
 def test_the_upload_limit_is_set_in_the_config_file():
