@@ -42,21 +42,16 @@ rating_events AS (
     WHERE happened_at >= $window_end - INTERVAL 12 MONTH + INTERVAL 1 DAY AND happened_at < $window_end + INTERVAL 1 DAY
     GROUP BY customer_id
 ),
-recent_revenue AS (
-    SELECT customer_id, sum(amount)::DOUBLE AS revenue_12m FROM orders_in_scope
-    WHERE order_date > $window_end - INTERVAL 12 MONTH AND order_date <= $window_end GROUP BY customer_id
-),
 events AS (  -- per known customer: each kind of bad experience (NULL when its inputs are absent)
     SELECT k.customer_id,
            CASE WHEN $has_late THEN coalesce(l.late_deliveries, 0) END AS late_deliveries,
            CASE WHEN $has_complaints THEN coalesce(t.complaints, 0) END AS complaints,
            CASE WHEN $has_responses THEN coalesce(t.slow_responses, 0) END AS slow_responses,
            CASE WHEN $has_csat THEN coalesce(r.low_csat, 0) END AS low_csat,
-           CASE WHEN $has_nps THEN coalesce(r.low_nps, 0) END AS low_nps,
-           coalesce(m.revenue_12m, 0) AS revenue_12m
+           CASE WHEN $has_nps THEN coalesce(r.low_nps, 0) END AS low_nps
     FROM known_customers k
     LEFT JOIN late l USING (customer_id) LEFT JOIN ticket_events t USING (customer_id)
-    LEFT JOIN rating_events r USING (customer_id) LEFT JOIN recent_revenue m USING (customer_id)
+    LEFT JOIN rating_events r USING (customer_id)
 ),
 bad_counts AS (  -- the total and the reason
     SELECT *, coalesce(late_deliveries, 0) + coalesce(complaints, 0) + coalesce(slow_responses, 0)
@@ -98,8 +93,14 @@ def bad_params(con: duckdb.DuckDBPyConnection, window_end) -> dict:
 def bad_experiences(con: duckdb.DuckDBPyConnection, period: Period, at_risk_only: bool = False) -> pd.DataFrame:
     """Per known customer: each kind of bad experience in the trailing 12 months, the total and a reason,
     largest revenue at stake (last 12 months) first; with `at_risk_only`, just the customers with 2 or more."""
-    return frame(con, BAD + """
-        SELECT * FROM bad_counts WHERE NOT $at_risk_only OR bad_experiences >= 2
+    return frame(con, BAD + """,
+        recent_revenue AS (
+            SELECT customer_id, sum(amount)::DOUBLE AS revenue_12m FROM orders_in_scope
+            WHERE order_date > $window_end - INTERVAL 12 MONTH AND order_date <= $window_end GROUP BY customer_id
+        )
+        SELECT b.*, coalesce(m.revenue_12m, 0) AS revenue_12m
+        FROM bad_counts b LEFT JOIN recent_revenue m USING (customer_id)
+        WHERE NOT $at_risk_only OR b.bad_experiences >= 2
         ORDER BY revenue_12m DESC, customer_id""", period, at_risk_only=at_risk_only,
         **bad_params(con, period.as_of))
 

@@ -112,11 +112,12 @@ def customer_signals(con: duckdb.DuckDBPyConnection, period: Period, customer: s
 
 
 AT_RISK = FACTS + "," + BAD + """
-SELECT coalesce(s.customer_id, b.customer_id) AS customer_id, coalesce(s.revenue_12m, b.revenue_12m) AS revenue_12m,
+SELECT coalesce(s.customer_id, b.customer_id) AS customer_id, coalesce(s.revenue_12m, r.revenue_12m, 0) AS revenue_12m,
        b.reason AS bad_experiences, s.overdue, s.declining_spend, s.routine_only, s.no_outreach_90d,
        s.discount_dependent, s.single_contact
 FROM (SELECT * FROM signalled WHERE signals > 0) s
 FULL JOIN (SELECT * FROM bad_counts WHERE bad_experiences >= 2) b ON b.customer_id = s.customer_id
+LEFT JOIN recent r ON r.customer_id = b.customer_id AND s.customer_id IS NULL   -- revenue of those without a signal
 ORDER BY revenue_12m DESC, customer_id
 """
 

@@ -52,20 +52,25 @@ def test_at_risk_list_has_two_or_more_by_revenue_at_stake(store, rough_year):
 
 def test_at_risk_customers_joins_the_signals_and_the_bad_experiences(store, rough_year, add, mk):
     """Everyone with a signal or 2+ bad experiences, once, by revenue at stake: D has no order in the last 12
-    months (so no signal) but two complaints; C has a signal and one bad experience."""
-    add("tickets", [{"customer_id": "D", "opened_at": mk.ts(f"2024-0{m}-01 09:00"), "first_response_at": mk.ts(f"2024-0{m}-01 09:05"),
-                     "kind": "complaint"} for m in (4, 5)])
+    months (so no signal) but two complaints; F has an order of 80 in them, two complaints and no signal (an
+    outreach ticket in the last 90 days); C has a signal and one bad experience."""
+    add("orders", [mk.order("F", "2024-11-20", 80)])
+    add("tickets", [{"customer_id": who, "opened_at": mk.ts(f"{day} 09:00"), "first_response_at": mk.ts(f"{day} 09:05"),
+                     "kind": kind} for who, day, kind in [("D", "2024-04-01", "complaint"), ("D", "2024-05-01", "complaint"),
+                                                          ("F", "2024-12-01", "outreach"), ("F", "2024-12-02", "complaint"),
+                                                          ("F", "2024-12-03", "complaint")]])
     table = signals.at_risk_customers(store, YEAR)
-    assert table[["customer_id", "revenue_12m"]].values.tolist() == [["B", 500], ["A", 200], ["C", 70], ["E", 50], ["D", 0]]
+    assert table[["customer_id", "revenue_12m"]].values.tolist() == [["B", 500], ["A", 200], ["F", 80], ["C", 70], ["E", 50],
+                                                                     ["D", 0]]
     by_id = table.set_index("customer_id")
     assert by_id["bad_experiences"].fillna("none").to_dict() == {
         "B": "1 slow first response, 1 CSAT ≤ 2, 1 NPS ≤ 6", "A": "1 late delivery, 1 complaint", "C": "none",
-        "E": "1 complaint, 1 slow first response", "D": "2 complaints"}
+        "E": "1 complaint, 1 slow first response", "D": "2 complaints", "F": "2 complaints"}
     flags = signals.customer_signals(store, YEAR).set_index("customer_id")
     assert set(flags.index) == {"A", "B", "C", "E"}
     for name in ("overdue", "declining_spend", "routine_only", "no_outreach_90d", "discount_dependent", "single_contact"):
         assert by_id.loc[flags.index, name].fillna("none").to_dict() == flags[name].fillna("none").to_dict(), name
-        assert pd.isna(by_id.at["D", name])
+        assert pd.isna(by_id.at["D", name]) and pd.isna(by_id.at["F", name])
 
 def test_missing_inputs_are_empty_columns_not_zeros(store, add, mk):
     add("orders", [mk.order("A", "2024-03-01", 100)])
