@@ -192,9 +192,8 @@ def history_section() -> None:
         return
     shown = history.drop(columns=["sha256"])   # the download keeps each file's fingerprint
     show_rows(len(history), lambda rows: shown.iloc[rows], history, "import_batches", key="history")
-    batch_id = st.selectbox("Batch", history["batch"].tolist(), key="data-batch",
-                            format_func=lambda b: f"{b} · {history.set_index('batch').at[b, 'file']} "
-                                                  f"({history.set_index('batch').at[b, 'status']})")
+    labels = {b: f"{b} · {file} ({status})" for b, file, status in zip(history["batch"], history["file"], history["status"])}
+    batch_id = st.selectbox("Batch", list(labels), key="data-batch", format_func=labels.get)
     left, right = st.columns(2)
     with store() as con:
         rejected = rejected_rows(con, int(batch_id))
