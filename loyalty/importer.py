@@ -377,35 +377,31 @@ def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: di
                 expr = f"CASE WHEN {' OR '.join(credit)} THEN -abs({expr}) ELSE {expr} END"
         finals.append(f"{expr} AS {name}")
     fingerprint, key = _key_sql(table, table.natural_id if table.natural_id in provided else None, shape.unkeyed)
-    con.execute("DROP TABLE IF EXISTS stage_grouped")
-    con.execute(
-        f"""CREATE TEMP TABLE stage_grouped AS
-            WITH g AS ({_grouped_select(table, mapping, mapped, line_level, shape.repeats)}),
-                 f AS (SELECT _line, _lines, {', '.join(finals)} FROM g),
-                 c AS (SELECT f.*, {_record_checks(table)} AS _reason{fingerprint} FROM f)
-            SELECT c.*, {key} AS _key FROM c"""
-    )
-    # A rejected record rejects every file row it was made of.
-    if line_level:
-        con.execute("""INSERT INTO stage_rejected
-                       SELECT p._line, g._reason, NULL FROM stage_grouped g
-                       JOIN stage_ok p ON p.order_id = g.order_id OR p._line = g._line
-                       WHERE g._reason IS NOT NULL""")
-    else:
-        con.execute("""INSERT INTO stage_rejected
-                       SELECT g._line, g._reason, NULL FROM stage_grouped g
-                       WHERE g._reason IS NOT NULL""")
     keep = ", ".join(
         f"r.{c.name}" if c.name in provided else f"e.{c.name}" for c in stored
     )
     con.execute("DROP TABLE IF EXISTS stage_records")
-    con.execute(
+    con.execute(  # rejected records included, taken out below: one copy of a 10M-row file instead of two
         f"""CREATE TEMP TABLE stage_records AS
-            SELECT r._key AS key, {keep}, r._line, e.{table.key} IS NOT NULL AS _replaces
-            FROM stage_grouped r LEFT JOIN {table.kind} e ON e.{table.key} = r._key
-            WHERE r._reason IS NULL"""
+            WITH g AS ({_grouped_select(table, mapping, mapped, line_level, shape.repeats)}),
+                 f AS (SELECT _line, _lines, {', '.join(finals)} FROM g),
+                 c AS (SELECT f.*, {_record_checks(table)} AS _reason{fingerprint} FROM f),
+                 r AS (SELECT c.*, {key} AS _key FROM c)
+            SELECT r._key AS key, {keep}, r._line, e.{table.key} IS NOT NULL AS _replaces, r._reason
+            FROM r LEFT JOIN {table.kind} e ON e.{table.key} = r._key"""
     )
-    for statement in ("DROP VIEW stage_ok", "DROP TABLE stage_parsed", "DROP TABLE stage_grouped"):
+    # A rejected record rejects every file row it was made of.
+    if line_level:
+        con.execute("""INSERT INTO stage_rejected
+                       SELECT p._line, r._reason, NULL FROM stage_records r
+                       JOIN stage_ok p ON p.order_id = r.order_id OR p._line = r._line
+                       WHERE r._reason IS NOT NULL""")
+    else:
+        con.execute("""INSERT INTO stage_rejected
+                       SELECT _line, _reason, NULL FROM stage_records
+                       WHERE _reason IS NOT NULL""")
+    con.execute("DELETE FROM stage_records WHERE _reason IS NOT NULL")
+    for statement in ("DROP VIEW stage_ok", "DROP TABLE stage_parsed"):
         con.execute(statement)  # no longer needed: a 10M-row file's copies would crowd DuckDB's memory cap
     return line_level
 
@@ -529,7 +525,7 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
     )
     summary.notes = _notes(con, table, staged, summary, line_level)
     summary.preview = con.execute(
-        "SELECT * EXCLUDE (key, _line, _replaces) FROM stage_records ORDER BY _line LIMIT ?", [PREVIEW_RECORDS]
+        "SELECT * EXCLUDE (key, _line, _replaces, _reason) FROM stage_records ORDER BY _line LIMIT ?", [PREVIEW_RECORDS]
     ).df().to_dict("records")
     if dry_run:
         return summary
@@ -553,7 +549,7 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
 
 def _drop_stage_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP VIEW IF EXISTS stage_ok")
-    for name in ("stage_raw", "stage_parsed", "stage_grouped", "stage_records", "stage_rejected",
+    for name in ("stage_raw", "stage_parsed", "stage_records", "stage_rejected",
                  "stage_shifts", "stage_rejects", "stage_reject_scans"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 

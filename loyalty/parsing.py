@@ -38,11 +38,20 @@ def _sql_list(values: list[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
+def _one_of(sql: str, words: tuple[str, ...]) -> str:
+    """True when the text equals one of the words (constants of this module). Written as equalities, not
+    `IN (...)`: DuckDB turns an IN list of five or more constants into a join that computes the operand
+    for every row, even inside a CASE branch meant for a few rows (measured at 10M rows: ~1 s a column)."""
+    return "(" + " OR ".join(f"{sql} = '" + w.replace("'", "''") + "'" for w in words) + ")"
+
+
 def clean(sql: str) -> str:
-    """Trimmed text, NULL for the placeholders that mean 'missing'."""
+    """Trimmed text, NULL for the placeholders that mean 'missing' (text longer than every placeholder
+    skips the comparisons)."""
+    longest = max(len(t) for t in MISSING_TOKENS)
     return (
-        f"CASE WHEN lower(trim({sql})) IN ({', '.join(repr(t) for t in MISSING_TOKENS)}) "
-        f"THEN NULL ELSE trim({sql}) END"
+        f"CASE WHEN length(trim({sql})) > {longest} THEN trim({sql}) "
+        f"WHEN {_one_of(f'lower(trim({sql}))', MISSING_TOKENS)} THEN NULL ELSE trim({sql}) END"
     )
 
 
@@ -121,12 +130,15 @@ def parse_integer(sql: str) -> str:
     return f"CASE WHEN regexp_full_match({sql}, '[-+]?\\d+(\\.0+)?') THEN TRY_CAST(TRY_CAST({sql} AS DOUBLE) AS SMALLINT) END"
 
 
+_TRUE_WORDS = ("true", "t", "yes", "y", "1", "x", "ja", "oui", "si", "sí", "1.0")
+_FALSE_WORDS = ("false", "f", "no", "n", "0", "nein", "non", "0.0")
+
+
 def parse_bool(sql: str) -> str:
     """Yes/no in the spellings exports use; NULL for anything else."""
     low = f"lower({sql})"
     return (
-        f"CASE WHEN {low} IN ('true', 't', 'yes', 'y', '1', 'x', 'ja', 'oui', 'si', 'sí', '1.0') THEN TRUE "
-        f"WHEN {low} IN ('false', 'f', 'no', 'n', '0', 'nein', 'non', '0.0') THEN FALSE END"
+        f"CASE WHEN {_one_of(low, _TRUE_WORDS)} THEN TRUE WHEN {_one_of(low, _FALSE_WORDS)} THEN FALSE END"
     )
 
 
@@ -151,12 +163,12 @@ _KIND_WORDS = {
 
 
 def _vocabulary(sql: str, words: dict[str, tuple[str, ...]]) -> str:
-    low = f"lower({sql})"
-    arms = " ".join(
-        f"WHEN {low} IN ({', '.join(repr(w) for w in spellings)}) THEN '{canonical}'"
-        for canonical, spellings in words.items()
-    )
-    return f"CASE WHEN {sql} IS NULL THEN NULL {arms} ELSE 'other' END"
+    """The canonical word of the first spelling the text matches case-blind, 'other' for none, NULL for
+    missing: one lookup in the list of spellings (half the time of a chain of comparisons at 10M rows)."""
+    spellings = [s for group in words.values() for s in group]
+    canonicals = [c for c, group in words.items() for _ in group]
+    lookup = f"{_sql_list(canonicals)}[list_position({_sql_list(spellings)}, lower({sql}))]"
+    return f"CASE WHEN {sql} IS NULL THEN NULL ELSE coalesce({lookup}, 'other') END"
 
 
 def parse_value(column: Column, sql: str, dayfirst: bool = False, decimal_comma: bool = False) -> str:

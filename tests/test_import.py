@@ -165,7 +165,7 @@ def test_a_crash_mid_write_leaves_the_previous_state(con, write, monkeypatch):
 
     def failing_write(connection, table, batch_id):
         connection.execute(f"INSERT INTO {table.kind}_history SELECT * FROM {table.kind}")
-        connection.execute(f"INSERT INTO {table.kind} SELECT key, * EXCLUDE (key, _line, _replaces), ? FROM stage_records",
+        connection.execute(f"INSERT INTO {table.kind} SELECT key, * EXCLUDE (key, _line, _replaces, _reason), ? FROM stage_records",
                            [batch_id])
         real_execute_count["n"] += 1
         raise RuntimeError("power cut")

@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from loyalty import parsing
+from loyalty.schema import CHANNEL, TICKET_KIND, Column
 from loyalty.mapping import auto_map, load_mapping_json, merge, normalise
 
 
@@ -76,7 +77,29 @@ def test_amounts(duck, text, comma, expected):
     assert parse(duck, lambda x: parsing.parse_number(x, comma, "DECIMAL(18,2)"), text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [("Yes", True), ("n", False), ("1", True), ("0", False), ("maybe", None)])
+@pytest.mark.parametrize("text, expected", [
+    ("", None), ("   ", None), ("NA", None), (" n/a ", None), ("NULL", None), ("None", None), ("NaN", None),
+    ("NaT", None), ("-", None), ("#N/A", None), ("--", None), ("\u00a0N/A\u00a0", None),  # no-break spaces trim too
+    ("nana", "nana"), ("  none yet ", "none yet"), ("N/A-7", "N/A-7"), ("\tNA", "\tNA"),  # a tab is not trimmed
+    ("  K-00042  ", "K-00042"),
+])
+def test_missing_placeholders_and_trimming(duck, text, expected):
+    assert duck.execute(f"SELECT {parsing.clean('$v')}", {"v": text}).fetchall()[0][0] == expected
+
+
+@pytest.mark.parametrize("kind, text, expected", [
+    (CHANNEL, "E-Mail", "email"), (CHANNEL, "TELEPHONE", "phone"), (CHANNEL, "Webshop", "web"),
+    (CHANNEL, "In Person", "in_person"), (CHANNEL, "visit", "in_person"), (CHANNEL, "EDI", "edi"),
+    (CHANNEL, "fax", "other"), (CHANNEL, "n/a", None),
+    (TICKET_KIND, "Enquiry", "inquiry"), (TICKET_KIND, "Incident", "complaint"), (TICKET_KIND, "visit", "outreach"),
+    (TICKET_KIND, "Compliment", "praise"), (TICKET_KIND, "billing", "other"), (TICKET_KIND, "", None),
+])
+def test_channels_and_ticket_kinds_read_case_blind(duck, kind, text, expected):
+    assert parse(duck, lambda x: parsing.parse_value(Column("c", kind), x), text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [("Yes", True), ("n", False), ("1", True), ("0", False), ("maybe", None),
+                                            ("OUI", True), ("Nein", False), ("1.0", True), ("sí", True), ("x", True)])
 def test_booleans(duck, text, expected):
     assert parse(duck, parsing.parse_bool, text) == expected
 
