@@ -101,7 +101,8 @@ allowed AS (  -- per customer with an order: days since the last one, and the da
            CASE WHEN g.median_gap IS NOT NULL THEN 3 * g.median_gap ELSE $window END AS allowed_days
     FROM buyers b LEFT JOIN {gaps} g USING (customer_id)
 )
-SELECT *, printf('lapsed: no order for %d days (allowed %d)', days_since_last, CAST(ceil(allowed_days) AS INTEGER)) AS reason
+SELECT *, printf('lapsed: no order for %d day%s (allowed %d)', days_since_last, CASE WHEN days_since_last = 1 THEN '' ELSE 's' END,
+                 CAST(ceil(allowed_days) AS INTEGER)) AS reason
 FROM allowed WHERE days_since_last > allowed_days
 ORDER BY revenue DESC, customer_id
 """

@@ -62,7 +62,8 @@ facts AS (
 flagged AS (  -- one column per signal: its reason, or NULL
     SELECT customer_id, revenue_12m,
         CASE WHEN orders >= 3 AND days_since_last > 2 * median_gap
-             THEN printf('overdue: %d days since the last order, usually %s', days_since_last,
+             THEN printf('overdue: %d day%s since the last order, usually %s', days_since_last,
+                         CASE WHEN days_since_last = 1 THEN '' ELSE 's' END,
                          CASE CAST(round(median_gap) AS INTEGER) WHEN 0 THEN 'several orders the same day'
                               WHEN 1 THEN 'one every day'
                               ELSE printf('one every %d days', CAST(round(median_gap) AS INTEGER)) END) END AS overdue,

@@ -99,18 +99,20 @@ def test_windows_agree_with_single_periods(store, refunds):
 def test_lapsed_by_window_and_by_own_gap(store, add, mk):
     add("orders", [mk.order("A", "2024-01-01", 10), mk.order("A", "2024-01-11", 10), mk.order("A", "2024-01-21", 10),
                    mk.order("B", "2024-02-01", 10),
-                   mk.order("C", "2024-06-01", 10)])
+                   mk.order("C", "2024-06-01", 10)] + [mk.order("D", "2024-12-30", 10)] * 3)
     at = Period(date(2024, 1, 1), date(2024, 12, 31), date(2024, 12, 31))
-    # A: 345 days since its last order, B: 334, C: 213; none is over 365 days
+    # A: 345 days since its last order, B: 334, C: 213, D: 1; none is over 365 days
     assert activity.lapsed_customers(store, at).empty
     save_setting(store, "churn_window_days", 300, user=LOCAL_USER)
     assert sorted(activity.lapsed_customers(store, at)["customer_id"]) == ["A", "B"]
     save_setting(store, "churn_window_days", 365, user=LOCAL_USER)
     save_setting(store, "lapsed_by_own_gap", True, user=LOCAL_USER)
     lapsed = activity.lapsed_customers(store, at).set_index("customer_id")
-    # A's median gap is 10 days: lapsed after 30; B and C have no gap and keep the 365-day window
-    assert list(lapsed.index) == ["A"] and lapsed.at["A", "allowed_days"] == 30
+    # A's median gap is 10 days: lapsed after 30; B and C have no gap and keep the 365-day window; D ordered
+    # three times on one day (median gap 0): lapsed the next day
+    assert list(lapsed.index) == ["A", "D"] and lapsed.at["A", "allowed_days"] == 30
     assert lapsed.at["A", "reason"] == "lapsed: no order for 345 days (allowed 30)"
+    assert lapsed.at["D", "reason"] == "lapsed: no order for 1 day (allowed 0)"
 
 
 def test_top20_share_with_ties_and_refunds(store, add, mk):

@@ -123,15 +123,17 @@ def flagged(table, signal: str) -> set[str]:
 
 def test_the_overdue_reason_says_how_often_the_customer_orders(store, add, mk):
     """Median gaps of 0 and 1 day read as words, not as "every 0": S ordered three times on one day (gaps 0, 0),
-    E on three days in a row (gaps 1, 1), W every week (gaps 7, 7); all three are past twice their gap."""
-    add("orders", [mk.order(c, day, 10) for c, days in (("S", ["2024-12-01"] * 3),
+    E on three days in a row (gaps 1, 1), W every week (gaps 7, 7); all three are past twice their gap. D
+    ordered three times the day before the as-of date: one day, singular."""
+    add("orders", [mk.order(c, day, 10) for c, days in (("S", ["2024-12-01"] * 3), ("D", ["2024-12-30"] * 3),
                                                         ("E", ["2024-12-01", "2024-12-02", "2024-12-03"]),
                                                         ("W", ["2024-11-01", "2024-11-08", "2024-11-15"]))
                    for day in days])
     reasons = signals.customer_signals(store, YEAR).set_index("customer_id")["overdue"].to_dict()
     assert reasons == {"S": "overdue: 30 days since the last order, usually several orders the same day",
                        "E": "overdue: 28 days since the last order, usually one every day",
-                       "W": "overdue: 46 days since the last order, usually one every 7 days"}
+                       "W": "overdue: 46 days since the last order, usually one every 7 days",
+                       "D": "overdue: 1 day since the last order, usually several orders the same day"}
 
 
 def test_every_signal_flags_exactly_its_customers(store, signal_store):
