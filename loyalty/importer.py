@@ -335,8 +335,9 @@ def _key_sql(table: TableSpec, natural: str | None, unkeyed: bool) -> tuple[str,
 
 
 def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: dict[str, str], mapped: list[Column]) -> bool:
-    """stage_records (key, stored columns, _line) and stage_rejected (_line, reason, raw) from
-    stage_parsed. Returns whether the file was rolled up from line items."""
+    """stage_records (key, stored columns, _line, _replaces: whether the key is stored already, _reason:
+    NULL, the rejected records being taken out) and stage_rejected (_line, reason, raw) from stage_parsed.
+    Returns whether the file was rolled up from line items."""
     shape = _key_shape(con, table, mapping)
     line_level = table.kind == "orders" and shape.repeats  # one row per line item, to roll up
     con.execute("DROP VIEW IF EXISTS stage_ok")
