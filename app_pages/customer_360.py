@@ -2,7 +2,7 @@
 import plotly.express as px
 import streamlit as st
 
-from loyalty.formatting import compact
+from loyalty.formatting import compact, team_members
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
                                       customer_records, customer_stage_history, customer_summary)
 from loyalty.models.value import customer_value, value_of
@@ -36,7 +36,7 @@ cols[4].metric("Bad experiences", "—" if summary["bad_experiences"] is None el
                help="In the 12 months up to the as-of date.")
 forecast = cached(customer_value, period)
 value = value_of(forecast, customer)
-cols = st.columns([1, 1, 1, 2])
+cols = st.columns([2, 1, 1, 1])  # the first label is the longest
 cols[0].metric("Expected purchases, next 12 months", "—" if value is None else f"{value['expected_purchases_12m']:,.1f}")
 cols[1].metric("12-month CLV", "—" if value is None else compact(value["clv_12m"]))
 cols[2].metric("P(alive)", "—" if value is None or value["p_alive"] is None else f"{value['p_alive']:.0%}",
@@ -52,8 +52,10 @@ if summary["signals"]:
     st.warning(f"**Signals:** {summary['signals']}")
 if not info.empty:
     row = info.iloc[0]
+    known = row["created_at"] is not None and str(row["created_at"]) != "NaT"
     facts = [f"Region: {row['region'] or '—'}", f"Industry: {row['industry'] or '—'}",
-             f"Prospect since: {row['created_at']:%d %b %Y}" if row["created_at"] is not None and str(row["created_at"]) != "NaT" else "Prospect since: —", f"Account team: {row['account_team'] or '—'}",
+             f"Prospect since: {row['created_at']:%d %b %Y}" if known else "Prospect since: —",
+             f"Account team: {team_members(row['account_team'])}",
              f"Maintenance plan: {'yes' if row['on_maintenance_plan'] else 'no'}",
              f"Reference-willing: {'yes' if row['reference_willing'] else 'no'}",
              f"Referred by: {row['referred_by'] or '—'}"]

@@ -73,6 +73,9 @@ def test_customer_360(db_file):
     shown = {m.label: m.value for m in at.metric}
     assert (shown["Stage"], shown["Segment"], shown["Orders"]) == ("Advocate", "Champions", "4")
     assert any("Champions: last order 0 days ago (R 5), 4 orders (F 5)" in m.value for m in at.markdown)
+    facts = [c.value for c in at.caption if c.value.startswith("Region:")]
+    assert facts == ["Region: North · Industry: — · Prospect since: 01 Jan 2023 · Account team: Ann, Bo · Maintenance plan: no · "
+                     "Reference-willing: no · Referred by: —"]
 
 
 def test_super_customers_page_lists_a(db_file):
