@@ -10,7 +10,7 @@ from loyalty.metrics.concentration import pareto_curve, top20_share
 from loyalty.metrics.rfm import rfm_customers, rfm_grid, segment_summary
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.value import customer_value, with_value
-from loyalty.palette import SERIES, segment_colour
+from loyalty.palette import SERIES, segment_colour, text_colour
 from loyalty.ui import analytics_page, cached, download_table, show_rows, show_table
 
 period = analytics_page("Super customers")
@@ -22,7 +22,8 @@ for segment, cells in grid.groupby("segment", sort=False):
     figure.add_scatter(
         x=cells["f"], y=cells["r"], mode="markers+text", name=segment,
         marker=dict(size=(cells["customers"] ** 0.5) * 4 + 6, color=segment_colour(segment), line=dict(color="#333", width=0.5)),
-        text=cells["customers"].map("{:,}".format), textposition="middle center", textfont=dict(size=10),
+        text=cells["customers"].map("{:,}".format), textposition="middle center",
+        textfont=dict(size=11, color=text_colour(segment_colour(segment))),
         customdata=cells[["customers", "revenue"]].to_numpy(),
         hovertemplate=f"{segment}<br>R %{{y}}, F %{{x}}<br>%{{customdata[0]:,}} customers<br>revenue %{{customdata[1]:,.0f}}<extra></extra>")
 figure.update_layout(xaxis=dict(title="F score (orders)", dtick=1, range=[0.5, 5.5]),

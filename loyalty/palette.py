@@ -29,3 +29,18 @@ SERIES = {"revenue": "#0072B2", "active": "#E69F00", "previous": "#999999", "nps
 def segment_colour(name: str) -> str:
     """A segment's colour; segments of an edited rule set get palette colours by name."""
     return SEGMENTS.get(name, OKABE_ITO[sum(map(ord, name)) % len(OKABE_ITO)])
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a "#RRGGBB" colour (0 black, 1 white)."""
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def text_colour(fill: str) -> str:
+    """White or near-black, whichever contrasts more with the fill (WCAG contrast ratio): for labels drawn
+    inside coloured marks."""
+    light, dark = "#FFFFFF", "#1A1A1A"
+    on_fill = _luminance(fill) + 0.05
+    return light if (_luminance(light) + 0.05) / on_fill >= on_fill / (_luminance(dark) + 0.05) else dark
