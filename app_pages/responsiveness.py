@@ -29,9 +29,9 @@ tiles = [("Median first response", figures["first_response_median_hours"], "hour
          ("CSAT (mean)", figures["csat_mean"], "score"),
          ("CSAT 4–5", figures["csat_share_4_5"], "share"),
          ("NPS", figures["nps"], "score")]
-columns = st.columns(6)
+columns = st.columns(4)  # four a row: the longest label, "Complaints per 100 customers", fits
 for i, (label, value, unit) in enumerate(tiles):
-    columns[i % 6].metric(label, fmt(value, unit), border=True,
+    columns[i % 4].metric(label, fmt(value, unit), border=True,
                           help=str(value) if isinstance(value, Unavailable) else None)
 
 st.subheader("Response and resolution times")
