@@ -23,13 +23,13 @@ tiles = [("Median first response", figures["first_response_median_hours"], "hour
          ("Median resolution", figures["resolution_median_hours"], "hours"),
          ("Resolution p90", figures["resolution_p90_hours"], "hours"),
          ("Resolved within SLA", figures["resolution_sla_share"], "share"),
-         ("Complaints per 100 customers", figures["complaints_per_100"], "per100"),
+         ("Complaints / 100 customers", figures["complaints_per_100"], "per100"),
          ("Open backlog", figures["open_backlog"], "count"),
          ("Reopen rate", figures["reopen_rate"], "share"),
          ("CSAT (mean)", figures["csat_mean"], "score"),
          ("CSAT 4–5", figures["csat_share_4_5"], "share"),
          ("NPS", figures["nps"], "score")]
-columns = st.columns(4)  # four a row: the longest label, "Complaints per 100 customers", fits
+columns = st.columns(4)  # four a row: the longest label, "Complaints / 100 customers", fits
 for i, (label, value, unit) in enumerate(tiles):
     columns[i % 4].metric(label, fmt(value, unit), border=True,
                           help=str(value) if isinstance(value, Unavailable) else None)

@@ -13,11 +13,12 @@ period = analytics_page("Executive scorecard")
 briefing = cached(build_briefing, period)   # the scorecard and what the briefing adds to it
 cards = briefing.cards
 
-columns = st.columns(5)
+TILES_PER_ROW = 4   # five a row cut labels such as 'Reference-willing customers' at 1400 px
+columns = st.columns(TILES_PER_ROW)
 for i, card in enumerate(cards):
     colour, symbol, badge = STATUS[card["status"]]
     target = "no target set" if card["target"] is None else f"target {fmt(card['target'], card['unit'])}"
-    with columns[i % 5]:
+    with columns[i % TILES_PER_ROW]:
         st.metric(
             card["label"], fmt(card["value"], card["unit"]), fmt_delta(card["delta"], card["unit"]),
             delta_color="normal" if card["higher_is_better"] else "inverse", border=True, height=200,
@@ -30,7 +31,7 @@ for i, card in enumerate(cards):
 table = pd.DataFrame([{"KPI": c["label"], "value": fmt(c["value"], c["unit"]), "target": fmt(c["target"], c["unit"]),
                        "previous": fmt(c["previous"], c["unit"]), "change": fmt_delta(c["delta"], c["unit"]),
                        "status": c["status"]} for c in cards])
-buttons = st.columns([2, 1, 1, 2])
+buttons = st.columns([2, 1, 1, 1])   # wide enough for "Briefing as HTML" whole
 with buttons[0]:
     download_table(table, "scorecard", "Scorecard", key="dl-scorecard")
 buttons[1].download_button("Briefing as PDF", lambda: briefing_pdf(briefing), file_name="loyalty_briefing.pdf",
@@ -54,7 +55,8 @@ figure.add_scatter(x=months, y=by_name["active_customers"]["trend"], name="Activ
                    hovertemplate="%{x|%b %Y}: %{y:,.0f}<extra>Active customers</extra>")
 figure.update_layout(xaxis=dict(tickformat="%b %Y", dtick="M1"), yaxis=dict(title="Revenue", tickformat=",.0f"),
                      yaxis2=dict(title="Active customers", overlaying="y", side="right", tickformat=",.0f",
-                                 rangemode="tozero", dtick=1 if max((v or 0 for v in by_name["active_customers"]["trend"]), default=0) <= 5 else None),
+                                 rangemode="tozero", tickmode="auto", showgrid=False,   # round counts of its own
+                                 dtick=1 if max((v or 0 for v in by_name["active_customers"]["trend"]), default=0) <= 5 else None),
                      legend=dict(orientation="h", y=1.1), margin=dict(t=30, b=10), height=340)
 st.plotly_chart(figure, key="trend-chart")
 st.caption("How to read this: bars are each calendar month's net revenue (left axis); the line counts the "
@@ -69,6 +71,7 @@ with left:
     else:
         st.dataframe(movers, hide_index=True, column_config={
             "direction": st.column_config.TextColumn("", width="small"),
+            "customer_id": "Customer",
             "revenue": st.column_config.NumberColumn("Revenue", format="%,.0f"),
             "previous_revenue": st.column_config.NumberColumn("Previous", format="%,.0f"),
             "change": st.column_config.NumberColumn("Change", format="%+,.0f")})
@@ -82,7 +85,7 @@ with right:
         st.success("No super customer had two or more bad experiences in the last 12 months.")
     else:
         show_table(at_risk, "super_customers_at_risk", key="atrisk-super", column_config={
-            "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
+            "customer_id": "Customer", "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
             "meets": "Super because", "bad_experiences": "Bad experiences", "reason": "What happened"})
     st.caption("How to read this: your best customers (meeting at least 3 of the 4 super-customer criteria) who "
                "had two or more bad experiences in the last 12 months — about 42% of customers stop buying after two.")

@@ -57,7 +57,7 @@ KPIS = [
     Kpi("reference_willing", "Reference-willing customers", "count", True),
     Kpi("median_first_response_hours", "Median first response", "hours", False),
     Kpi("sla_share", "First responses within SLA", "share", True),
-    Kpi("complaints_per_100", "Complaints per 100 customers", "per100", False),
+    Kpi("complaints_per_100", "Complaints / 100 customers", "per100", False),
 ]
 
 CUSTOMER_KPIS = """
