@@ -136,6 +136,8 @@ def cut_months(cells: list[dict]) -> list[date]:
 
 
 def _staged(con: duckdb.DuckDBPyConnection, period: Period, dates: list[date], select: str, **extra) -> pd.DataFrame:
+    """Run `select` over the stages at `dates` (each once: a date given twice would count its customers twice)."""
+    dates = sorted(set(dates))
     anchor = max([period, *[Period(d, d, d, period.filters) for d in dates]], key=lambda p: p.as_of)
     return frame(con, SNAPSHOT_STAGES + select, anchor, **snapshot_params(dates), stages=STAGES, **extra)
 

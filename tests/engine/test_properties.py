@@ -72,6 +72,31 @@ def test_stage_history_agrees_with_the_stages_at_each_month_end(store, mk, ref, 
             assert shown[stage] == expected.count(stage)
 
 
+days_in_2024 = st.integers((date(2024, 1, 1) - START).days, (AS_OF - START).days)
+
+
+@PROPERTY
+@given(orders=orders_strategy, days=st.lists(days_in_2024, min_size=2, max_size=2).map(sorted),
+       same_month=st.booleans())
+def test_stage_movement_between_any_two_days_matches_the_reference(store, mk, ref, orders, days, same_month):
+    """Days inside months cut the quarters inside months, twice when both fall in one month (the stages then
+    read those months' orders one by one); every customer's pair of stages must match the reference."""
+    rows = load(store, mk, orders)
+    before, after = (START + timedelta(days=d) for d in days)
+    if same_month:
+        before = before.replace(year=after.year, month=after.month, day=min(before.day, after.day))
+    moves = stages.stage_transitions(store, Period(PERIOD.start, after, after), before, after)
+    dates: dict[str, list] = {}
+    for r in rows:
+        dates.setdefault(r["customer_id"], []).append(r["order_date"])
+    expected: dict[tuple, int] = {}
+    for v in dates.values():
+        if min(v) <= after:
+            pair = (ref.stage(v, before) if min(v) <= before else "Not yet known", ref.stage(v, after))
+            expected[pair] = expected.get(pair, 0) + 1
+    assert {(m.stage_before, m.stage_after): m.customers for m in moves.itertuples()} == expected
+
+
 @PROPERTY
 @given(orders=orders_strategy)
 def test_rfm_scores_and_segments_match_the_reference(store, mk, ref, orders):

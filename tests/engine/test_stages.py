@@ -110,6 +110,15 @@ def test_transitions_between_two_month_ends(store, add, mk, ref):
 
 
 
+
+def test_transitions_from_a_month_end_to_itself_count_each_customer_once(store, add, mk, ref):
+    load(add, mk)   # the funnel page lets both select boxes show the same month end
+    at = date(2024, 6, 30)
+    moves = stages.stage_transitions(store, YEAR, at, at)
+    then = expected_stages(ref, at)
+    assert {(r.stage_before, r.stage_after): r.customers for r in moves.itertuples()} == {
+        (s, s): sum(1 for v in then.values() if v == s) for s in set(then.values())}
+
 @pytest.mark.parametrize("as_of", [AS_OF, date(2024, 11, 20)])       # a month end, and a day within a month
 def test_overview_equals_counts_history_and_default_movement(store, add, mk, as_of):
     load(add, mk)
