@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 
-from ..period import Period, is_month_end, last_quarters, month_ends
+from ..period import Period, last_quarters, month_ends
 from .scope import Inputs, Unavailable, frame
 
 STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
@@ -32,15 +32,10 @@ snapshots AS (  -- snap: a date; q1..q4: bit masks of the cells making up its la
     SELECT unnest($snapshots, recursive := true)
 ),
 cells AS (SELECT unnest($cells, recursive := true)),   -- cell, cell_start, cell_end: disjoint day ranges (see snapshot_params)
-customer_cells AS (  -- per customer: one bit per cell it ordered in (whole months from the rollup, cut months from the orders)
-    SELECT customer_id, bit_or(1::BIGINT << cell) AS cells FROM (
-        SELECT m.customer_id, c.cell
-        FROM customer_months_in_scope m JOIN cells c ON m.month >= c.cell_start AND last_day(m.month) <= c.cell_end
-        UNION ALL
-        SELECT o.customer_id, c.cell
-        FROM orders_in_scope o JOIN cells c ON o.order_date BETWEEN c.cell_start AND c.cell_end
-        WHERE list_contains($cut_months, date_trunc('month', o.order_date)::DATE)
-    ) GROUP BY customer_id
+customer_cells AS (  -- per customer: one bit per cell that overlaps one of its months' span from first to last order day
+    SELECT m.customer_id, bit_or(1::BIGINT << c.cell) AS cells   -- (why that answers every quarter: see snapshot_params)
+    FROM customer_months_in_scope m JOIN cells c ON c.cell_start <= m.last_day AND c.cell_end >= m.first_day
+    GROUP BY m.customer_id
 ),
 referral_lists AS (  -- per referrer: the dates of its referrals
     SELECT customer_id, list(coalesce(referred_on, DATE '-infinity')) AS referred_on FROM referral_dates GROUP BY customer_id
@@ -74,7 +69,7 @@ nps_at AS (  -- per date and customer: its latest NPS answer by the end of that 
     FROM snapshots s JOIN nps_valid v
       ON v.valid_from < s.snap + INTERVAL 1 DAY AND v.valid_until >= s.snap + INTERVAL 1 DAY
 ),
-facts_at AS (  -- per date and customer known by then: everything its stage depends on (`orders` capped at 2)
+facts_at AS NOT MATERIALIZED (  -- per date and customer known by then: everything its stage depends on (`orders` capped at 2)
     SELECT s.snap, f.customer_id,
            coalesce(f.first_order <= s.snap, FALSE)::INTEGER + coalesce(f.second_order <= s.snap, FALSE)::INTEGER AS orders,
            {quarters_with_orders('f.cells', 's')} AS quarters,
@@ -86,7 +81,7 @@ facts_at AS (  -- per date and customer known by then: everything its stage depe
 """
 
 SNAPSHOT_STAGES = SNAPSHOT_FACTS + """,
-staged_at AS (  -- per date and known customer: the furthest stage reached (`orders` is capped at 2), and its
+staged_at AS NOT MATERIALIZED (  -- per date and known customer: the furthest stage reached (`orders` is capped at 2), and its
                 -- position in $stages (counting by position spares naming millions of rows)
     SELECT *, $stages[position] AS stage FROM (
         SELECT *, CASE
@@ -106,7 +101,14 @@ def snapshot_params(dates: list[date]) -> dict:
 
     The last 4 quarters of every date are cut into disjoint day ranges (cells: the date ranges between
     all their boundaries); each customer gets one bit per cell it ordered in, and each date's quarters are
-    masks of cells, so orders are read once however many dates there are."""
+    masks of cells, so the customer months are read once however many dates there are.
+
+    A customer's bits are the cells that overlap one of its months' span from the first to the last order
+    day (the customer-month rollup keeps both). That answers every quarter exactly: a quarter is three
+    months long, so its part of any month starts on the month's first day or ends on its last, and such a
+    part holds an order exactly when it overlaps that span (it then holds the first order or the last),
+    however many boundaries cut the month. A cell inside a month may get a bit without an order, but every
+    quarter holding that cell also holds the part of the month that has the first or the last order."""
     quarters = {d: last_quarters(d) for d in dates}
     bounds = sorted({start for qs in quarters.values() for start, _ in qs}
                     | {end + timedelta(days=1) for qs in quarters.values() for _, end in qs})
@@ -120,19 +122,7 @@ def snapshot_params(dates: list[date]) -> dict:
         return sum(1 << i for i in range(index[start], index[end + timedelta(days=1)]))
 
     snaps = [{"snap": d, **{f"q{k + 1}": mask(*q) for k, q in enumerate(quarters[d])}} for d in dates]
-    return {"snapshots": snaps, "cells": cells, "cut_months": cut_months(cells)}
-
-
-def cut_months(cells: list[dict]) -> list[date]:
-    """The first days of the months a cell boundary cuts (a month partly inside a cell): their orders are
-    read one by one, every other month from the customer-month rollup."""
-    cut = set()
-    for c in cells:
-        if c["cell_start"].day != 1:
-            cut.add(c["cell_start"].replace(day=1))
-        if not is_month_end(c["cell_end"]):
-            cut.add(c["cell_end"].replace(day=1))
-    return sorted(cut)
+    return {"snapshots": snaps, "cells": cells}
 
 
 def _staged(con: duckdb.DuckDBPyConnection, period: Period, dates: list[date], select: str, **extra) -> pd.DataFrame:

@@ -76,15 +76,18 @@ days_in_2024 = st.integers((date(2024, 1, 1) - START).days, (AS_OF - START).days
 
 
 @PROPERTY
-@given(orders=orders_strategy, days=st.lists(days_in_2024, min_size=2, max_size=2).map(sorted),
-       same_month=st.booleans())
-def test_stage_movement_between_any_two_days_matches_the_reference(store, mk, ref, orders, days, same_month):
-    """Days inside months cut the quarters inside months, twice when both fall in one month (the stages then
-    read those months' orders one by one); every customer's pair of stages must match the reference."""
-    rows = load(store, mk, orders)
+@given(days=st.lists(days_in_2024, min_size=2, max_size=2).map(sorted), same_month=st.booleans(), data=st.data())
+def test_stage_movement_between_any_two_days_matches_the_reference(store, mk, ref, days, same_month, data):
+    """Days inside months cut the quarters inside months, twice when both fall in one month; with orders a
+    few days either side of the quarter boundaries, every customer's pair of stages, and how many of its last
+    4 quarters it ordered in at each day, must match the reference."""
     before, after = (START + timedelta(days=d) for d in days)
     if same_month:
         before = before.replace(year=after.year, month=after.month, day=min(before.day, after.day))
+    near = sorted({ref.months_back(at, 3 * k) + timedelta(days=delta)
+                   for at in (before, after) for k in range(5) for delta in range(-2, 3)})
+    orders = data.draw(st.lists(st.tuples(st.integers(0, 7), st.sampled_from(near)), max_size=30))
+    rows = load(store, mk, [(c, (day - START).days, 10) for c, day in orders])
     moves = stages.stage_transitions(store, Period(PERIOD.start, after, after), before, after)
     dates: dict[str, list] = {}
     for r in rows:
@@ -95,6 +98,16 @@ def test_stage_movement_between_any_two_days_matches_the_reference(store, mk, re
             pair = (ref.stage(v, before) if min(v) <= before else "Not yet known", ref.stage(v, after))
             expected[pair] = expected.get(pair, 0) + 1
     assert {(m.stage_before, m.stage_after): m.customers for m in moves.itertuples()} == expected
+    quarters = stages._staged(store, Period(PERIOD.start, after, after), [before, after],
+                              " SELECT snap, customer_id, quarters FROM staged_at WHERE orders > 0")
+    shown = {(r.snap.date(), r.customer_id): r.quarters for r in quarters.itertuples()}
+    want = {}
+    for at in {before, after}:
+        bounds = [ref.months_back(at, 3 * k) for k in range(5)]      # bounds[k]: k quarters back
+        for c, v in dates.items():
+            if min(v) <= at:
+                want[(at, c)] = sum(any(bounds[k + 1] < x <= bounds[k] for x in v) for k in range(4))
+    assert shown == want
 
 
 @PROPERTY

@@ -119,6 +119,15 @@ def test_transitions_from_a_month_end_to_itself_count_each_customer_once(store, 
     assert {(r.stage_before, r.stage_after): r.customers for r in moves.itertuples()} == {
         (s, s): sum(1 for v in then.values() if v == s) for s in set(then.values())}
 
+
+def test_a_quarter_boundary_inside_a_month_splits_its_orders(store, add, mk):
+    # as of 20 November the quarters start on 21 Nov 2023, 21 Feb, 21 May and 21 Aug: May's orders on the 10th
+    # and the 25th fall in two quarters, which with November's order makes three (the rollup keeps May as one month)
+    add("orders", [mk.order("L", day, 10) for day in ("2024-05-10", "2024-05-25", "2024-11-05")])
+    at = date(2024, 11, 20)
+    table = stages.customer_stages(store, Period(date(2024, 1, 1), at, at)).set_index("customer_id")
+    assert table.at["L", "quarters"] == 3 and table.at["L", "stage"] == "Client"
+
 @pytest.mark.parametrize("as_of", [AS_OF, date(2024, 11, 20)])       # a month end, and a day within a month
 def test_overview_equals_counts_history_and_default_movement(store, add, mk, as_of):
     load(add, mk)
