@@ -9,7 +9,7 @@ from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.rfm import month_ends
 from loyalty.metrics.stages import STAGES, funnel, stage_overview, stage_transitions
 from loyalty.palette import STAGES as STAGE_COLOURS
-from loyalty.ui import analytics_page, cached, download_table
+from loyalty.ui import MONEY, analytics_page, cached, download_table, show_table
 
 period = analytics_page("Loyalty funnel")
 
@@ -61,9 +61,9 @@ st.subheader("Cohort retention")
 cohorts = cached(cohort_retention, period)
 revenue = cached(revenue_retention, period)
 cols = st.columns(2)
-cols[0].metric("Net revenue retention", "—" if revenue["nrr"] is None else f"{revenue['nrr']:.1%}",
+cols[0].metric("Net revenue retention", "—" if revenue.total["nrr"] is None else f"{revenue.total['nrr']:.1%}",
                help="This period's revenue from the previous period's customers ÷ their revenue then.")
-cols[1].metric("Gross revenue retention", "—" if revenue["grr"] is None else f"{revenue['grr']:.1%}",
+cols[1].metric("Gross revenue retention", "—" if revenue.total["grr"] is None else f"{revenue.total['grr']:.1%}",
                help="The same, each customer capped at its previous revenue: growth does not hide losses.")
 if cohorts.empty:
     st.info("No cohorts in the last 24 months.")
@@ -77,3 +77,20 @@ else:
     download_table(cohorts, "cohorts", key="dl-cohorts")
     st.caption("How to read this: each row is the customers who first ordered in that month; each cell the share "
                "of them ordering again so many months later. Darker is better.")
+
+st.subheader("Revenue retention by cohort")
+if revenue.by_cohort.empty:
+    st.info("Nobody ordered in the previous period, so there is no revenue to retain.")
+else:
+    show_table(revenue.by_cohort, "revenue_retention_by_cohort", key="nrr-cohorts", column_config={
+        "cohort": st.column_config.DateColumn("Cohort", format="MMM YYYY", help="Month of the first order"),
+        "customers": st.column_config.NumberColumn("Customers", help="Active in the previous period"),
+        "previous_revenue": st.column_config.NumberColumn("Previous revenue", format=MONEY),
+        "retained_revenue": st.column_config.NumberColumn("Revenue now", format=MONEY),
+        "capped_revenue": st.column_config.NumberColumn("Capped", format=MONEY,
+                                                        help="Revenue now, each customer capped at its previous revenue"),
+        "nrr": st.column_config.NumberColumn("NRR", format="percent"),
+        "grr": st.column_config.NumberColumn("GRR", format="percent")})
+    st.caption("How to read this: the previous period's customers grouped by the month they first ordered in; "
+               "NRR above 100% means that cohort now spends more than it did, GRR shows how much of its "
+               "previous revenue it kept.")

@@ -117,7 +117,7 @@ def super_customers_figures(out: dict) -> dict:
 
 
 def funnel_figures(out: dict) -> dict:
-    revenue = out["revenue"]
+    revenue = out["revenue"].total
     return {
         "stage_counts": {stage: int(n) for stage, n in out["counts"].items()},
         "stage_history": _rows(out["history"], {"month_end": _day, "stage": str, "customers": int}),

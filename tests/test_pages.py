@@ -9,12 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from loyalty.db import session
 from loyalty.formatting import fmt
+from loyalty.metrics.cohorts import revenue_retention
 from loyalty.metrics.responsiveness import responsiveness
 from loyalty.metrics.scorecard import scorecard
 from loyalty.metrics.stages import funnel, stage_counts
 from loyalty.metrics.super_customers import super_customers
 from loyalty.period import default_period
 from loyalty.settings import get_settings
+from loyalty.ui import TABLE_ROWS
 
 from .test_scorecard_page import load_shop
 
@@ -107,6 +109,12 @@ def test_every_page_on_demo_data(demo_db, monkeypatch, name):
             assert shown == {c["label"]: fmt(c["value"], c["unit"]) for c in scorecard(con, period)}
         elif name == "funnel":
             assert at.dataframe[0].value["at_or_beyond"].tolist() == funnel(stage_counts(con, period))["at_or_beyond"].tolist()
+            retention = revenue_retention(con, period)
+            assert {m.label: m.value for m in at.metric}["Net revenue retention"] == f"{retention.total['nrr']:.1%}"
+            by_cohort = [d.value for d in at.dataframe if "grr" in d.value.columns][0]
+            assert len(retention.by_cohort) > 12 and len(by_cohort) == min(len(retention.by_cohort), TABLE_ROWS)
+            assert by_cohort["customers"].tolist() == retention.by_cohort["customers"].head(TABLE_ROWS).tolist()
+            assert by_cohort["grr"].tolist() == pytest.approx(retention.by_cohort["grr"].head(TABLE_ROWS).tolist())
         elif name == "responsiveness":
             shown = {m.label: m.value for m in at.metric}
             assert shown["Open backlog"] == fmt(responsiveness(con, period)["open_backlog"], "count")

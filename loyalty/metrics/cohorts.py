@@ -10,6 +10,8 @@ revenue retention (overall and per cohort).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
@@ -53,26 +55,23 @@ GROUP BY GROUPING SETS ((cohort), ()) ORDER BY cohort NULLS FIRST
 """
 
 
-def _with_rates(rows: list[dict]) -> list[dict]:
+@dataclass(frozen=True)
+class RevenueRetention:
+    """NRR and GRR of the period over all cohorts (`total`: customers, previous_revenue, retained_revenue,
+    capped_revenue, nrr, grr; nrr and grr None when nobody was active in the previous period) and per cohort
+    (`by_cohort`: one row per cohort with the same columns)."""
+    total: dict
+    by_cohort: pd.DataFrame
+
+
+def revenue_retention(con: duckdb.DuckDBPyConnection, period: Period) -> RevenueRetention:
+    """NRR and GRR of the customers active in the previous period (see the module docstring), overall and per
+    cohort (month of first order), from one query."""
+    rows = records(frame(con, REVENUE_RETENTION, period, prev_start=period.previous().start))
     for r in rows:
         r["nrr"] = ratio(r["retained_revenue"], r["previous_revenue"])
         r["grr"] = ratio(r["capped_revenue"], r["previous_revenue"])
-    return rows
-
-
-def _revenue_retention_rows(con: duckdb.DuckDBPyConnection, period: Period) -> list[dict]:
-    return _with_rates(records(frame(con, REVENUE_RETENTION, period, prev_start=period.previous().start)))
-
-
-def revenue_retention(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
-    """NRR and GRR of the period (see the module docstring), with customers, previous, retained and
-    capped revenue; nrr and grr are None when nobody was active in the previous period."""
-    total = _revenue_retention_rows(con, period)[0]
-    return {k: v for k, v in total.items() if k != "cohort"}
-
-
-def revenue_retention_by_cohort(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """NRR and GRR per cohort (month of first order) of the customers active in the previous period."""
-    rows = [r for r in _revenue_retention_rows(con, period) if r["cohort"] is not None]
-    return pd.DataFrame(rows, columns=["cohort", "customers", "previous_revenue", "retained_revenue",
-                                       "capped_revenue", "nrr", "grr"])
+    total = {k: v for k, v in rows[0].items() if k != "cohort"}
+    by_cohort = pd.DataFrame(rows[1:], columns=["cohort", "customers", "previous_revenue", "retained_revenue",
+                                                "capped_revenue", "nrr", "grr"])
+    return RevenueRetention(total=total, by_cohort=by_cohort)

@@ -36,11 +36,13 @@ def test_cohort_retention_by_month_of_first_order(store, cohort_store):
 
 
 def test_net_and_gross_revenue_retention(store, cohort_store):
-    out = cohorts.revenue_retention(store, SPRING)
+    result = cohorts.revenue_retention(store, SPRING)
+    out = result.total
     # before: J1 150, J2 180, F1 80 (410); now: J1 30, J2 -10, F1 200; capped: 30, 0, 80
     assert out["previous_revenue"] == pytest.approx(410) and out["customers"] == 3
     assert out["nrr"] == pytest.approx(220 / 410) and out["grr"] == pytest.approx(110 / 410)
-    by_cohort = cohorts.revenue_retention_by_cohort(store, SPRING).set_index("cohort")
+    by_cohort = result.by_cohort.set_index("cohort")
+    assert by_cohort["customers"].tolist() == [2, 1]                  # J1 and J2 first ordered in January, F1 in February
     by_cohort.index = [c.date() if hasattr(c, "date") else c for c in by_cohort.index]
     assert by_cohort.at[date(2024, 1, 1), "nrr"] == pytest.approx(20 / 330)
     assert by_cohort.at[date(2024, 1, 1), "grr"] == pytest.approx(30 / 330)
@@ -49,9 +51,9 @@ def test_net_and_gross_revenue_retention(store, cohort_store):
 
 def test_revenue_retention_without_a_previous_period(store, cohort_store):
     early = Period(date(2023, 1, 1), date(2023, 12, 31), date(2023, 12, 31))
-    out = cohorts.revenue_retention(store, early)
-    assert out["nrr"] is None and out["grr"] is None
-    assert cohorts.revenue_retention_by_cohort(store, early).empty
+    result = cohorts.revenue_retention(store, early)
+    assert result.total["customers"] == 0 and result.total["nrr"] is None and result.total["grr"] is None
+    assert result.by_cohort.empty
 
 
 @pytest.mark.parametrize("name, value, target, expected", [

@@ -190,7 +190,7 @@ def test_cohorts_and_revenue_retention(shop, year):
     a = table[table["cohort"] == date(2023, 3, 1)]
     assert a["months_since"].tolist() == [0, 11, 17, 21] and a["revenue"].tolist() == [100, 200, 50, 300]
     assert date(2022, 1, 1) not in set(table["cohort"])     # older than the 24 cohorts shown
-    out = cohorts.revenue_retention(shop, year)
+    out = cohorts.revenue_retention(shop, year).total
     # customers active in 2023: A (100) and B (50); in 2024 A brought 550, B nothing
     assert out["nrr"] == pytest.approx(550 / 150) and out["grr"] == pytest.approx(100 / 150)
 
