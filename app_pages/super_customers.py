@@ -7,10 +7,10 @@ import streamlit as st
 from loyalty.formatting import compact
 from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyalty
 from loyalty.metrics.concentration import pareto_curve, top20_share
-from loyalty.metrics.rfm import rfm_customers, rfm_grid, segment_summary
+from loyalty.metrics.rfm import champions_movement, rfm_customers, rfm_grid, segment_migration, segment_summary
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.value import customer_value, with_value
-from loyalty.palette import SERIES, segment_colour, text_colour
+from loyalty.palette import SERIES, STATUS, segment_colour, text_colour
 from loyalty.ui import analytics_page, cached, download_table, show_rows, show_table
 
 period = analytics_page("Super customers")
@@ -44,6 +44,34 @@ if rows:
     members = cached(rfm_customers, period, segment=segment)
     st.markdown(f"**{segment}**: {len(members):,} customers")
     show_table(members, f"segment_{segment}", key="segment-members")
+
+st.subheader("Segment movement")
+st.caption("How customers moved between segments from one month end to the next, over the last 12 months: it "
+           "scores every customer at 13 month ends, which takes a few seconds on a store of millions of orders.")
+if st.toggle("Show segment movement", key="show-migration"):
+    champions = cached(champions_movement, period)
+    months = [f"{d:%b %Y}" for d in champions["month_end"]]   # one bar per month end, named by its month
+    figure = go.Figure()
+    figure.add_bar(x=months, y=champions["new_champions"], name="New Champions",
+                   marker_color=STATUS["on target"][0], hovertemplate="end of %{x}: %{y:,} new<extra></extra>")
+    figure.add_bar(x=months, y=-champions["lost_champions"], name="Lost Champions",
+                   marker_color=STATUS["off"][0], customdata=champions["lost_champions"],
+                   hovertemplate="end of %{x}: %{customdata:,} lost<extra></extra>")
+    figure.update_layout(barmode="relative", yaxis=dict(title="Customers", tickformat=",.0f"),
+                         legend=dict(orientation="h", y=1.1), height=320, margin=dict(t=30, b=10))
+    st.plotly_chart(figure, key="champions-movement")
+    st.caption("How to read this: above the line the customers who became Champions at that month end, below "
+               "it those who stopped being Champions.")
+    migration = cached(segment_migration, period)
+    month_end = st.selectbox("Month end", sorted(migration["month_end"].unique(), reverse=True),
+                             format_func=lambda d: f"{d:%d %b %Y}", key="migration-month")
+    moves = migration[(migration["month_end"] == month_end) & (migration["segment_before"] != migration["segment"])]
+    st.dataframe(moves.sort_values("customers", ascending=False)[["segment_before", "segment", "customers"]],
+                 hide_index=True, key="migration-moves", column_config={
+                     "segment_before": "From (month end before)", "segment": "To", "customers": "Customers"})
+    download_table(migration, "segment_movement", key="dl-migration")
+    st.caption("How to read this: the customers who changed segment at the chosen month end, largest moves first "
+               "('New': no order before); the download holds every month, those who stayed put included.")
 
 st.subheader("The 80/20 rule")
 share = cached(top20_share, period)

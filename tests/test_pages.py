@@ -11,6 +11,7 @@ from loyalty.db import session
 from loyalty.formatting import fmt
 from loyalty.metrics.cohorts import revenue_retention
 from loyalty.metrics.responsiveness import responsiveness
+from loyalty.metrics.rfm import segment_migration
 from loyalty.metrics.scorecard import scorecard
 from loyalty.metrics.stages import funnel, stage_counts
 from loyalty.metrics.super_customers import super_customers
@@ -121,6 +122,21 @@ def test_every_page_on_demo_data(demo_db, monkeypatch, name):
         elif name == "super_customers":
             supers = [d.value for d in at.dataframe if "meets" in d.value.columns][0]
             assert supers["customer_id"].tolist() == super_customers(con, period)["customer_id"].head(500).tolist()
+
+
+def test_segment_movement_on_super_customers_when_asked(demo_db, monkeypatch):
+    monkeypatch.setenv("LOYALTY_DB", str(demo_db))
+    at = open_page("super_customers")
+    assert not [d for d in at.dataframe if "To" in list(d.value.columns) or "segment_before" in d.value.columns]
+    at.toggle(key="show-migration").set_value(True).run()      # scoring 13 month ends waits for the toggle
+    assert not at.exception
+    with session(demo_db) as con:
+        migration = segment_migration(con, default_period(con))
+    latest = migration[migration["month_end"] == migration["month_end"].max()]
+    moved = latest[latest["segment_before"] != latest["segment"]]
+    shown = [d.value for d in at.dataframe if "segment_before" in d.value.columns][0]
+    assert len(moved) > 5 and sorted(zip(shown["segment_before"], shown["segment"], shown["customers"])) == \
+        sorted(zip(moved["segment_before"], moved["segment"], moved["customers"]))
 
 
 def test_lifetime_value_on_super_customers_and_customer_360(demo_db, monkeypatch):

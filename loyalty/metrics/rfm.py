@@ -64,15 +64,15 @@ measured AS (  -- per customer with an order up to the as-of date: recency, freq
 
 MEASURED_AT_MONTH_ENDS = """
 snapshots AS (SELECT unnest($snapshots) AS snap),
-customer_months AS (  -- per customer and month: orders, revenue, last order day; every month up to the first month end folded into it
-    SELECT customer_id, greatest(last_day(order_date), $first_snapshot) AS month_end, count(*) AS orders,
-           sum(amount) AS revenue, max(order_date) AS last_order
-    FROM orders_in_scope GROUP BY customer_id, month_end
+month_totals AS (  -- per customer and month: orders, revenue, last order day; every month up to the first month end folded into it
+    SELECT customer_id, greatest(last_day(month), $first_snapshot) AS month_end, sum(orders) AS orders,
+           sum(revenue) AS revenue, max(last_day) AS last_order
+    FROM customer_months_in_scope GROUP BY customer_id, month_end
 ),
 measured AS (  -- per month end and customer with an order by then: recency, frequency, monetary value
     SELECT s.snap, m.customer_id, date_diff('day', max(m.last_order), s.snap) AS recency_days,
            sum(m.orders)::BIGINT AS frequency, sum(m.revenue)::DOUBLE AS monetary
-    FROM snapshots s JOIN customer_months m ON m.month_end <= s.snap
+    FROM snapshots s JOIN month_totals m ON m.month_end <= s.snap
     GROUP BY s.snap, m.customer_id
 )
 """
