@@ -15,10 +15,10 @@ from .stages import customer_stage_history
 def customer_ids(con: duckdb.DuckDBPyConnection, period: Period, search: str = "", limit: int = 50) -> list[str]:
     """Known customers whose id or name contains `search`, biggest revenue first."""
     result = frame(con, """
-        matches AS (
-            SELECT k.customer_id, coalesce(b.revenue, 0) AS revenue FROM known_customers k
-            LEFT JOIN buyers b USING (customer_id) LEFT JOIN customers_in_scope c USING (customer_id)
-            WHERE $search = '' OR contains(lower(k.customer_id), lower($search)) OR contains(lower(c.name), lower($search)))
+        matches AS (  -- known by the as-of date (see known_customers), with the revenue that orders them
+            SELECT k.customer_id, k.revenue FROM known_since k LEFT JOIN customers_in_scope c USING (customer_id)
+            WHERE k.since <= $as_of
+              AND ($search = '' OR contains(lower(k.customer_id), lower($search)) OR contains(lower(c.name), lower($search))))
         SELECT customer_id FROM matches ORDER BY revenue DESC, customer_id LIMIT $limit""",
         period, search=search, limit=limit)
     return result["customer_id"].tolist()

@@ -133,11 +133,12 @@ orders_in_scope AS NOT MATERIALIZED (  -- orders up to the as-of date passing ev
 {buyers},
 {dated},
 known_since AS (  -- every customer in scope: the day it became known (its first order, or as a prospect its created_at
-                  -- if earlier; undated: always), its first and second order, and its maintenance and reference flags
+                  -- if earlier; undated: always), its first and second order, its revenue up to the as-of date (0 for
+                  -- a prospect), and its maintenance and reference flags
     SELECT coalesce(b.customer_id, c.customer_id) AS customer_id,
            least(b.first_order, CASE WHEN {prospects} AND c.customer_id IS NOT NULL
                                      THEN coalesce(c.created_at, DATE '-infinity') END) AS since,
-           b.first_order, b.second_order,
+           b.first_order, b.second_order, coalesce(b.revenue, 0) AS revenue,
            coalesce(c.on_maintenance_plan, FALSE) AS maintenance, coalesce(c.reference_willing, FALSE) AS reference
     FROM buyers b FULL JOIN customers_in_scope c ON c.customer_id = b.customer_id
     WHERE b.customer_id IS NOT NULL OR {prospects}

@@ -48,6 +48,17 @@ def test_top_movers(store, accounts_store):
     assert table[["direction", "customer_id", "change"]].values.tolist() == [["up", "M", 300.0], ["down", "L", -300.0]]
 
 
+def test_customer_list_by_revenue_with_prospects_last_and_search_by_name(store, accounts_store, add):
+    add("customers", [{"customer_id": "P1", "name": "Kappa Tools", "created_at": date(2024, 6, 1)},
+                      {"customer_id": "P2", "name": "Later Ltd", "created_at": date(2099, 1, 1)}])
+    # L 700, then M and W 300 (by id), K 100; P1 a prospect known since June (revenue 0); P2 not known yet
+    assert customer.customer_ids(store, YEAR, search="") == ["L", "M", "W", "K", "P1"]
+    assert customer.customer_ids(store, YEAR, search="KAPPA") == ["P1"]
+    assert customer.customer_ids(store, YEAR, search="k") == ["K", "P1"]       # K by its id, P1 by its name
+    assert customer.customer_ids(store, YEAR, search="later") == []
+    assert customer.customer_ids(store, YEAR, search="", limit=2) == ["L", "M"]
+
+
 def test_customer_360(store, accounts_store, add, mk):
     add("tickets", [{"customer_id": "K", "opened_at": mk.ts("2024-06-01 09:00"), "kind": "complaint"},
                     {"customer_id": "K", "opened_at": mk.ts("2024-07-01 09:00"), "kind": "complaint"}])
