@@ -100,8 +100,8 @@ def snapshot_params(dates: list[date]) -> dict:
     """The $snapshots and $cells parameters for a list of dates.
 
     The last 4 quarters of every date are cut into disjoint day ranges (cells: the date ranges between
-    all their boundaries); each customer gets one bit per cell it ordered in, and each date's quarters are
-    masks of cells, so the customer months are read once however many dates there are.
+    all their boundaries); each customer gets bits for the cells it ordered in (as below), and each date's
+    quarters are masks of cells, so the customer months are read once however many dates there are.
 
     A customer's bits are the cells that overlap one of its months' span from the first to the last order
     day (the customer-month rollup keeps both). That answers every quarter exactly: a quarter is three

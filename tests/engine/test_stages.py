@@ -109,8 +109,6 @@ def test_transitions_between_two_month_ends(store, add, mk, ref):
     assert ("Repeat", "Client") in want
 
 
-
-
 def test_transitions_from_a_month_end_to_itself_count_each_customer_once(store, add, mk, ref):
     load(add, mk)   # the funnel page lets both select boxes show the same month end
     at = date(2024, 6, 30)
@@ -127,6 +125,7 @@ def test_a_quarter_boundary_inside_a_month_splits_its_orders(store, add, mk):
     at = date(2024, 11, 20)
     table = stages.customer_stages(store, Period(date(2024, 1, 1), at, at)).set_index("customer_id")
     assert table.at["L", "quarters"] == 3 and table.at["L", "stage"] == "Client"
+
 
 @pytest.mark.parametrize("as_of", [AS_OF, date(2024, 11, 20)])       # a month end, and a day within a month
 def test_overview_equals_counts_history_and_default_movement(store, add, mk, as_of):
