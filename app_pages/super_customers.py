@@ -7,7 +7,7 @@ import streamlit as st
 from loyalty.formatting import compact
 from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyalty
 from loyalty.metrics.concentration import pareto_curve, top20_share
-from loyalty.metrics.rfm import champions_movement, rfm_customers, rfm_grid, segment_migration, segment_summary
+from loyalty.metrics.rfm import rfm_customers, rfm_grid, segment_movement, segment_summary
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.value import customer_value, with_value
 from loyalty.palette import SERIES, STATUS, segment_colour, text_colour
@@ -49,7 +49,8 @@ st.subheader("Segment movement")
 st.caption("How customers moved between segments from one month end to the next, over the last 12 months: it "
            "scores every customer at 13 month ends, which takes a few seconds on a store of millions of orders.")
 if st.toggle("Show segment movement", key="show-migration"):
-    champions = cached(champions_movement, period)
+    movement = cached(segment_movement, period)   # moves and new / lost Champions from one scoring
+    champions = movement.champions
     months = [f"{d:%b %Y}" for d in champions["month_end"]]   # one bar per month end, named by its month
     figure = go.Figure()
     figure.add_bar(x=months, y=champions["new_champions"], name="New Champions",
@@ -62,7 +63,7 @@ if st.toggle("Show segment movement", key="show-migration"):
     st.plotly_chart(figure, key="champions-movement")
     st.caption("How to read this: above the line the customers who became Champions at that month end, below "
                "it those who stopped being Champions.")
-    migration = cached(segment_migration, period)
+    migration = movement.moves
     month_end = st.selectbox("Month end", sorted(migration["month_end"].unique(), reverse=True),
                              format_func=lambda d: f"{d:%d %b %Y}", key="migration-month")
     moves = migration[(migration["month_end"] == month_end) & (migration["segment_before"] != migration["segment"])]

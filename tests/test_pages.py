@@ -11,7 +11,7 @@ from loyalty.db import session
 from loyalty.formatting import fmt
 from loyalty.metrics.cohorts import revenue_retention
 from loyalty.metrics.responsiveness import responsiveness
-from loyalty.metrics.rfm import segment_migration
+from loyalty.metrics.rfm import segment_movement
 from loyalty.metrics.scorecard import scorecard
 from loyalty.metrics.stages import funnel, stage_counts
 from loyalty.metrics.super_customers import super_customers
@@ -131,7 +131,7 @@ def test_segment_movement_on_super_customers_when_asked(demo_db, monkeypatch):
     at.toggle(key="show-migration").set_value(True).run()      # scoring 13 month ends waits for the toggle
     assert not at.exception
     with session(demo_db) as con:
-        migration = segment_migration(con, default_period(con))
+        migration = segment_movement(con, default_period(con)).moves
     latest = migration[migration["month_end"] == migration["month_end"].max()]
     moved = latest[latest["segment_before"] != latest["segment"]]
     shown = [d.value for d in at.dataframe if "segment_before" in d.value.columns][0]

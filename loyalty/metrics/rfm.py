@@ -22,6 +22,8 @@ month end to month end; new and lost Champions follow from it.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
@@ -157,27 +159,37 @@ moves AS (  -- each customer's segment at a month end next to its segment at the
 """
 
 
-def segment_migration(con: duckdb.DuckDBPyConnection, period: Period, months: int = 12) -> pd.DataFrame:
-    """Movement between segments over the last `months` month ends up to the as-of date: per month end,
-    customers by the segment they were in at the month end before ('New' for customers without an
-    order then) and the segment they are in now."""
-    ends = month_ends(period.as_of, months + 1)
-    return frame(con, MIGRATION + """
-        SELECT month_end, segment_before, segment, count(*) AS customers FROM moves
-        GROUP BY ALL ORDER BY month_end, segment_before, segment""",
-        period, rules=_rules(con), snapshots=ends, first_snapshot=ends[0])
+@dataclass(frozen=True)
+class SegmentMovement:
+    """Movement between segments over the last months' month ends: `moves` per month end, customers by the
+    segment they were in at the month end before ('New' for customers without an order then) and the
+    segment they are in now (month_end, segment_before, segment, customers); `champions` per month end, new
+    Champions (Champions now, not at the month end before) and lost Champions (the reverse)."""
+    moves: pd.DataFrame
+    champions: pd.DataFrame
 
 
-def champions_movement(con: duckdb.DuckDBPyConnection, period: Period, months: int = 12,
-                       champion: str = "Champions") -> pd.DataFrame:
-    """New Champions (Champions now, not at the month end before) and lost Champions (the reverse) per
-    month end over the last `months` month ends."""
+def segment_movement(con: duckdb.DuckDBPyConnection, period: Period, months: int = 12,
+                     champion: str = "Champions") -> SegmentMovement:
+    """`SegmentMovement` over the last `months` month ends up to the as-of date, from one scoring of every
+    customer at the `months` + 1 month ends."""
     ends = month_ends(period.as_of, months + 1)
-    return frame(con, MIGRATION + """
-        SELECT e.month_end,
-               count(m.month_end) FILTER (WHERE m.segment = $champion AND m.segment_before <> $champion) AS new_champions,
-               count(m.month_end) FILTER (WHERE m.segment_before = $champion AND m.segment <> $champion) AS lost_champions
+    table = frame(con, MIGRATION + """
+        SELECT 'moves' AS part, month_end, segment_before, segment, count(*) AS customers,
+               NULL AS new_champions, NULL AS lost_champions
+        FROM moves GROUP BY ALL
+        UNION ALL
+        SELECT 'champions', e.month_end, NULL, NULL, NULL,
+               count(m.month_end) FILTER (WHERE m.segment = $champion AND m.segment_before <> $champion),
+               count(m.month_end) FILTER (WHERE m.segment_before = $champion AND m.segment <> $champion)
         FROM (SELECT unnest($snapshots) AS month_end) e LEFT JOIN moves m USING (month_end)
         WHERE e.month_end > $first_snapshot
-        GROUP BY e.month_end ORDER BY e.month_end""",
+        GROUP BY e.month_end
+        ORDER BY part, month_end, segment_before, segment""",
         period, rules=_rules(con), snapshots=ends, first_snapshot=ends[0], champion=champion)
+    moves = table[table["part"] == "moves"]
+    champions = table[table["part"] == "champions"]
+    return SegmentMovement(
+        moves=moves[["month_end", "segment_before", "segment", "customers"]].astype({"customers": int}).reset_index(drop=True),
+        champions=champions[["month_end", "new_champions", "lost_champions"]]
+        .astype({"new_champions": int, "lost_champions": int}).reset_index(drop=True))

@@ -243,10 +243,10 @@ def test_segment_migration_between_month_ends(shop, year):
     # At 2024-11-30: recency A 107, B 548, C 194, D 19, F 152 days -> R: B1 C2 F3 A4 D5; orders A 3,
     # B 1, C 2, D 1, F 2 -> F: A5 B1 C3 D1 F3. So A was Loyal (R4 F5) and D New (R5 F1); a month later
     # A's December order makes it a Champion and D, 50 days on, Promising (R4 F1).
-    moves = rfm.segment_migration(shop, year, months=1)
+    moves = rfm.segment_movement(shop, year, months=1).moves
     got = {(r.segment_before, r.segment): r.customers for r in moves.itertuples()}
     assert got == {("Loyal Customers", "Champions"): 1, ("Hibernating", "Hibernating"): 1,
                    ("At Risk", "At Risk"): 1, ("New Customers", "Promising"): 1, ("Need Attention", "Need Attention"): 1}
     assert set(moves["month_end"].dt.date) == {date(2024, 12, 31)}
-    champions = rfm.champions_movement(shop, year, months=1)
+    champions = rfm.segment_movement(shop, year, months=1).champions
     assert champions[["new_champions", "lost_champions"]].values.tolist() == [[1, 0]]

@@ -131,12 +131,12 @@ def test_segment_migration_and_champions(store, champion_falls):
     #   A Champions (R5 F5), B Promising (R4 F1), C About to Sleep (R3 F1), D and E Hibernating.
     # 31 Dec: recency A 32, E 4, D 3, C 2, B 1 -> R: A 1, E 2, D 3, C 4, B 5; orders A 3, others 2 -> F: A 5, others 1.
     #   A Can't Lose Them (R1 F5), B New Customers, C Promising, D About to Sleep, E Hibernating.
-    moves = rfm.segment_migration(store, YEAR, months=1)
+    moves = rfm.segment_movement(store, YEAR, months=1).moves
     got = {(r.segment_before, r.segment): r.customers for r in moves.itertuples()}
     assert got == {("Champions", "Can't Lose Them"): 1, ("Promising", "New Customers"): 1,
                    ("About to Sleep", "Promising"): 1, ("Hibernating", "About to Sleep"): 1,
                    ("Hibernating", "Hibernating"): 1}
-    movement = rfm.champions_movement(store, YEAR, months=2)
+    movement = rfm.segment_movement(store, YEAR, months=2).champions
     # 30 Nov: A (no order by 31 Oct, so 'New' before) became a Champion; 31 Dec: A was lost
     assert [d.date() for d in movement["month_end"]] == [date(2024, 11, 30), date(2024, 12, 31)]
     assert movement[["new_champions", "lost_champions"]].values.tolist() == [[1, 0], [0, 1]]
@@ -144,7 +144,7 @@ def test_segment_migration_and_champions(store, champion_falls):
 
 def test_migration_snapshot_equals_the_scores_at_that_month_end(store, champion_falls):
     """The month-end snapshots and the as-of scoring are two formulations: they must agree."""
-    moves = rfm.segment_migration(store, YEAR, months=1)
+    moves = rfm.segment_movement(store, YEAR, months=1).moves
     at_nov = Period(date(2024, 1, 1), date(2024, 11, 30), date(2024, 11, 30))
     november = rfm.segment_summary(store, at_nov).set_index("segment")["customers"]
     before = moves.groupby("segment_before")["customers"].sum()
