@@ -174,15 +174,14 @@ def segment_movement(con: duckdb.DuckDBPyConnection, period: Period, months: int
     """`SegmentMovement` over the last `months` month ends up to the as-of date, from one scoring of every
     customer at the `months` + 1 month ends."""
     ends = month_ends(period.as_of, months + 1)
-    table = frame(con, MIGRATION + """
-        SELECT 'moves' AS part, month_end, segment_before, segment, count(*) AS customers,
-               NULL AS new_champions, NULL AS lost_champions
-        FROM moves GROUP BY ALL
+    table = frame(con, MIGRATION + """,
+        move_counts AS (SELECT month_end, segment_before, segment, count(*) AS customers FROM moves GROUP BY ALL)
+        SELECT 'moves' AS part, *, NULL AS new_champions, NULL AS lost_champions FROM move_counts
         UNION ALL
-        SELECT 'champions', e.month_end, NULL, NULL, NULL,
-               count(m.month_end) FILTER (WHERE m.segment = $champion AND m.segment_before <> $champion),
-               count(m.month_end) FILTER (WHERE m.segment_before = $champion AND m.segment <> $champion)
-        FROM (SELECT unnest($snapshots) AS month_end) e LEFT JOIN moves m USING (month_end)
+        SELECT 'champions', e.month_end, NULL, NULL, NULL,   -- every month end, zero without a move
+               coalesce(sum(c.customers) FILTER (WHERE c.segment = $champion AND c.segment_before <> $champion), 0),
+               coalesce(sum(c.customers) FILTER (WHERE c.segment_before = $champion AND c.segment <> $champion), 0)
+        FROM (SELECT unnest($snapshots) AS month_end) e LEFT JOIN move_counts c USING (month_end)
         WHERE e.month_end > $first_snapshot
         GROUP BY e.month_end
         ORDER BY part, month_end, segment_before, segment""",
