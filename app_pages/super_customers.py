@@ -6,8 +6,8 @@ import streamlit as st
 
 from loyalty.formatting import compact
 from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyalty
-from loyalty.metrics.concentration import pareto_curve, top20_share
-from loyalty.metrics.rfm import rfm_customers, rfm_grid, segment_movement, segment_summary
+from loyalty.metrics.concentration import revenue_concentration
+from loyalty.metrics.rfm import rfm_customers, segment_movement, segment_overview
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.value import customer_value, with_value
 from loyalty.palette import SERIES, STATUS, segment_colour, text_colour
@@ -16,7 +16,8 @@ from loyalty.ui import analytics_page, cached, download_table, show_rows, show_t
 period = analytics_page("Super customers")
 
 st.subheader("RFM segments")
-grid = cached(rfm_grid, period)
+segments = cached(segment_overview, period)   # the grid and the segment table from one scoring
+grid = segments.grid
 figure = go.Figure()
 for segment, cells in grid.groupby("segment", sort=False):
     figure.add_scatter(
@@ -33,7 +34,7 @@ st.plotly_chart(figure, key="rfm-grid")
 st.caption("How to read this: each bubble is one (R, F) cell, sized by its customers (the number inside) and "
            "coloured by its segment. Top right are your Champions; bottom right the ones you can't lose.")
 
-summary = cached(segment_summary, period)
+summary = segments.summary
 st.caption("Select a segment to see its customers.")
 picked = st.dataframe(summary, hide_index=True, on_select="rerun", selection_mode="single-row", key="segment-table",
                       column_config={"revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f")})
@@ -75,8 +76,8 @@ if st.toggle("Show segment movement", key="show-migration"):
                "('New': no order before); the download holds every month, those who stayed put included.")
 
 st.subheader("The 80/20 rule")
-share = cached(top20_share, period)
-curve = cached(pareto_curve, period)
+concentration = cached(revenue_concentration, period)   # the share and the curve from one ranking
+share, curve = concentration.top20_share, concentration.curve
 if share is None:
     st.info("No revenue in this period.")
 else:

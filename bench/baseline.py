@@ -317,7 +317,8 @@ def super_customers_page(orders: Orders, period: Period) -> dict:
 
 
 def pareto(w: Window, points: int = 100) -> list[list]:
-    """concentration.pareto_curve: cumulative revenue share against customer share, every n // points-th customer."""
+    """concentration.revenue_concentration's curve: cumulative revenue share against customer share, every
+    n // points-th customer."""
     _, cents = ranked_revenue(w)
     n, total = len(cents), int(cents.sum())
     rank = np.arange(1, n + 1)

@@ -22,13 +22,13 @@ from typing import Callable
 from loyalty.briefing import build_briefing
 from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyalty
 from loyalty.metrics.cohorts import cohort_retention, revenue_retention
-from loyalty.metrics.concentration import pareto_curve, top20_share
+from loyalty.metrics.concentration import revenue_concentration
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
                                       customer_records, customer_stage_history, customer_summary)
 from loyalty.metrics.experience import churn_by_experience
 from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
                                             responsiveness_by_month)
-from loyalty.metrics.rfm import rfm_grid, segment_summary
+from loyalty.metrics.rfm import segment_overview
 from loyalty.metrics.signals import at_risk_customers, signal_availability
 from loyalty.metrics.stages import stage_overview
 from loyalty.metrics.super_customers import super_customers
@@ -51,9 +51,9 @@ def scorecard_page(call: Call, period: Period) -> dict:
 
 def super_customers_page(call: Call, period: Period) -> dict:
     """app_pages/super_customers.py without its lifetime-value forecast (a model row): no segment selected."""
-    return {"filter_options": call(filter_options), "grid": call(rfm_grid, period),
-            "summary": call(segment_summary, period), "share": call(top20_share, period),
-            "curve": call(pareto_curve, period), "supers": call(super_customers, period),
+    segments, concentration = call(segment_overview, period), call(revenue_concentration, period)
+    return {"filter_options": call(filter_options), "grid": segments.grid, "summary": segments.summary,
+            "share": concentration.top20_share, "curve": concentration.curve, "supers": call(super_customers, period),
             "circumstantial": call(circumstantial_loyalty, period),
             "coverage": call(account_team_coverage, period)}
 

@@ -12,8 +12,8 @@ import duckdb
 
 from .briefing import briefing_html, briefing_pdf, build_briefing
 from .metrics.activity import activity
-from .metrics.concentration import top20_share
-from .metrics.rfm import segment_summary
+from .metrics.concentration import revenue_concentration
+from .metrics.rfm import segment_overview
 from .metrics.scope import Unavailable
 from .metrics.scorecard import scorecard
 from .metrics.stages import stage_counts
@@ -40,14 +40,14 @@ def build_report(con: duckdb.DuckDBPyConnection, as_of: date | None = None, star
     status; an unavailable figure is its "not available: needs …" sentence)."""
     period = default_period(con, as_of=as_of, start=start, end=end, filters=filters)
     act = activity(con, period)
-    segments = segment_summary(con, period)
+    segments = segment_overview(con, period).summary
     return {
         "period": {"from": period.start.isoformat(), "to": period.end.isoformat(), "as_of": period.as_of.isoformat()},
         "customers": act["active"],
         "orders": act["orders"],
         "revenue": round(act["revenue"], 2),
         "repeat_customer_rate": _json_value(act["repeat_customer_rate"]),
-        "top20_revenue_share": _json_value(top20_share(con, period)),
+        "top20_revenue_share": _json_value(revenue_concentration(con, period).top20_share),
         "segments": {s: int(n) for s, n in zip(segments["segment"], segments["customers"])},
         "stages": {s: int(n) for s, n in stage_counts(con, period).items()},
         "kpis": {card["name"]: {key: _json_value(card[key]) for key in ("value", "target", "previous", "status")}

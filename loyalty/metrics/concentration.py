@@ -1,17 +1,21 @@
 """Revenue concentration: the top 20% of customers' share of period revenue, and the Pareto curve.
 
 The top 20% are the ⌈0.2 × n⌉ customers with the highest net revenue among the n customers active in
-the period. Which of several customers with equal revenue belong to it leaves their sum unchanged, so
-the share is found without ranking anybody (`TOP20`); the curve ranks the customers, ties broken by
-customer id, so it never depends on row order. The share is None when the period has no positive revenue.
+the period. Which of several customers with equal revenue belong to it leaves their sum unchanged: the
+scorecard's windows find the share without ranking anybody (`TOP20`); one period's curve ranks the
+customers, and the share is the curve at rank ⌈0.2 × n⌉ (`CONCENTRATION`). Tied customers may come in any
+order there, since the revenue of the k largest is the same whichever of them come first. The share is
+None when the period has no positive revenue.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
 from ..period import Period
-from .scope import frame, records
+from .scope import frame
 
 WINDOW_REVENUE = """
 window_revenue AS (  -- per window and customer active in it: its revenue in the window
@@ -20,8 +24,8 @@ window_revenue AS (  -- per window and customer active in it: its revenue in the
 """
 
 PERIOD_REVENUE = """
-window_revenue AS (  -- per customer active in the period (window 0): its revenue in the period
-    SELECT 0 AS w, customer_id, sum(revenue) AS revenue FROM dated_orders
+window_revenue AS (  -- per customer active in the period: its revenue in the period
+    SELECT customer_id, sum(revenue) AS revenue FROM dated_orders
     WHERE day BETWEEN $start AND $end GROUP BY customer_id
 )
 """
@@ -47,31 +51,38 @@ shares AS (
 """
 
 
-def top20_share(con: duckdb.DuckDBPyConnection, period: Period) -> float | None:
-    """Share of period revenue from the top 20% of the period's customers (see the module docstring)."""
-    return records(frame(con, PERIOD_REVENUE + "," + TOP20 + " SELECT top20_share FROM shares", period))[0]["top20_share"]
-
-
-PARETO = """
-ranked AS (  -- the active customers by period revenue, largest first
-    SELECT revenue::DOUBLE AS revenue, row_number() OVER (ORDER BY revenue DESC, customer_id) AS rank,
-           count(*) OVER () AS customers
+CONCENTRATION = """
+ranked AS (  -- the active customers by period revenue, largest first, with the revenue of the customers up to each
+    SELECT row_number() OVER larger_first AS rank, sum(revenue) OVER larger_first AS running,
+           count(*) OVER () AS customers, sum(revenue) OVER () AS total
     FROM window_revenue
-),
-curve AS (
-    SELECT rank / customers AS customer_share,
-           sum(revenue) OVER (ORDER BY rank) / nullif(sum(revenue) OVER (), 0) AS revenue_share, rank, customers
-    FROM ranked
+    WINDOW larger_first AS (ORDER BY revenue DESC ROWS UNBOUNDED PRECEDING)
 )
-SELECT 0.0 AS customer_share, 0.0 AS revenue_share
+SELECT 'curve' AS part, 0.0 AS customer_share, 0.0 AS revenue_share
 UNION ALL
-SELECT customer_share, revenue_share FROM curve
+SELECT 'curve', rank / customers, running / nullif(total, 0) FROM ranked
 WHERE rank = customers OR rank % greatest(1, customers // $points) = 0
-ORDER BY customer_share
+UNION ALL
+SELECT 'top20', NULL, CASE WHEN total > 0 THEN running / total END
+FROM ranked WHERE rank = ceil(0.2 * customers)
+ORDER BY part, customer_share
 """
 
 
-def pareto_curve(con: duckdb.DuckDBPyConnection, period: Period, points: int = 100) -> pd.DataFrame:
-    """Cumulative revenue share against cumulative customer share (customers by period revenue, largest
-    first), at most about `points` + 1 points; empty apart from the origin when nobody was active."""
-    return frame(con, PERIOD_REVENUE + "," + PARETO, period, points=points)
+@dataclass(frozen=True)
+class RevenueConcentration:
+    """One period's revenue concentration: `top20_share` (None without positive revenue) and `curve`, the
+    cumulative revenue share against the cumulative customer share (customer_share, revenue_share),
+    customers largest first, from the origin."""
+    top20_share: float | None
+    curve: pd.DataFrame
+
+
+def revenue_concentration(con: duckdb.DuckDBPyConnection, period: Period, points: int = 100) -> RevenueConcentration:
+    """The top 20%'s share of period revenue and the Pareto curve at about `points` + 1 points (only the
+    origin when nobody was active), from one ranking of the period's customers."""
+    table = frame(con, PERIOD_REVENUE + "," + CONCENTRATION, period, points=points)
+    top20 = table.loc[table["part"] == "top20", "revenue_share"]
+    share = None if top20.empty or pd.isna(top20.iloc[0]) else float(top20.iloc[0])
+    curve = table.loc[table["part"] == "curve", ["customer_share", "revenue_share"]].reset_index(drop=True)
+    return RevenueConcentration(top20_share=share, curve=curve)

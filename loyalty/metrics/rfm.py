@@ -133,21 +133,33 @@ def rfm_customers(con: duckdb.DuckDBPyConnection, period: Period, segment: str |
         ORDER BY monetary DESC, customer_id""", period, rules=_rules(con), segment=segment)
 
 
-def segment_summary(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """Customers and revenue to date per segment (every segment of the rule set, empty ones included)."""
-    return frame(con, SCORED + """
-        SELECT rules.name AS segment, count(s.customer_id) AS customers, coalesce(sum(s.monetary), 0) AS revenue
-        FROM rules LEFT JOIN segmented s ON s.segment = rules.name
-        GROUP BY rules.name ORDER BY customers DESC, segment""", period, rules=_rules(con))
+@dataclass(frozen=True)
+class SegmentOverview:
+    """Where the customers with an order up to the as-of date stand: `grid`, customers and revenue to date in
+    each of the 25 (R, F) cells with the cell's segment (r, f, segment, customers, revenue); `summary`, the
+    same per segment, every segment of the rule set listed, largest first (segment, customers, revenue)."""
+    grid: pd.DataFrame
+    summary: pd.DataFrame
 
 
-def rfm_grid(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """Customers and revenue to date in each of the 25 (R, F) cells, with the cell's segment."""
-    return frame(con, SCORED + """,
-        cell_totals AS (SELECT r, f, count(*) AS customers, sum(monetary) AS revenue FROM scored GROUP BY r, f)
-        SELECT c.r, c.f, c.segment, coalesce(t.customers, 0) AS customers, coalesce(t.revenue, 0) AS revenue
-        FROM cell_segments c LEFT JOIN cell_totals t ON t.r = c.r AND t.f = c.f
-        ORDER BY c.r, c.f""", period, rules=_rules(con))
+def segment_overview(con: duckdb.DuckDBPyConnection, period: Period) -> SegmentOverview:
+    """`SegmentOverview` from one scoring: a segment is a set of cells, so its figures add up its cells'."""
+    table = frame(con, SCORED + """,
+        cell_totals AS MATERIALIZED (  -- the 25 cells, empty ones included
+            SELECT c.r, c.f, c.segment, coalesce(t.customers, 0) AS customers, coalesce(t.revenue, 0) AS revenue
+            FROM cell_segments c
+            LEFT JOIN (SELECT r, f, count(*) AS customers, sum(monetary) AS revenue FROM scored GROUP BY r, f) t
+                   ON t.r = c.r AND t.f = c.f
+        )
+        SELECT 'grid' AS part, r, f, segment, customers, revenue FROM cell_totals
+        UNION ALL
+        SELECT 'summary', NULL, NULL, rules.name, coalesce(sum(c.customers), 0)::BIGINT, coalesce(sum(c.revenue), 0)
+        FROM rules LEFT JOIN cell_totals c ON c.segment = rules.name GROUP BY rules.name
+        ORDER BY part, r, f, customers DESC, segment""", period, rules=_rules(con))
+    grid = table[table["part"] == "grid"].astype({"r": int, "f": int})
+    summary = table[table["part"] == "summary"]
+    return SegmentOverview(grid=grid[["r", "f", "segment", "customers", "revenue"]].reset_index(drop=True),
+                           summary=summary[["segment", "customers", "revenue"]].reset_index(drop=True))
 
 
 MIGRATION = MEASURED_AT_MONTH_ENDS + "," + SCORES + "," + SEGMENTED + """,

@@ -17,21 +17,21 @@ import pandas as pd
 from ..period import Period
 from ..settings import get_settings
 from .experience import BAD, bad_params
-from .rfm import MEASURED_AS_OF, RFM, SEGMENTED, scores
+from .rfm import MEASURED_AS_OF, RFM, scores
 from .scope import Inputs, Unavailable, frame
 from .stages import ORDER_CELLS, quarters_with_orders, referrals_by, snapshot_params
 
 CRITERIA = (MEASURED_AS_OF + "," + scores({**RFM, "q": ("quantity", "ASC"), "t": ("tenure_days", "ASC")}) + ","
-            + SEGMENTED + "," + ORDER_CELLS + f""",
+            + ORDER_CELLS + f""",
 criteria AS (  -- per customer with an order: the four criteria at the as-of date (the one snapshot)
-    SELECT s.customer_id, s.monetary AS revenue, s.frequency AS orders, s.tenure_days, s.quantity, s.segment,
+    SELECT s.customer_id, s.monetary AS revenue, s.frequency AS orders, s.tenure_days, s.quantity,
            {quarters_with_orders('coalesce(k.cells, 0)', 'n')} >= 3 AS regular,
            s.m = 5 OR ($has_quantity AND s.q = 5) AS large,
            s.t = 5 AS long_standing,
            CASE WHEN $has_bringing
                 THEN {referrals_by('r.referred_on', 'n.snap')} >= 1 OR coalesce(c.reference_willing, FALSE) END AS bringing_others,
            {referrals_by('r.referred_on', 'n.snap')} AS referrals
-    FROM segmented s CROSS JOIN snapshots n
+    FROM scored s CROSS JOIN snapshots n
     LEFT JOIN customer_cells k USING (customer_id)
     LEFT JOIN referral_lists r USING (customer_id)
     LEFT JOIN customers_in_scope c USING (customer_id)
@@ -48,7 +48,7 @@ super_criteria AS (
 
 def _params(con: duckdb.DuckDBPyConnection, period: Period, inputs: Inputs) -> dict:
     settings = get_settings(con)
-    return {"rules": settings["segment_rules"], "threshold": settings["super_customer_threshold"],
+    return {"threshold": settings["super_customer_threshold"],
             **snapshot_params([period.as_of]), "has_quantity": inputs.has("orders.quantity"),
             "has_bringing": super_customer_availability(con, inputs)["bringing_others"] is None}
 

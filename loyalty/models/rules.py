@@ -1,7 +1,7 @@
 """The rules of thumb the product is built on, tested on the data in scope: each one's figure, sample
 size and a plain-words verdict.
 
-- 80/20: the top 20% of the period's customers bring 80% of its revenue (`concentration.top20_share`).
+- 80/20: the top 20% of the period's customers bring 80% of its revenue (`concentration.revenue_concentration`).
   Verdict "holds" at 75% or more, "partly" from 60%, else "does not hold".
 - Bad experiences: of the customers active in the previous period, those with 2 or more bad experiences
   in the year to its end leave (no order in this period) more often than the others
@@ -22,7 +22,7 @@ import numpy as np
 from scipy.stats import norm
 
 from ..metrics.activity import activity
-from ..metrics.concentration import top20_share
+from ..metrics.concentration import revenue_concentration
 from ..metrics.experience import churn_by_experience
 from ..metrics.responsiveness import _sla
 from ..metrics.scope import frame, records
@@ -74,7 +74,7 @@ def compare_leaving(rule: str, group: str, others: str, counts: tuple[int, int, 
 
 def pareto_rule(con: duckdb.DuckDBPyConnection, period: Period) -> RuleCheck:
     rule = "The top 20% of customers bring 80% of revenue"
-    share, active = top20_share(con, period), activity(con, period)["active"]
+    share, active = revenue_concentration(con, period).top20_share, activity(con, period)["active"]
     sample = f"{active:,} customers active in the period"
     if share is None:
         return RuleCheck(rule, "—", sample, "Cannot tell: no revenue in the period.", None)

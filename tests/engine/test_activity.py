@@ -56,8 +56,9 @@ def test_empty_period_and_no_previous_activity(store, refunds):
     empty = Period(date(2030, 1, 1), date(2030, 3, 31), date(2030, 3, 31))
     out = activity.activity(store, empty)
     assert (out["active"], out["orders"], out["revenue"], out["repeat_customer_rate"]) == (0, 0, 0.0, None)
-    assert out["retention"] is None and concentration.top20_share(store, empty) is None
-    assert concentration.pareto_curve(store, empty).values.tolist() == [[0.0, 0.0]]
+    nobody = concentration.revenue_concentration(store, empty)
+    assert out["retention"] is None and nobody.top20_share is None
+    assert nobody.curve.values.tolist() == [[0.0, 0.0]]
 
 
 def test_an_empty_store_gives_zero_counts_and_no_rates(store):
@@ -93,7 +94,7 @@ def test_windows_agree_with_single_periods(store, refunds):
                Period(date(2030, 1, 1), date(2030, 1, 31), date(2030, 1, 31))]
     assert activity_by_window(store, periods) == [activity.activity(store, p) for p in periods]
     assert [v["top20_revenue_share"] for v in kpi_values_by_window(store, periods)] == [
-        concentration.top20_share(store, p) for p in periods]
+        concentration.revenue_concentration(store, p).top20_share for p in periods]
 
 
 def test_lapsed_by_window_and_by_own_gap(store, add, mk):
@@ -119,7 +120,8 @@ def test_top20_share_with_ties_and_refunds(store, add, mk):
     # period revenue: A 500, B 200, C 200, D 50, E -30 (net refund) -> total 920; top 20% of 5 = 1 customer
     add("orders", [mk.order("A", "2024-01-02", 500), mk.order("B", "2024-01-03", 200), mk.order("C", "2024-01-04", 200),
                    mk.order("D", "2024-01-05", 50), mk.order("E", "2024-01-06", 20), mk.order("E", "2024-01-07", -50)])
-    assert concentration.top20_share(store, Q1) == pytest.approx(500 / 920)
-    curve = concentration.pareto_curve(store, Q1)
+    out = concentration.revenue_concentration(store, Q1)
+    assert out.top20_share == pytest.approx(500 / 920)
+    curve = out.curve
     assert curve["customer_share"].tolist() == pytest.approx([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     assert curve["revenue_share"].tolist() == pytest.approx([0, 500 / 920, 700 / 920, 900 / 920, 950 / 920, 1.0])

@@ -55,8 +55,9 @@ def test_lapsed_customers(shop, year):
 
 def test_revenue_concentration(shop, year):
     # period revenue D 1000, A 550, C 50, F 10: the top 20% of 4 customers is ceil(0.8) = 1 customer
-    assert concentration.top20_share(shop, year) == pytest.approx(1000 / 1610)
-    curve = concentration.pareto_curve(shop, year)
+    out = concentration.revenue_concentration(shop, year)
+    assert out.top20_share == pytest.approx(1000 / 1610)
+    curve = out.curve
     assert curve["customer_share"].tolist() == [0, 0.25, 0.5, 0.75, 1.0]
     assert curve["revenue_share"].tolist() == pytest.approx([0, 1000 / 1610, 1550 / 1610, 1600 / 1610, 1.0])
 
@@ -84,10 +85,11 @@ def test_rfm_does_not_depend_on_row_order(con, year):
 
 
 def test_segment_summary_and_grid(shop, year):
-    summary = rfm.segment_summary(shop, year).set_index("segment")["customers"]
+    overview = rfm.segment_overview(shop, year)
+    summary = overview.summary.set_index("segment")["customers"]
     assert summary.sum() == 5 and len(summary) == len(SEGMENT_RULES)
     assert summary["Champions"] == 1 and summary["Loyal Customers"] == 0
-    grid = rfm.rfm_grid(shop, year)
+    grid = overview.grid
     assert len(grid) == 25 and grid["customers"].sum() == 5
     assert grid.set_index(["r", "f"]).at[(2, 3), "segment"] == "At Risk"
 
@@ -202,9 +204,9 @@ def test_filters(shop):
     nothing = period(channels=("phone",))
     out = activity.activity(shop, nothing)
     assert (out["active"], out["revenue"], out["repeat_customer_rate"]) == (0, 0, None)
-    assert concentration.top20_share(shop, nothing) is None
+    assert concentration.revenue_concentration(shop, nothing).top20_share is None
     assert sum(stages.stage_counts(shop, nothing).values()) == 0     # an order filter leaves prospects out
-    assert rfm.segment_summary(shop, nothing)["customers"].sum() == 0
+    assert rfm.segment_overview(shop, nothing).summary["customers"].sum() == 0
 
 
 def test_empty_period(shop):

@@ -4,16 +4,19 @@ One store per test is emptied between examples (a new file per example would cos
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from loyalty.access import LOCAL_USER
 from loyalty.db import session
 from loyalty.importer import import_files
-from loyalty.metrics import activity, rfm, stages
+from loyalty.metrics import activity, concentration, rfm, stages
 from loyalty.metrics.activity import activity_by_window
+from loyalty.metrics.scorecard import kpi_values_by_window
 from loyalty.period import Period
 from loyalty.report import build_report
 
@@ -120,8 +123,36 @@ def test_rfm_scores_and_segments_match_the_reference(store, mk, ref, orders):
     for column in ("r", "f", "m"):
         assert scored[column].tolist() == expected[column].tolist()
     assert scored["segment"].tolist() == [ref.segment(r, f) for r, f in zip(expected["r"], expected["f"])]
-    summary = rfm.segment_summary(store, PERIOD)
-    assert summary["customers"].sum() == len(expected)                        # segment counts add up
+    overview = rfm.segment_overview(store, PERIOD)
+    cells = expected.groupby(["r", "f"]).size()
+    assert {(g.r, g.f): g.customers for g in overview.grid.itertuples() if g.customers} == cells.to_dict()
+    assert all(g.segment == ref.segment(g.r, g.f) for g in overview.grid.itertuples())
+    segments = expected.groupby([ref.segment(r, f) for r, f in zip(expected["r"], expected["f"])])["monetary"]
+    summary = overview.summary.set_index("segment")
+    assert summary.loc[summary["customers"] > 0, "customers"].to_dict() == segments.size().to_dict()
+    assert summary["revenue"].to_dict() == pytest.approx({s: segments.sum().get(s, 0) for s in summary.index})
+    assert summary["customers"].tolist() == sorted(summary["customers"], reverse=True)  # largest first
+
+
+@PROPERTY
+@given(orders=st.lists(st.tuples(st.integers(0, 11), days_in_2024, st.integers(-50, 500)), max_size=40))
+def test_revenue_concentration_matches_the_reference(store, mk, orders):
+    """The share read off the ranked curve, the scorecard's share found without ranking (its windows), and a
+    plain sort of the period's customers by revenue must agree, refunds and ties included."""
+    rows = load(store, mk, orders)
+    quarter = Period(date(2024, 10, 1), AS_OF, AS_OF)
+    windowed = [w["top20_revenue_share"] for w in kpi_values_by_window(store, [PERIOD, quarter])]
+    for period, top20_by_window in zip((PERIOD, quarter), windowed):
+        revenue = sorted((sum(r["amount"] for r in rows if r["customer_id"] == c and period.start <= r["order_date"] <= period.end)
+                          for c in {r["customer_id"] for r in rows if period.start <= r["order_date"] <= period.end}),
+                         reverse=True)
+        n, total = len(revenue), sum(revenue)
+        share = sum(revenue[:math.ceil(0.2 * n)]) / total if total > 0 else None
+        out = concentration.revenue_concentration(store, period)
+        assert out.top20_share == pytest.approx(share) and top20_by_window == pytest.approx(share)
+        assert out.curve["customer_share"].tolist() == pytest.approx([k / n for k in range(n + 1)] if n else [0.0])
+        shares = [0.0] + [sum(revenue[:k]) / total if total else None for k in range(1, n + 1)]
+        assert [None if math.isnan(s) else s for s in out.curve["revenue_share"]] == pytest.approx(shares)
 
 
 @PROPERTY

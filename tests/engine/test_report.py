@@ -27,8 +27,8 @@ def test_report_figures_equal_the_engine(shop, year):
     assert (report["customers"], report["orders"], report["revenue"]) == (4, 7, 1610.0)
     assert (act["active"], act["orders"], act["revenue"]) == (4, 7, 1610.0)
     assert report["repeat_customer_rate"] == pytest.approx(act["repeat_customer_rate"])
-    assert report["top20_revenue_share"] == pytest.approx(concentration.top20_share(shop, year))
-    summary = rfm.segment_summary(shop, year)
+    assert report["top20_revenue_share"] == pytest.approx(concentration.revenue_concentration(shop, year).top20_share)
+    summary = rfm.segment_overview(shop, year).summary
     assert report["segments"] == dict(zip(summary["segment"], summary["customers"]))
     assert report["stages"] == stages.stage_counts(shop, year)
     for card in scorecard(shop, year, trend_months=0):

@@ -89,11 +89,12 @@ def test_single_customer_and_only_refunds(store, add, mk):
 
 def test_summary_and_grid_cover_every_scored_customer(store, add):
     add("orders", tied_orders())
-    summary = rfm.segment_summary(store, YEAR).set_index("segment")
+    overview = rfm.segment_overview(store, YEAR)
+    summary = overview.summary.set_index("segment")
     assert summary["customers"].sum() == 10 and len(summary) == 10
     assert summary.at["Hibernating", "customers"] == 6 and summary.at["Loyal Customers", "revenue"] == pytest.approx(50)
     assert summary.at["At Risk", "customers"] == 0
-    grid = rfm.rfm_grid(store, YEAR).set_index(["r", "f"])
+    grid = overview.grid.set_index(["r", "f"])
     assert len(grid) == 25 and grid["customers"].sum() == 10
     assert grid.at[(2, 1), "customers"] == 4 and grid.at[(2, 1), "segment"] == "Hibernating"
     assert grid.at[(5, 5), "segment"] == "Champions" and grid.at[(5, 5), "revenue"] == pytest.approx(100)
@@ -104,16 +105,16 @@ def test_edited_segment_rules_apply(store, add):
     save_setting(store, "segment_rules", [{"name": "Recent", "r": [4, 5], "f": [1, 5]},
                                           {"name": "Middle", "r": [3, 3], "f": [1, 5]},
                                           {"name": "Old", "r": [1, 2], "f": [1, 5]}], user=LOCAL_USER)
-    summary = rfm.segment_summary(store, YEAR).set_index("segment")["customers"].to_dict()
+    summary = rfm.segment_overview(store, YEAR).summary.set_index("segment")["customers"].to_dict()
     assert summary == {"Recent": 4, "Middle": 0, "Old": 6}
     assert rfm.rfm_customers(store, YEAR, segment="Recent")["customer_id"].tolist() == ["C10", "C9", "C7", "C8"]
 
 
 def test_no_customers_and_a_filter_that_selects_nothing(store, add):
-    assert rfm.segment_summary(store, YEAR)["customers"].sum() == 0
+    assert rfm.segment_overview(store, YEAR).summary["customers"].sum() == 0
     add("orders", tied_orders())
     nothing = Period(YEAR.start, YEAR.end, YEAR.as_of, Filters(channels=("phone",)))
-    assert rfm.rfm_customers(store, nothing).empty and rfm.rfm_grid(store, nothing)["customers"].sum() == 0
+    assert rfm.rfm_customers(store, nothing).empty and rfm.segment_overview(store, nothing).grid["customers"].sum() == 0
 
 
 @pytest.fixture
@@ -146,8 +147,8 @@ def test_migration_snapshot_equals_the_scores_at_that_month_end(store, champion_
     """The month-end snapshots and the as-of scoring are two formulations: they must agree."""
     moves = rfm.segment_movement(store, YEAR, months=1).moves
     at_nov = Period(date(2024, 1, 1), date(2024, 11, 30), date(2024, 11, 30))
-    november = rfm.segment_summary(store, at_nov).set_index("segment")["customers"]
+    november = rfm.segment_overview(store, at_nov).summary.set_index("segment")["customers"]
     before = moves.groupby("segment_before")["customers"].sum()
     assert before.to_dict() == november[november > 0].to_dict()
-    december = rfm.segment_summary(store, YEAR).set_index("segment")["customers"]
+    december = rfm.segment_overview(store, YEAR).summary.set_index("segment")["customers"]
     assert moves.groupby("segment")["customers"].sum().to_dict() == december[december > 0].to_dict()
