@@ -9,7 +9,7 @@ from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.rfm import month_ends
 from loyalty.metrics.stages import STAGES, funnel, stage_overview, stage_transitions
 from loyalty.palette import STAGES as STAGE_COLOURS
-from loyalty.ui import MONEY, analytics_page, cached, download_table, show_table
+from loyalty.ui import MONEY, analytics_page, cached, download_table, show_frame, show_table
 
 period = analytics_page("Loyalty funnel")
 
@@ -25,8 +25,9 @@ with left:
                "everyone known. Move each customer one step further.")
 with right:
     shown = table.assign(conversion=table["conversion"].map(lambda v: "" if pd.isna(v) else f"{v:.1%}"))
-    st.dataframe(shown, hide_index=True, column_config={"customers": "In the stage", "at_or_beyond": "At or beyond",
-                                                        "conversion": "From the stage before"})
+    show_frame(shown, column_config={
+        "customers": "In the stage", "at_or_beyond": "At or beyond",
+        "conversion": st.column_config.TextColumn("Conversion", help="At or beyond this stage ÷ at or beyond the one before")})
     download_table(table, "funnel", key="dl-funnel")
 
 st.subheader("Stages month by month")
@@ -52,7 +53,7 @@ else:
     matrix = moves.pivot_table(index="stage_before", columns="stage_after", values="customers", fill_value=0)
     matrix = matrix.reindex(index=[s for s in ["Not yet known", *STAGES] if s in matrix.index],
                             columns=[s for s in STAGES if s in matrix.columns])
-    st.dataframe(matrix, key="transitions")
+    show_frame(matrix, hide_index=False, key="transitions", column_config={"_index": "From ↓ / to →"})
     download_table(moves, "stage_movement", key="dl-moves")
     st.caption("How to read this: rows are the stage at the first month end, columns the stage at the second; "
                "the diagonal stayed put, cells right of it moved forward.")

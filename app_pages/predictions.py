@@ -8,7 +8,7 @@ from loyalty.models.clusters import K_RANGE, customer_clusters
 from loyalty.models.rules import rules_of_thumb
 from loyalty.models.value import customer_value, model_parameters
 from loyalty.palette import OKABE_ITO, SERIES
-from loyalty.ui import analytics_page, cached, download_table, show_table
+from loyalty.ui import analytics_page, cached, download_table, show_frame, show_table
 
 period = analytics_page("Predictions")
 
@@ -24,7 +24,7 @@ else:
     cols[1].metric("Silhouette", "—" if clusters.silhouette is None else f"{clusters.silhouette:.2f}",
                    help="From −1 to 1: how much closer customers are to their own cluster than to the next one.")
     cols[2].metric("Customers", f"{int(clusters.profiles['customers'].sum()):,}")
-    st.dataframe(clusters.profiles, hide_index=True, key="cluster-profiles", column_config={
+    show_frame(clusters.profiles, key="cluster-profiles", column_config={
         "share": st.column_config.NumberColumn("Share", format="percent"),
         "recency_days": st.column_config.NumberColumn("Median days since last order", format="%.0f"),
         "frequency": st.column_config.NumberColumn("Median orders", format="%.0f"),
@@ -72,7 +72,7 @@ else:
         st.plotly_chart(figure, key="churn-calibration")
         st.caption("How to read this: one point per tenth of the test customers by predicted risk; on the dashed "
                    "line, predicted risk and the share who actually left agree.")
-        st.dataframe(churn.calibration, hide_index=True, key="churn-calibration-table", column_config={
+        show_frame(churn.calibration, key="churn-calibration-table", column_config={
             "mean_predicted": st.column_config.NumberColumn("Mean predicted", format="percent"),
             "observed": st.column_config.NumberColumn("Left", format="percent")})
         download_table(churn.calibration, "churn_calibration", key="dl-churn-calibration")
@@ -95,7 +95,7 @@ if forecast.reason:
 st.caption(forecast.caption())
 parameters = model_parameters(forecast)
 if not parameters.empty:
-    st.dataframe(parameters, hide_index=True, key="clv-parameters")
+    show_frame(parameters, key="clv-parameters")
     download_table(parameters, "clv_parameters", key="dl-clv-parameters")
 show_table(forecast.customers.sort_values("clv_12m", ascending=False), "customer_value", key="customer-value")
 

@@ -9,7 +9,7 @@ from loyalty.metrics.responsiveness import (response_time_distribution, responsi
                                             responsiveness_by_month)
 from loyalty.metrics.scope import Unavailable
 from loyalty.palette import SERIES
-from loyalty.ui import analytics_page, cached, download_table
+from loyalty.ui import analytics_page, cached, download_table, show_frame
 
 period = analytics_page("Responsiveness")
 
@@ -78,7 +78,7 @@ if not monthly.empty:
 
 st.subheader("SLA by channel")
 channels = cached(responsiveness_by_channel, period)
-st.dataframe(channels, hide_index=True, column_config={
+show_frame(channels, column_config={
     "first_response_median_hours": st.column_config.NumberColumn("Median first response (h)", format="%.1f"),
     "first_response_sla_share": st.column_config.NumberColumn("First response within SLA", format="percent"),
     "resolution_sla_share": st.column_config.NumberColumn("Resolved within SLA", format="percent")})
@@ -89,7 +89,7 @@ churn = cached(churn_by_experience, period)
 if churn.empty:
     st.info("No customers were active in the previous period.")
 else:
-    st.dataframe(churn, hide_index=True, column_config={
+    show_frame(churn, column_config={
         "churn_rate": st.column_config.NumberColumn("Did not order again", format="percent")})
     download_table(churn, "churn_by_bad_experiences", key="dl-churn")
     rates = dict(zip(churn["customers_with"], churn["churn_rate"]))

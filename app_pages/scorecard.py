@@ -7,7 +7,7 @@ from loyalty.briefing import briefing_html, briefing_pdf, build_briefing
 from loyalty.formatting import fmt, fmt_delta
 from loyalty.metrics.scorecard import monthly_periods
 from loyalty.palette import SERIES, STATUS
-from loyalty.ui import analytics_page, cached, download_table, show_table
+from loyalty.ui import analytics_page, cached, download_table, show_frame, show_table
 
 period = analytics_page("Executive scorecard")
 briefing = cached(build_briefing, period)   # the scorecard and what the briefing adds to it
@@ -69,7 +69,7 @@ with left:
     if movers.empty:
         st.info("No customer's revenue changed against the previous period.")
     else:
-        st.dataframe(movers, hide_index=True, column_config={
+        show_frame(movers, column_config={
             "direction": st.column_config.TextColumn("", width="small"),
             "customer_id": "Customer",
             "revenue": st.column_config.NumberColumn("Revenue", format="%,.0f"),

@@ -11,7 +11,7 @@ from loyalty.metrics.rfm import rfm_customers, segment_movement, segment_overvie
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.value import customer_value, with_value
 from loyalty.palette import SERIES, STATUS, segment_colour, text_colour
-from loyalty.ui import analytics_page, cached, download_table, show_rows, show_table
+from loyalty.ui import analytics_page, cached, download_table, show_frame, show_rows, show_table
 
 period = analytics_page("Super customers")
 
@@ -36,7 +36,7 @@ st.caption("How to read this: each bubble is one (R, F) cell, sized by its custo
 
 summary = segments.summary
 st.caption("Select a segment to see its customers.")
-picked = st.dataframe(summary, hide_index=True, on_select="rerun", selection_mode="single-row", key="segment-table",
+picked = show_frame(summary, on_select="rerun", selection_mode="single-row", key="segment-table",
                       column_config={"revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f")})
 download_table(summary, "segments", key="dl-segments")
 rows = picked.selection.rows if picked and picked.selection else []
@@ -68,8 +68,7 @@ if st.toggle("Show segment movement", key="show-migration"):
     month_end = st.selectbox("Month end", sorted(migration["month_end"].unique(), reverse=True),
                              format_func=lambda d: f"{d:%d %b %Y}", key="migration-month")
     moves = migration[(migration["month_end"] == month_end) & (migration["segment_before"] != migration["segment"])]
-    st.dataframe(moves.sort_values("customers", ascending=False)[["segment_before", "segment", "customers"]],
-                 hide_index=True, key="migration-moves", column_config={
+    show_frame(moves.sort_values("customers", ascending=False)[["segment_before", "segment", "customers"]], key="migration-moves", column_config={
                      "segment_before": "From (month end before)", "segment": "To", "customers": "Customers"})
     download_table(migration, "segment_movement", key="dl-migration")
     st.caption("How to read this: the customers who changed segment at the chosen month end, largest moves first "
@@ -113,7 +112,7 @@ with left:
 with right:
     st.subheader("Account-team coverage")
     coverage = cached(account_team_coverage, period)
-    st.dataframe(coverage, hide_index=True, column_config={
+    show_frame(coverage, column_config={
         "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
         "revenue_share": st.column_config.NumberColumn("Share of revenue", format="percent")})
     download_table(coverage, "account_team_coverage", key="dl-coverage")

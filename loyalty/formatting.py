@@ -49,6 +49,27 @@ def fmt_delta(delta, unit: str) -> str | None:
     return f"{delta:+,.0f}"
 
 
+# Table headers: the names that spaces for underscores would not make readable, units and acronyms
+HEADERS = {"customer_id": "Customer", "r": "R", "f": "F", "m": "M", "clv_12m": "12-month CLV", "p_alive": "P(alive)"}
+UNITS = {"days": "(days)", "hours": "(hours)", "pct": "(%)", "12m": "(12 months)", "90d": "(90 days)"}
+ACRONYMS = {"id": "ID", "sla": "SLA", "nps": "NPS", "csat": "CSAT", "clv": "CLV", "rfm": "RFM", "nrr": "NRR",
+            "grr": "GRR"}
+
+
+def header(column) -> str:
+    """A column name as a table header: "tenure_days" reads "Tenure (days)", "criteria_met" "Criteria met",
+    "customer_id" "Customer"; a name that is not lower case (a stage or segment as a column) stays as it is."""
+    if column in HEADERS:
+        return HEADERS[column]
+    if not isinstance(column, str) or not column.islower():
+        return str(column)
+    words = [ACRONYMS.get(word, word) for word in column.split("_")]
+    if len(words) > 1 and words[-1] in UNITS:
+        words[-1] = UNITS[words[-1]]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
 def team_members(team: str | None) -> str:
     """An account team as stored (names separated by ';', as exports write them) for reading: "Ann, Bo";
     "—" when nobody is named."""

@@ -20,6 +20,7 @@ import streamlit as st
 from .access import ADMIN, LOCAL_USER, RoleMap, User
 from .db import StoreBusy, close, connect, data_version, session
 from .downloads import csv_bytes, xlsx_bytes
+from .formatting import header
 from .period import Filters, Period, resolve_period
 from .store_summary import filter_options
 
@@ -268,6 +269,23 @@ def time_formats(frame: pd.DataFrame) -> dict:
     return formats
 
 
+def table_config(frame: pd.DataFrame, column_config: dict | None = None) -> dict:
+    """How a table's columns show on screen: readable headers (`formatting.header`), the recurring formats,
+    plain dates, then the page's own `column_config`; a setting without a label gets the readable header.
+    Downloads keep the column names."""
+    config = {column: header(column) for column in frame.columns}
+    config.update(time_formats(frame))
+    config.update({c: f for c, f in COLUMN_FORMATS.items() if c in frame.columns})
+    config.update(column_config or {})
+    return {column: {**setting, "label": header(column)} if isinstance(setting, dict) and not setting.get("label")
+            else setting for column, setting in config.items()}
+
+
+def show_frame(frame: pd.DataFrame, column_config: dict | None = None, **options):
+    """`st.dataframe` for a small result table, without its index unless `options` say so, with `table_config`."""
+    return st.dataframe(frame, **{"hide_index": True, **options}, column_config=table_config(frame, column_config))
+
+
 def page_rows(total: int, key: str) -> slice:
     """The rows of the page chosen in a selector drawn here (only when `total` exceeds one page), with a
     caption 'Rows a–b of N'. Streamlit keeps the chosen page within range when `total` shrinks."""
@@ -300,10 +318,9 @@ def show_rows(total: int, page_of: Callable[[slice], pd.DataFrame], whole: pd.Da
     grid = st.container()
     rows = page_rows(total, key)
     shown = page_of(rows)
-    config = {**time_formats(shown), **{c: f for c, f in COLUMN_FORMATS.items() if c in shown.columns},
-              **(column_config or {})}
     selection = dict(on_select="rerun", selection_mode="single-row") if selectable else {}
-    picked = grid.dataframe(shown, hide_index=True, key=f"table-{key}-{rows.start}", column_config=config, **selection)
+    picked = grid.dataframe(shown, hide_index=True, key=f"table-{key}-{rows.start}",
+                            column_config=table_config(shown, column_config), **selection)
     download_table(whole, name, f"Download all {total:,} rows" if total > 1 else "Download the row", key=f"dl-{key}")
     chosen = picked.selection.rows if selectable and picked.selection else []
     return shown.iloc[chosen[0]] if chosen else None
