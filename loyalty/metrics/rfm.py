@@ -71,11 +71,18 @@ month_totals AS (  -- per customer and month: orders, revenue, last order day; e
            sum(revenue) AS revenue, max(last_day) AS last_order
     FROM customer_months_in_scope GROUP BY customer_id, month_end
 ),
-measured AS (  -- per month end and customer with an order by then: recency, frequency, monetary value
-    SELECT s.snap, m.customer_id, date_diff('day', max(m.last_order), s.snap) AS recency_days,
-           sum(m.orders)::BIGINT AS frequency, sum(m.revenue)::DOUBLE AS monetary
-    FROM snapshots s JOIN month_totals m ON m.month_end <= s.snap
-    GROUP BY s.snap, m.customer_id
+running AS (  -- per customer and month end it ordered by: its figures up to then, and the next such month end
+    SELECT customer_id, month_end, lead(month_end) OVER by_month AS next_end,
+           (sum(orders) OVER up_to)::BIGINT AS frequency, (sum(revenue) OVER up_to)::DOUBLE AS monetary,
+           max(last_order) OVER up_to AS last_order
+    FROM month_totals
+    WINDOW by_month AS (PARTITION BY customer_id ORDER BY month_end),
+           up_to AS (PARTITION BY customer_id ORDER BY month_end ROWS UNBOUNDED PRECEDING)
+),
+measured AS (  -- per month end and customer with an order by then: recency, frequency, monetary value (each month
+               -- end takes the running figures of the customer's last month end up to it)
+    SELECT s.snap, r.customer_id, date_diff('day', r.last_order, s.snap) AS recency_days, r.frequency, r.monetary
+    FROM snapshots s JOIN running r ON r.month_end <= s.snap AND (r.next_end IS NULL OR r.next_end > s.snap)
 )
 """
 

@@ -157,6 +157,23 @@ def test_revenue_concentration_matches_the_reference(store, mk, orders):
 
 @PROPERTY
 @given(orders=orders_strategy)
+def test_segment_movement_agrees_with_the_segments_at_each_month_end(store, mk, orders):
+    """The month-end snapshots (running figures per customer) and the as-of scoring are two formulations:
+    at each month end, the customers by segment after the move, and by segment before it, must agree."""
+    load(store, mk, orders)
+    moves = rfm.segment_movement(store, PERIOD, months=3).moves
+    ends = rfm.month_ends(AS_OF, 4)
+    for before, after in zip(ends, ends[1:]):
+        shown = moves[moves["month_end"].dt.date == after]
+        for column, day in (("segment", after), ("segment_before", before)):
+            summary = rfm.segment_overview(store, Period(PERIOD.start, day, day)).summary
+            expected = {s: n for s, n in zip(summary["segment"], summary["customers"]) if n}
+            counted = shown[shown[column] != "New"].groupby(column)["customers"].sum().to_dict()
+            assert counted == expected
+
+
+@PROPERTY
+@given(orders=orders_strategy)
 def test_revenue_equals_the_sum_of_order_amounts(store, mk, ref, orders):
     rows = load(store, mk, orders)
     out = activity.activity(store, PERIOD)
