@@ -12,7 +12,7 @@ per_customer AS (
     SELECT customer_id,
            coalesce(sum(revenue) FILTER (WHERE day BETWEEN $start AND $end), 0)::DOUBLE AS revenue,
            coalesce(sum(revenue) FILTER (WHERE day BETWEEN $prev_start AND $prev_end), 0)::DOUBLE AS previous_revenue
-    FROM dated_orders WHERE day >= $prev_start GROUP BY customer_id
+    FROM dated_orders WHERE day BETWEEN $prev_start AND $end GROUP BY customer_id
 ),
 changes AS (SELECT *, revenue - previous_revenue AS change FROM per_customer WHERE revenue <> previous_revenue)
 (SELECT 'up' AS direction, * FROM changes WHERE change > 0 ORDER BY change DESC, customer_id LIMIT $n)

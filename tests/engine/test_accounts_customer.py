@@ -44,7 +44,7 @@ def test_account_team_coverage(store, accounts_store):
 
 def test_top_movers(store, accounts_store):
     table = movers.top_movers(store, YEAR, n=1)
-    # against 2023: L fell from 500 to 200; W and M rose by 300 each (W first by id)
+    # against 2023: L fell from 500 to 200; W and M rose by 300 each (M first by id)
     assert table[["direction", "customer_id", "change"]].values.tolist() == [["up", "M", 300.0], ["down", "L", -300.0]]
 
 
