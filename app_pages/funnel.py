@@ -27,7 +27,8 @@ with right:
     shown = table.assign(conversion=table["conversion"].map(lambda v: "" if pd.isna(v) else f"{v:.1%}"))
     show_frame(shown, column_config={
         "customers": "In the stage", "at_or_beyond": "At or beyond",
-        "conversion": st.column_config.TextColumn("Conversion", help="At or beyond this stage ÷ at or beyond the one before")})
+        "conversion": st.column_config.TextColumn("Conversion",
+                                                  help="At or beyond this stage ÷ at or beyond the one before")})
     download_table(table, "funnel", key="dl-funnel")
 
 st.subheader("Stages month by month")

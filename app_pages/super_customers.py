@@ -37,7 +37,7 @@ st.caption("How to read this: each bubble is one (R, F) cell, sized by its custo
 summary = segments.summary
 st.caption("Select a segment to see its customers.")
 picked = show_frame(summary, on_select="rerun", selection_mode="single-row", key="segment-table",
-                      column_config={"revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f")})
+                    column_config={"revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f")})
 download_table(summary, "segments", key="dl-segments")
 rows = picked.selection.rows if picked and picked.selection else []
 if rows:
@@ -68,8 +68,8 @@ if st.toggle("Show segment movement", key="show-migration"):
     month_end = st.selectbox("Month end", sorted(migration["month_end"].unique(), reverse=True),
                              format_func=lambda d: f"{d:%d %b %Y}", key="migration-month")
     moves = migration[(migration["month_end"] == month_end) & (migration["segment_before"] != migration["segment"])]
-    show_frame(moves.sort_values("customers", ascending=False)[["segment_before", "segment", "customers"]], key="migration-moves", column_config={
-                     "segment_before": "From (month end before)", "segment": "To", "customers": "Customers"})
+    show_frame(moves.sort_values("customers", ascending=False)[["segment_before", "segment", "customers"]],
+               key="migration-moves", column_config={"segment_before": "From (month end before)", "segment": "To"})
     download_table(migration, "segment_movement", key="dl-migration")
     st.caption("How to read this: the customers who changed segment at the chosen month end, largest moves first "
                "('New': no order before); the download holds every month, those who stayed put included.")

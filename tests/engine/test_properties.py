@@ -143,9 +143,9 @@ def test_revenue_concentration_matches_the_reference(store, mk, orders):
     quarter = Period(date(2024, 10, 1), AS_OF, AS_OF)
     windowed = [w["top20_revenue_share"] for w in kpi_values_by_window(store, [PERIOD, quarter])]
     for period, top20_by_window in zip((PERIOD, quarter), windowed):
-        revenue = sorted((sum(r["amount"] for r in rows if r["customer_id"] == c and period.start <= r["order_date"] <= period.end)
-                          for c in {r["customer_id"] for r in rows if period.start <= r["order_date"] <= period.end}),
-                         reverse=True)
+        in_period = [r for r in rows if period.start <= r["order_date"] <= period.end]
+        revenue = sorted((sum(r["amount"] for r in in_period if r["customer_id"] == c)
+                          for c in {r["customer_id"] for r in in_period}), reverse=True)
         n, total = len(revenue), sum(revenue)
         share = sum(revenue[:math.ceil(0.2 * n)]) / total if total > 0 else None
         out = concentration.revenue_concentration(store, period)
