@@ -5,13 +5,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from loyalty.formatting import compact
-from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyalty
+from loyalty.metrics.accounts import account_team_coverage, circumstantial_availability, circumstantial_loyalty
 from loyalty.metrics.concentration import revenue_concentration
 from loyalty.metrics.rfm import rfm_customers, segment_movement, segment_overview
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.value import customer_value, with_value
 from loyalty.palette import SERIES, STATUS, segment_colour, text_colour
 from loyalty.ui import analytics_page, cached, download_table, show_frame, show_rows, show_table
+
+CIRCUMSTANCES = {"discount_dependent": "discount-dependent", "single_product": "single-product"}
 
 period = analytics_page("Super customers")
 
@@ -105,10 +107,15 @@ left, right = st.columns(2)
 with left:
     st.subheader("Loyal to a circumstance")
     flags = cached(circumstantial_loyalty, period)
-    st.caption(f"{int(flags['discount_dependent'].sum()):,} discount-dependent and {int(flags['single_product'].sum()):,} "
-               "single-product customers over the last 12 months: their loyalty may belong to a price or a product, "
-               "not to you.")
-    show_table(flags, "circumstantial_loyalty", key="circumstantial")
+    missing = cached(circumstantial_availability)
+    judged = [f"{int(flags[flag].sum()):,} {label}" for flag, label in CIRCUMSTANCES.items() if missing[flag] is None]
+    for flag, label in CIRCUMSTANCES.items():
+        if missing[flag] is not None:
+            st.caption(f"{label.capitalize()} customers: {missing[flag]}.")
+    if judged:
+        st.caption(f"{' and '.join(judged)} customers over the last 12 months: their loyalty may belong to a price or "
+                   "a product, not to you.")
+        show_table(flags, "circumstantial_loyalty", key="circumstantial")
 with right:
     st.subheader("Account-team coverage")
     coverage = cached(account_team_coverage, period)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Callable
 
 from loyalty.briefing import build_briefing
-from loyalty.metrics.accounts import account_team_coverage, circumstantial_loyalty
+from loyalty.metrics.accounts import account_team_coverage, circumstantial_availability, circumstantial_loyalty
 from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.concentration import revenue_concentration
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
@@ -54,7 +54,7 @@ def super_customers_page(call: Call, period: Period) -> dict:
     segments, concentration = call(segment_overview, period), call(revenue_concentration, period)
     return {"filter_options": call(filter_options), "grid": segments.grid, "summary": segments.summary,
             "share": concentration.top20_share, "curve": concentration.curve, "supers": call(super_customers, period),
-            "circumstantial": call(circumstantial_loyalty, period),
+            "circumstantial": call(circumstantial_loyalty, period), "circumstantial_missing": call(circumstantial_availability),
             "coverage": call(account_team_coverage, period)}
 
 

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from loyalty.db import session
 from loyalty.formatting import fmt
+from loyalty.metrics.accounts import circumstantial_loyalty
 from loyalty.metrics.cohorts import revenue_retention
 from loyalty.metrics.responsiveness import responsiveness
 from loyalty.metrics.rfm import segment_movement
@@ -86,6 +87,17 @@ def test_super_customers_page_lists_a(db_file):
     at = open_page("super_customers")
     supers = [d.value for d in at.dataframe if "meets" in d.value.columns][0]
     assert supers["customer_id"].tolist() == ["A"] and supers.iloc[0]["meets"] == "regular, large, brings others"
+
+
+def test_super_customers_page_says_what_circumstantial_loyalty_needs(db_file):
+    load_shop(db_file)     # the shop's orders carry discounts, not products
+    at = open_page("super_customers")
+    captions = [c.value for c in at.caption]
+    assert "Single-product customers: not available: needs orders.product." in captions
+    with session(db_file) as con:
+        flagged = int(circumstantial_loyalty(con, default_period(con))["discount_dependent"].sum())
+    assert flagged >= 1 and any(c.startswith(f"{flagged:,} discount-dependent customers over the last 12 months")
+                                for c in captions)
 
 
 def test_settings_saves_targets(db_file):
@@ -199,7 +211,7 @@ def test_a_page_run_opens_the_database_once_and_closes_it(db_file, monkeypatch):
     real_connect, real_close = ui.connect, ui.close
     monkeypatch.setattr(ui, "connect", lambda *a, **k: opened.append(real_connect(*a, **k)) or opened[-1])
     monkeypatch.setattr(ui, "close", lambda con: closed.append(con) or real_close(con))
-    open_page("super_customers")    # caches cleared by the fixture: nine cached calls, the filters and the version
+    open_page("super_customers")    # caches cleared by the fixture: every cached call, the filters and the version
     assert len(opened) == 1 and closed == opened
     writer = subprocess.run([sys.executable, "-m", "loyalty", "import", "orders", str(Path(__file__).parent / "corpus" /
                              "01_plain_comma.csv"), "--db", str(db_file)], capture_output=True, text=True,

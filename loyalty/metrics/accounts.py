@@ -1,19 +1,24 @@
 """Circumstantial loyalty and account coverage: discount-dependent and single-product customers, and how
-many reps cover each account (relationships that depend on one rep leave with that rep)."""
+many reps cover each account (relationships that depend on one rep leave with that rep).
+
+Discount dependence needs the orders' discounts and the single-product flag their products;
+`circumstantial_availability` says which are missing (such a flag is never raised), and without either
+the orders are not read at all."""
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
 
 from ..period import Period
-from .scope import frame
+from .scope import Inputs, Unavailable, frame
 
 CIRCUMSTANTIAL = """
 recent AS (
     SELECT customer_id, count(*) AS orders_12m, sum(amount)::DOUBLE AS revenue_12m,
            sum(amount) FILTER (WHERE discount > 0)::DOUBLE AS discounted_12m,
            count(product) = count(*) AND min(product) = max(product) AS one_product, min(product) AS product
-    FROM orders_in_scope WHERE order_date > $as_of - INTERVAL 12 MONTH GROUP BY customer_id
+    FROM orders_in_scope WHERE ($has_discount OR $has_product) AND order_date > $as_of - INTERVAL 12 MONTH
+    GROUP BY customer_id
 )
 SELECT customer_id, orders_12m, revenue_12m,
        revenue_12m > 0 AND coalesce(discounted_12m, 0) >= 0.8 * revenue_12m AS discount_dependent,
@@ -26,10 +31,18 @@ ORDER BY revenue_12m DESC, customer_id
 """
 
 
+def circumstantial_availability(con: duckdb.DuckDBPyConnection, inputs: Inputs | None = None) -> dict[str, Unavailable | None]:
+    """Per flag (discount_dependent, single_product), what is missing for it to be judged (None when it can be)."""
+    inputs = inputs or Inputs(con)
+    return {"discount_dependent": inputs.missing("orders.discount"), "single_product": inputs.missing("orders.product")}
+
+
 def circumstantial_loyalty(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
     """Customers loyal to a circumstance over the last 12 months: discount-dependent (≥ 80% of revenue
     from discounted orders) or single-product (≥ 3 orders, all of one product)."""
-    return frame(con, CIRCUMSTANTIAL, period)
+    missing = circumstantial_availability(con)
+    return frame(con, CIRCUMSTANTIAL, period, has_discount=missing["discount_dependent"] is None,
+                 has_product=missing["single_product"] is None)
 
 
 COVERAGE = """

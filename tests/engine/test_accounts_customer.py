@@ -34,6 +34,18 @@ def test_circumstantial_loyalty(store, accounts_store):
     assert bool(table.at["K", "discount_dependent"]) and table.at["K", "discounted_pct"] == 90
 
 
+def test_circumstantial_flags_say_what_they_need(store, add, mk):
+    add("orders", [mk.order("A", day, 100) for day in ("2024-02-01", "2024-03-01", "2024-04-01")])
+    missing = accounts.circumstantial_availability(store)
+    assert {flag: str(m) for flag, m in missing.items()} == {
+        "discount_dependent": "not available: needs orders.discount", "single_product": "not available: needs orders.product"}
+    assert accounts.circumstantial_loyalty(store, YEAR).empty
+    add("orders", [mk.order("B", day, 100, product="Widget") for day in ("2024-02-01", "2024-03-01", "2024-04-01")])
+    missing = accounts.circumstantial_availability(store)
+    assert missing["single_product"] is None and missing["discount_dependent"] is not None
+    assert accounts.circumstantial_loyalty(store, YEAR)["customer_id"].tolist() == ["B"]   # A's orders name no product
+
+
 def test_account_team_coverage(store, accounts_store):
     table = accounts.account_team_coverage(store, YEAR).set_index("account_team")
     # revenue to date: W 300 (3 reps), M 300 (2 reps), K 100 (1 rep), L 700 (no team on record)
