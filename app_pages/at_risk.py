@@ -18,7 +18,7 @@ available = cached(signal_availability)
 for name, missing in available.items():
     if missing is not None:
         st.caption(f"{LABELS[name]}: {missing}.")
-options = ["bad_experiences"] + [s for s in SIGNALS if available[s] is None]
+options = [s for s in ["bad_experiences", *SIGNALS] if available[s] is None]
 counts = {name: int(table[name].notna().sum()) for name in options}
 chosen = st.multiselect("Show customers with any of", options, default=options, key="risk-signals",
                         format_func=lambda s: f"{LABELS[s]} ({counts[s]:,})")

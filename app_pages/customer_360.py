@@ -2,9 +2,10 @@
 import plotly.express as px
 import streamlit as st
 
-from loyalty.formatting import compact, team_members
+from loyalty.formatting import compact, fmt, team_members
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
                                       customer_records, customer_stage_history, customer_summary)
+from loyalty.metrics.scope import Unavailable
 from loyalty.models.value import customer_value, value_of
 from loyalty.palette import SERIES
 from loyalty.ui import TABLE_ROWS, analytics_page, cached, download_table, show_rows, show_table
@@ -32,8 +33,9 @@ cols[0].metric("Revenue to date", compact(totals["revenue"]))
 cols[1].metric("Orders", f"{totals['orders']:,}")
 cols[2].metric("Stage", summary["stage"] or "—")
 cols[3].metric("Segment", summary["segment"] or "—")
-cols[4].metric("Bad experiences", "—" if summary["bad_experiences"] is None else int(summary["bad_experiences"]),
-               help="In the 12 months up to the as-of date.")
+bad = summary["bad_experiences"]
+cols[4].metric("Bad experiences", fmt(bad, "count"),
+               help=f"{bad}." if isinstance(bad, Unavailable) else "In the 12 months up to the as-of date.")
 forecast = cached(customer_value, period)
 value = value_of(forecast, customer)
 cols = st.columns([2, 1, 1, 1])  # the first label is the longest

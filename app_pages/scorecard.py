@@ -81,7 +81,9 @@ with left:
 with right:
     st.subheader("Super customers at risk")
     at_risk = briefing.at_risk   # all of them; the briefing's files list the top 10
-    if at_risk.empty:
+    if briefing.at_risk_missing:
+        st.info(briefing.at_risk_empty_note)
+    elif at_risk.empty:
         st.success("No super customer had two or more bad experiences in the last 12 months.")
     else:
         show_table(at_risk, "super_customers_at_risk", key="atrisk-super", column_config={

@@ -164,7 +164,8 @@ def customer_360_figures(out: dict) -> dict:
         "candidates": list(out["candidates"]), "customer": out["customer"],
         "orders": totals["orders"], "revenue_to_date": Money(totals["revenue"]),
         "other_records": {k: len(records[k]) for k in ("customer", "tickets", "surveys", "referred")},
-        "segment": summary["segment"], "stage": summary["stage"], "bad_experiences": summary["bad_experiences"],
+        "segment": summary["segment"], "stage": summary["stage"],
+        "bad_experiences": UNAVAILABLE if isinstance(summary["bad_experiences"], Unavailable) else summary["bad_experiences"],
         "signals": _signal_names(summary["signals"]),
         "stage_history": _rows(out["history"], {"month_end": _day, "stage": str}),
     }

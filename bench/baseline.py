@@ -433,7 +433,8 @@ def at_risk_page(orders: Orders, period: Period) -> dict:
 
 def customer_360_page(orders: Orders, period: Period) -> dict:
     """Customer 360 for the first of the 50 biggest customers to date: orders and revenue, segment, stage now
-    and at the last 12 month ends, signals; no customer row, tickets, surveys, referrals or bad experiences."""
+    and at the last 12 month ends, signals; no customer row, tickets, surveys or referrals, and bad experiences
+    unavailable (nothing they are made of is on record)."""
     b = buyers(orders, period.as_of)
     known = np.flatnonzero(b.known)
     top = known[np.lexsort((known, -b.cents[known]))][:50]
@@ -446,7 +447,7 @@ def customer_360_page(orders: Orders, period: Period) -> dict:
             "revenue_to_date": money(orders.cents[on_record].sum()),
             "other_records": {"customer": 0, "tickets": 0, "surveys": 0, "referred": 0},
             "segment": scores.segment[np.searchsorted(scores.codes, code)],
-            "stage": stages_on(orders, b, period.as_of)[code] or None, "bad_experiences": 0,
+            "stage": stages_on(orders, b, period.as_of)[code] or None, "bad_experiences": UNAVAILABLE,
             "signals": sorted(label for label, yes in (("overdue", signals["overdue"]),
                                                        ("declining spend", signals["declining_spend"])) if yes),
             "stage_history": history}

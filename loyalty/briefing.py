@@ -20,6 +20,8 @@ from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Space
 from .formatting import compact, fmt, fmt_delta
 from .metrics.movers import top_movers
 from .metrics.scorecard import monthly_periods, scorecard
+from .metrics.experience import bad_experiences_unavailable
+from .metrics.scope import Unavailable
 from .metrics.super_customers import at_risk_super_customers
 from .palette import SERIES, STATUS
 from .period import Period
@@ -32,11 +34,20 @@ class Briefing:
     months: list[str]
     movers: pd.DataFrame
     at_risk: pd.DataFrame   # every at-risk super customer (the page lists them all)
+    at_risk_missing: Unavailable | None   # set when no kind of bad experience can be counted
 
     @property
     def top_at_risk(self) -> pd.DataFrame:
         """The ten largest at-risk super customers: what the briefing's files list."""
         return self.at_risk.head(10)
+
+    @property
+    def at_risk_empty_note(self) -> str:
+        """What the briefing says when it lists no super customer at risk."""
+        if self.at_risk_missing:
+            text = str(self.at_risk_missing)
+            return f"{text[:1].upper()}{text[1:]}."
+        return "None."
 
     @property
     def title(self) -> str:
@@ -58,7 +69,8 @@ def build_briefing(con: duckdb.DuckDBPyConnection, period: Period) -> Briefing:
     """Everything the briefing shows, from the engine."""
     return Briefing(period=period, cards=scorecard(con, period),
                     months=[f"{p.start:%b %y}" for p in monthly_periods(period)],
-                    movers=top_movers(con, period), at_risk=at_risk_super_customers(con, period))
+                    movers=top_movers(con, period), at_risk=at_risk_super_customers(con, period),
+                    at_risk_missing=bad_experiences_unavailable(con))
 
 
 HEADER = ["KPI", "Value", "Target", "Previous", "Change", "Status"]
@@ -134,7 +146,7 @@ def briefing_pdf(briefing: Briefing) -> bytes:
              if not briefing.movers.empty else Paragraph("No customer's revenue changed.", styles["Normal"]),
              Paragraph("Super customers at risk (two or more bad experiences in 12 months)", styles["Heading3"]),
              _table(_frame_rows(briefing.top_at_risk, ("revenue",)))
-             if not briefing.at_risk.empty else Paragraph("None.", styles["Normal"])]
+             if not briefing.at_risk.empty else Paragraph(html.escape(briefing.at_risk_empty_note), styles["Normal"])]
     document.build(story)
     return buffer.getvalue()
 
@@ -167,9 +179,10 @@ def briefing_html(briefing: Briefing) -> str:
         cells[-1] = f'<span style="color:{colour};font-weight:600">{cells[-1]}</span>'
         kpi_rows.append(cells + [_svg_sparkline(card["trend"])])
 
-    def frame_table(frame: pd.DataFrame, money: tuple[str, ...]) -> str:
+    def frame_table(frame: pd.DataFrame, money: tuple[str, ...], empty: str = "None.") -> str:
         rows = _frame_rows(frame, money)
-        return _html_table(rows[0], [[html.escape(str(c)) for c in r] for r in rows[1:]]) if len(rows) > 1 else "<p>None.</p>"
+        return (_html_table(rows[0], [[html.escape(str(c)) for c in r] for r in rows[1:]]) if len(rows) > 1
+                else f"<p>{html.escape(empty)}</p>")
 
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(briefing.title)}</title>
@@ -186,7 +199,7 @@ tbody tr:nth-child(even) {{ background: #F2F5F8; }}
 <h2>Top movers against the previous period</h2>
 {frame_table(briefing.movers, ("revenue", "previous_revenue", "change"))}
 <h2>Super customers at risk</h2>
-{frame_table(briefing.top_at_risk, ("revenue",))}
+{frame_table(briefing.top_at_risk, ("revenue",), briefing.at_risk_empty_note)}
 <p><small>Made by Loyalty Lens from the same figures as the scorecard page.</small></p>
 </body></html>
 """

@@ -12,7 +12,7 @@ from loyalty.briefing import briefing_html, briefing_pdf, build_briefing
 from loyalty.formatting import fmt
 from loyalty.downloads import spreadsheet_safe
 
-from .shop import YEAR_2024
+from .shop import YEAR_2024, insert, order
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,21 @@ def test_html_briefing_carries_the_scorecard_figures(shop):
         assert row in page
     assert "<td>Revenue</td><td>1,610</td><td>—</td><td>150</td><td>+1,460</td>" in page   # hand-worked shop
     assert "<script" not in page
+
+
+def test_without_tickets_surveys_or_deliveries_the_briefing_says_at_risk_is_not_available(con):
+    insert(con, "orders", [order("A", "2024-02-01", 100), order("A", "2024-06-01", 80)])
+    briefing = build_briefing(con, YEAR_2024)
+    note = "Not available: needs delivery dates on orders, support tickets or survey answers."
+    assert briefing.at_risk.empty and briefing.at_risk_empty_note == note
+    assert f"<h2>Super customers at risk</h2>\n<p>{note}</p>" in briefing_html(briefing)
+    assert briefing_pdf(briefing).startswith(b"%PDF-")
+
+
+def test_with_tickets_the_briefing_counts_bad_experiences(shop):
+    briefing = build_briefing(shop, YEAR_2024)
+    # A: 2 late deliveries, a complaint and a CSAT of 2 (tests/engine/test_metrics.py)
+    assert briefing.at_risk_missing is None and briefing.at_risk["customer_id"].tolist() == ["A"]
 
 
 def test_pdf_briefing_is_a_pdf(shop):

@@ -2,6 +2,7 @@
 them; the shop's figures are worked out in tests/engine/test_metrics.py)."""
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from loyalty.db import session
 from loyalty.formatting import fmt
 from loyalty.metrics.accounts import circumstantial_loyalty
 from loyalty.metrics.cohorts import revenue_retention
+from loyalty.metrics.customer import customer_summary
 from loyalty.metrics.responsiveness import responsiveness
 from loyalty.metrics.rfm import segment_movement
 from loyalty.metrics.scorecard import scorecard
@@ -20,6 +22,7 @@ from loyalty.period import default_period
 from loyalty.settings import get_settings
 from loyalty.ui import TABLE_ROWS
 
+from .shop import insert, order
 from .test_scorecard_page import load_shop
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -71,6 +74,17 @@ def test_at_risk_page_lists_reasons_by_revenue(db_file):
     assert "1 complaint, 1 CSAT ≤ 2, 1 NPS ≤ 6" in view.iloc[0]["why"]
 
 
+def test_at_risk_page_offers_only_the_signals_it_can_judge(db_file):
+    days = ("2024-01-01", "2024-02-01", "2024-03-01")    # A: usually an order every 30 days, none since March
+    with session(db_file) as con:    # customer, date and amount only
+        insert(con, "orders", [{"customer_id": c, "order_date": date.fromisoformat(d), "amount": 10}
+                               for c, d in [("A", day) for day in days] + [("B", "2024-12-31")]])
+    at = open_page("at_risk")     # as of 31 Dec 2024: A overdue, and its spend fell from 30 to nothing
+    assert at.multiselect(key="risk-signals").options == ["Overdue (1)", "Declining spend (1)"]
+    assert "2+ bad experiences: not available: needs delivery dates on orders, support tickets or survey answers." in \
+        [c.value for c in at.caption]
+
+
 def test_customer_360(db_file):
     load_shop(db_file)
     at = open_page("customer_360", customer="A")
@@ -80,6 +94,26 @@ def test_customer_360(db_file):
     facts = [c.value for c in at.caption if c.value.startswith("Region:")]
     assert facts == ["Region: North · Industry: — · Prospect since: 01 Jan 2023 · Account team: Ann, Bo · Maintenance plan: no · "
                      "Reference-willing: no · Referred by: —"]
+    with session(db_file) as con:
+        bad = customer_summary(con, default_period(con), "A")["bad_experiences"]
+    assert shown["Bad experiences"] == f"{bad:,}"
+
+
+def test_customer_360_says_bad_experiences_need_tickets_surveys_or_deliveries(db_file):
+    with session(db_file) as con:
+        insert(con, "orders", [order("A", "2024-01-05", 100), order("A", "2024-03-05", 50)])
+    at = open_page("customer_360", customer="A")
+    bad = [m for m in at.metric if m.label == "Bad experiences"][0]
+    assert bad.value == "n/a"
+    assert bad.proto.help == "not available: needs delivery dates on orders, support tickets or survey answers."
+
+
+def test_scorecard_says_super_customers_at_risk_need_tickets_surveys_or_deliveries(db_file):
+    with session(db_file) as con:
+        insert(con, "orders", [order("A", "2024-01-05", 100), order("A", "2024-03-05", 50)])
+    at = open_page("scorecard")
+    assert "Not available: needs delivery dates on orders, support tickets or survey answers." in [i.value for i in at.info]
+    assert not [s for s in at.success if "No super customer" in s.value]
 
 
 def test_super_customers_page_lists_a(db_file):

@@ -5,7 +5,7 @@ import duckdb
 import pandas as pd
 
 from ..period import Period
-from .experience import BAD, bad_params
+from .experience import BAD, bad_experiences_unavailable, bad_params
 from .rfm import customer_segment
 from .scope import frame, plain
 from .signals import customer_signals
@@ -59,13 +59,19 @@ def customer_orders(con: duckdb.DuckDBPyConnection, customer_id: str, offset: in
 
 def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> dict:
     """Segment and reason, stage, bad experiences and disloyalty signals of one customer, as of the as-of
-    date (the same queries as the segment, funnel and at-risk views, so the figures agree)."""
+    date (the same queries as the segment, funnel and at-risk views, so the figures agree). Bad experiences
+    are an Unavailable when the store holds nothing any kind of them is made of."""
     segment = customer_segment(con, period, customer_id)
     stage = customer_stage_history(con, period, customer_id, dates=[period.as_of])
-    bad = frame(con, BAD + " SELECT bad_experiences, reason FROM bad_counts WHERE customer_id = $customer",
-                period, customer=customer_id, **bad_params(con, period.as_of))
     signals = customer_signals(con, period, customer=customer_id)
     first = lambda f, col: None if f.empty else plain(f.iloc[0][col])  # noqa: E731
+    missing = bad_experiences_unavailable(con)
+    if missing:
+        bad_experiences, bad_reason = missing, None
+    else:
+        bad = frame(con, BAD + " SELECT bad_experiences, reason FROM bad_counts WHERE customer_id = $customer",
+                    period, customer=customer_id, **bad_params(con, period.as_of))
+        bad_experiences, bad_reason = first(bad, "bad_experiences"), first(bad, "reason") or None
     return {"segment": first(segment, "segment"), "segment_reason": first(segment, "reason"),
-            "stage": None if stage.iloc[0]["stage"] == "—" else stage.iloc[0]["stage"], "bad_experiences": first(bad, "bad_experiences"),
-            "bad_reason": first(bad, "reason") or None, "signals": first(signals, "reasons")}
+            "stage": None if stage.iloc[0]["stage"] == "—" else stage.iloc[0]["stage"], "bad_experiences": bad_experiences,
+            "bad_reason": bad_reason, "signals": first(signals, "reasons")}

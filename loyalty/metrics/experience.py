@@ -75,11 +75,20 @@ KINDS = {  # bad-experience column -> the inputs it needs (all of them; CSAT: ei
 }
 
 
+NOTHING_TO_COUNT = Unavailable("delivery dates on orders, support tickets or survey answers")
+
+
 def bad_experience_availability(con: duckdb.DuckDBPyConnection, inputs: Inputs | None = None) -> dict[str, Unavailable | None]:
     """Per kind of bad experience, what is missing for it to be counted (None when it can be)."""
     inputs = inputs or Inputs(con)
     return {kind: inputs.missing_all(*needs) if kind == "low_csat" else inputs.missing(*needs)
             for kind, needs in KINDS.items()}
+
+
+def bad_experiences_unavailable(con: duckdb.DuckDBPyConnection) -> Unavailable | None:
+    """NOTHING_TO_COUNT when no kind of bad experience can be counted (a count would be a zero that means
+    nothing), else None."""
+    return NOTHING_TO_COUNT if all(bad_experience_availability(con).values()) else None
 
 
 def bad_params(con: duckdb.DuckDBPyConnection, window_end) -> dict:

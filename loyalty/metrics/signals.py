@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 
 from ..period import Period
-from .experience import BAD, bad_params
+from .experience import BAD, bad_experiences_unavailable, bad_params
 from .scope import Inputs, Unavailable, frame
 
 SIGNALS = ["overdue", "declining_spend", "routine_only", "no_outreach_90d", "discount_dependent",
@@ -131,9 +131,11 @@ def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.Data
 
 
 def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:
-    """Per signal, what is missing for it to be computed (None when it can be)."""
+    """Per signal, and for the rule of 2+ bad experiences (`bad_experiences`), what is missing for it to be
+    computed (None when it can be)."""
     inputs = Inputs(con)
     out = {name: (inputs.missing_all(*needs) if name == "single_contact" else inputs.missing(*needs))
            for name, needs in NEEDS.items()}
     out["price_complaints"] = PRICE_COMPLAINTS
+    out["bad_experiences"] = bad_experiences_unavailable(con)
     return out

@@ -92,3 +92,10 @@ def test_customer_360(store, accounts_store, add, mk):
     nobody = customer.customer_summary(store, YEAR, "nobody")
     assert nobody == {"segment": None, "segment_reason": None, "stage": None, "bad_experiences": None,
                       "bad_reason": None, "signals": None}
+
+
+def test_a_customer_summary_without_any_input_of_bad_experiences(store, add, mk):
+    add("orders", [mk.order("A", "2024-02-01", 100)])
+    summary = customer.customer_summary(store, YEAR, "A")
+    assert str(summary["bad_experiences"]) == "not available: needs delivery dates on orders, support tickets or survey answers"
+    assert summary["bad_reason"] is None and summary["stage"] == "First-time"

@@ -167,6 +167,8 @@ def test_signals_whose_inputs_are_missing_are_never_raised(store, add, mk):
     assert str(missing["no_outreach_90d"]) == "not available: needs tickets.kind"
     assert str(missing["single_contact"]) == "not available: needs customers.account_team or orders.sales_rep"
     assert isinstance(missing["price_complaints"], Unavailable) and missing["overdue"] is None
+    assert str(missing["bad_experiences"]) == \
+        "not available: needs delivery dates on orders, support tickets or survey answers"
 
 
 def test_one_customers_signals(store, signal_store):
