@@ -65,7 +65,7 @@ if not info.empty:
 
 history = cached(customer_stage_history, period, customer)
 st.subheader("Stage, month by month")
-st.dataframe(history.set_index("month_end").T, key="stage-strip")
+st.dataframe(history.set_index("month_end").T.rename(index={"stage": "Stage"}), key="stage-strip")
 
 st.subheader("Orders")
 if totals["orders"]:

@@ -271,13 +271,14 @@ def time_formats(frame: pd.DataFrame) -> dict:
 
 def table_config(frame: pd.DataFrame, column_config: dict | None = None) -> dict:
     """How a table's columns show on screen: readable headers (`formatting.header`), the recurring formats,
-    plain dates, then the page's own `column_config`; a setting without a label gets the readable header.
+    plain dates, then the page's own `column_config`; a setting without a label gets the readable header (an
+    empty label stays empty).
     Downloads keep the column names."""
     config = {column: header(column) for column in frame.columns}
     config.update(time_formats(frame))
     config.update({c: f for c, f in COLUMN_FORMATS.items() if c in frame.columns})
     config.update(column_config or {})
-    return {column: {**setting, "label": header(column)} if isinstance(setting, dict) and not setting.get("label")
+    return {column: {**setting, "label": header(column)} if isinstance(setting, dict) and setting.get("label") is None
             else setting for column, setting in config.items()}
 
 

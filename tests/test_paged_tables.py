@@ -74,7 +74,8 @@ def headed_app():
 
     frame = pd.DataFrame({"customer_id": ["A"], "tenure_days": [12], "revenue": [1500.0], "change": [-3.0],
                           "clv_12m": [9.0]})
-    show_frame(frame, column_config={"change": st.column_config.NumberColumn(format="%+,.0f"), "tenure_days": "Days"})
+    show_frame(frame, column_config={"change": st.column_config.NumberColumn(format="%+,.0f"), "tenure_days": "Days",
+                                     "customer_id": st.column_config.TextColumn("", width="small")})
     show_table(frame, "headed", key="h")
 
 
@@ -85,7 +86,7 @@ def test_tables_show_readable_headers_and_keep_the_page_labels():
     words = {"customer_id": "Customer", "tenure_days": "Tenure (days)", "revenue": "Revenue", "change": "Change",
              "clv_12m": "12-month CLV"}
     assert {column: paged[column].get("label") for column in words} == words
-    assert {column: framed[column].get("label") for column in words} == {**words, "tenure_days": "Days"}
+    assert {column: framed[column].get("label") for column in words} == {**words, "tenure_days": "Days", "customer_id": ""}
     assert framed["change"]["type_config"]["format"] == "%+,.0f"     # the page's format, under the readable header
     assert paged["revenue"]["type_config"]["format"] == "%,.0f"      # the recurring money format kept
     assert all(list(table.value.columns) == list(words) for table in at.dataframe)   # the data keeps its names
