@@ -54,7 +54,8 @@ def super_customers_page(call: Call, period: Period) -> dict:
     segments, concentration = call(segment_overview, period), call(revenue_concentration, period)
     return {"filter_options": call(filter_options), "grid": segments.grid, "summary": segments.summary,
             "share": concentration.top20_share, "curve": concentration.curve, "supers": call(super_customers, period),
-            "circumstantial": call(circumstantial_loyalty, period), "circumstantial_missing": call(circumstantial_availability),
+            "circumstantial": call(circumstantial_loyalty, period),
+            "circumstantial_missing": call(circumstantial_availability),
             "coverage": call(account_team_coverage, period)}
 
 

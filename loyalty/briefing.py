@@ -18,10 +18,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .formatting import compact, fmt, fmt_delta
-from .metrics.movers import top_movers
-from .metrics.scorecard import monthly_periods, scorecard
 from .metrics.experience import bad_experiences_unavailable
+from .metrics.movers import top_movers
 from .metrics.scope import Unavailable
+from .metrics.scorecard import monthly_periods, scorecard
 from .metrics.super_customers import at_risk_super_customers
 from .palette import SERIES, STATUS
 from .period import Period
