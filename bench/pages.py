@@ -30,7 +30,7 @@ from loyalty.metrics.responsiveness import (response_time_distribution, responsi
                                             responsiveness_by_month)
 from loyalty.metrics.rfm import segment_overview
 from loyalty.metrics.signals import at_risk_customers, signal_availability
-from loyalty.metrics.stages import stage_overview
+from loyalty.metrics.stages import stage_availability, stage_overview
 from loyalty.metrics.super_customers import super_customers
 from loyalty.models.churn import train_churn_model
 from loyalty.models.clusters import customer_clusters
@@ -60,11 +60,12 @@ def super_customers_page(call: Call, period: Period) -> dict:
 
 
 def funnel_page(call: Call, period: Period) -> dict:
-    """app_pages/funnel.py: stages now and by month and the default stage movement (one overview), cohorts,
-    NRR and GRR."""
+    """app_pages/funnel.py: stages now and by month and the default stage movement (one overview), what the
+    stages cannot see, cohorts, NRR and GRR."""
     overview = call(stage_overview, period)
     return {"filter_options": call(filter_options), "counts": overview.counts, "history": overview.history,
-            "moves": overview.moves, "cohorts": call(cohort_retention, period), "revenue": call(revenue_retention, period)}
+            "moves": overview.moves, "missing": call(stage_availability), "cohorts": call(cohort_retention, period),
+            "revenue": call(revenue_retention, period)}
 
 
 def responsiveness_page(call: Call, period: Period) -> dict:

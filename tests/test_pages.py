@@ -55,9 +55,21 @@ def test_every_page_on_the_shop(db_file, name):
 def test_funnel_page_figures(db_file):
     load_shop(db_file)
     at = open_page("funnel")
+    assert not [c.value for c in at.caption if "placed by what is on record" in c.value]   # the shop has every input
     table = at.dataframe[0].value
     assert table["at_or_beyond"].tolist() == [6, 5, 3, 2, 1]
     assert table["conversion"].tolist() == ["", "83.3%", "60.0%", "66.7%", "50.0%"]
+
+
+def test_funnel_says_which_stages_cannot_see_their_inputs(db_file):
+    with session(db_file) as con:    # customer, date and amount only
+        insert(con, "orders", [{"customer_id": "A", "order_date": date(2024, 1, 5), "amount": 10}])
+    captions = [c.value for c in open_page("funnel").caption]
+    tail = " — customers are placed by what is on record, so this stage may show fewer than it should."
+    assert [c for c in captions if c.endswith(tail)] == [
+        "Prospect: not available: needs customers.customer_id" + tail,
+        "Client: not available: needs customers.on_maintenance_plan" + tail,
+        "Advocate: not available: needs customers.referred_by or customers.reference_willing or surveys.nps" + tail]
 
 
 def test_responsiveness_page_figures(db_file):
