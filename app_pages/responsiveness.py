@@ -4,7 +4,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from loyalty.formatting import fmt
-from loyalty.metrics.experience import churn_by_experience
+from loyalty.metrics.experience import bad_experiences_unavailable, churn_by_experience
 from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
                                             responsiveness_by_month)
 from loyalty.metrics.scope import Unavailable
@@ -85,8 +85,11 @@ show_frame(channels, column_config={
 download_table(channels, "sla_by_channel", key="dl-channels")
 
 st.subheader("Do bad experiences drive customers away?")
-churn = cached(churn_by_experience, period)
-if churn.empty:
+unknown = cached(bad_experiences_unavailable)   # then nobody can be told apart by bad experiences
+churn = None if unknown else cached(churn_by_experience, period)
+if unknown:
+    st.info(unknown.sentence())
+elif churn.empty:
     st.info("No customers were active in the previous period.")
 else:
     show_frame(churn, column_config={

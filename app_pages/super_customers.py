@@ -8,7 +8,7 @@ from loyalty.formatting import compact
 from loyalty.metrics.accounts import account_team_coverage, circumstantial_availability, circumstantial_loyalty
 from loyalty.metrics.concentration import revenue_concentration
 from loyalty.metrics.rfm import rfm_customers, segment_movement, segment_overview
-from loyalty.metrics.super_customers import super_customers
+from loyalty.metrics.super_customers import super_customer_availability, super_customers
 from loyalty.models.value import customer_value, with_value
 from loyalty.palette import SERIES, STATUS, segment_colour, text_colour
 from loyalty.ui import analytics_page, cached, download_table, show_frame, show_rows, show_table
@@ -96,6 +96,9 @@ supers = cached(super_customers, period)
 st.caption(f"{len(supers):,} customers meet the threshold of the four criteria: regular (orders in 3 of the last "
            "4 quarters), large (top fifth by revenue or quantity), long-standing (top fifth by tenure), brings others "
            "(referrals or willing to be a reference).")
+unknown = cached(super_customer_availability)["bringing_others"]
+if unknown is not None:
+    st.caption(f"Brings others: {unknown}; the criteria met count the three known ones.")
 forecast = cached(customer_value, period)
 listed = supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]]
 show_rows(len(listed), lambda rows: with_value(listed.iloc[rows], forecast), lambda: with_value(listed, forecast),

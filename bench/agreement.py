@@ -140,8 +140,8 @@ def responsiveness_figures(out: dict) -> dict:
         "tickets_in_spread": {"first_response": int(spread["first_response"].sum()),
                               "resolution": int(spread["resolution"].sum())},
         "months": len(out["monthly"]), "channels": len(out["channels"]),
-        "churn_by_experience": _rows(out["churn"], {"customers_with": str, "customers": int, "churned": int,
-                                                    "churn_rate": Share}),
+        "churn_by_experience": UNAVAILABLE if out["churn"] is None else _rows(
+            out["churn"], {"customers_with": str, "customers": int, "churned": int, "churn_rate": Share}),
     }
 
 

@@ -407,16 +407,11 @@ def revenue_retention(orders: Orders, period: Period) -> dict:
 
 
 def responsiveness_page(orders: Orders, period: Period) -> dict:
-    """Responsiveness: no tickets or survey answers in the bench data, so every service figure is
-    unavailable or empty; churn by experience is the previous period's customers who did not order in this
-    one, all with fewer than 2 bad experiences (none can be counted)."""
-    w = window(orders, period)
-    previous = int(w.was_active.sum())
-    churned = int((w.was_active & (w.orders == 0)).sum())
-    churn = [["fewer than 2", previous, churned, Share(churned / previous)]] if previous else []
+    """Responsiveness: no tickets, survey answers or delivery dates in the bench data, so every service
+    figure is unavailable or empty, and churn by experience is unavailable (no bad experience can be counted)."""
     return {"available_figures": {"tickets": 0, "csat_answers": 0, "nps_answers": 0},
             "tickets_in_spread": {"first_response": 0, "resolution": 0}, "months": 0, "channels": 0,
-            "churn_by_experience": churn}
+            "churn_by_experience": UNAVAILABLE}
 
 
 def at_risk_page(orders: Orders, period: Period) -> dict:

@@ -25,13 +25,13 @@ from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.concentration import revenue_concentration
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
                                       customer_records, customer_stage_history, customer_summary)
-from loyalty.metrics.experience import churn_by_experience
+from loyalty.metrics.experience import bad_experiences_unavailable, churn_by_experience
 from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
                                             responsiveness_by_month)
 from loyalty.metrics.rfm import segment_overview
 from loyalty.metrics.signals import at_risk_customers, signal_availability
 from loyalty.metrics.stages import stage_availability, stage_overview
-from loyalty.metrics.super_customers import super_customers
+from loyalty.metrics.super_customers import super_customer_availability, super_customers
 from loyalty.models.churn import train_churn_model
 from loyalty.models.clusters import customer_clusters
 from loyalty.models.rules import rules_of_thumb
@@ -54,6 +54,7 @@ def super_customers_page(call: Call, period: Period) -> dict:
     segments, concentration = call(segment_overview, period), call(revenue_concentration, period)
     return {"filter_options": call(filter_options), "grid": segments.grid, "summary": segments.summary,
             "share": concentration.top20_share, "curve": concentration.curve, "supers": call(super_customers, period),
+            "supers_missing": call(super_customer_availability),
             "circumstantial": call(circumstantial_loyalty, period),
             "circumstantial_missing": call(circumstantial_availability),
             "coverage": call(account_team_coverage, period)}
@@ -69,10 +70,13 @@ def funnel_page(call: Call, period: Period) -> dict:
 
 
 def responsiveness_page(call: Call, period: Period) -> dict:
-    """app_pages/responsiveness.py: service figures, their spread, by month and channel, churn by experience."""
+    """app_pages/responsiveness.py: service figures, their spread, by month and channel, churn by experience
+    (None, as the page skips it, when no kind of bad experience can be counted)."""
+    unknown = call(bad_experiences_unavailable)
     return {"filter_options": call(filter_options), "figures": call(responsiveness, period),
             "spread": call(response_time_distribution, period), "monthly": call(responsiveness_by_month, period),
-            "channels": call(responsiveness_by_channel, period), "churn": call(churn_by_experience, period)}
+            "channels": call(responsiveness_by_channel, period),
+            "churn": None if unknown else call(churn_by_experience, period)}
 
 
 def at_risk_page(call: Call, period: Period) -> dict:

@@ -44,10 +44,7 @@ class Briefing:
     @property
     def at_risk_empty_note(self) -> str:
         """What the briefing says when it lists no super customer at risk."""
-        if self.at_risk_missing:
-            text = str(self.at_risk_missing)
-            return f"{text[:1].upper()}{text[1:]}."
-        return "None."
+        return self.at_risk_missing.sentence() if self.at_risk_missing else "None."
 
     @property
     def title(self) -> str:

@@ -72,11 +72,22 @@ def test_funnel_says_which_stages_cannot_see_their_inputs(db_file):
         "Advocate: not available: needs customers.referred_by or customers.reference_willing or surveys.nps" + tail]
 
 
+def test_responsiveness_says_churn_by_experience_needs_tickets_surveys_or_deliveries(db_file):
+    with session(db_file) as con:    # customer, date and amount only
+        insert(con, "orders", [{"customer_id": c, "order_date": date(2024, m, 5), "amount": 10}
+                               for c, m in [("A", 1), ("B", 1), ("A", 8)]])
+    at = open_page("responsiveness")
+    assert "Not available: needs delivery dates on orders, support tickets or survey answers." in [i.value for i in at.info]
+    assert not [d for d in at.dataframe if "customers_with" in d.value.columns]
+
+
 def test_responsiveness_page_figures(db_file):
     load_shop(db_file)
-    shown = {m.label: m.value for m in open_page("responsiveness").metric}
+    at = open_page("responsiveness")
+    shown = {m.label: m.value for m in at.metric}
     assert shown["Median first response"] == "2.0 h" and shown["First responses within SLA"] == "66.7%"
     assert shown["Open backlog"] == "1" and shown["NPS"] == "33.3"
+    assert [d for d in at.dataframe if "customers_with" in d.value.columns]     # churn by experience is shown
 
 
 def test_at_risk_page_lists_reasons_by_revenue(db_file):
@@ -133,6 +144,15 @@ def test_super_customers_page_lists_a(db_file):
     at = open_page("super_customers")
     supers = [d.value for d in at.dataframe if "meets" in d.value.columns][0]
     assert supers["customer_id"].tolist() == ["A"] and supers.iloc[0]["meets"] == "regular, large, brings others"
+    assert not [c.value for c in at.caption if c.value.startswith("Brings others:")]   # the shop has referrals
+
+
+def test_super_customers_page_says_bringing_others_is_unknown_without_referrals(db_file):
+    with session(db_file) as con:    # customer, date and amount only
+        insert(con, "orders", [{"customer_id": "A", "order_date": date(2024, 1, 5), "amount": 10}])
+    captions = [c.value for c in open_page("super_customers").caption]
+    assert "Brings others: not available: needs customers.referred_by or customers.reference_willing; the criteria " \
+           "met count the three known ones." in captions
 
 
 def test_super_customers_page_says_what_circumstantial_loyalty_needs(db_file):

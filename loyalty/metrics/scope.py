@@ -249,6 +249,10 @@ class Unavailable:
     def __str__(self) -> str:
         return f"not available: needs {self.needs}"
 
+    def sentence(self) -> str:
+        """As a sentence of its own: "Not available: needs …"."""
+        return f"Not available: needs {self.needs}."
+
 
 def column_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """How many values every canonical column holds ("tickets.csat" -> n), as the rollups keep them."""
