@@ -4,7 +4,7 @@ import streamlit as st
 
 from loyalty.formatting import joined_texts
 from loyalty.metrics.signals import SIGNALS, at_risk_customers, signal_availability
-from loyalty.ui import analytics_page, cached, show_rows
+from loyalty.ui import analytics_page, cached, caption_missing, show_rows
 
 LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declining_spend": "Declining spend",
           "routine_only": "Routine only", "no_outreach_90d": "No outreach in 90 days",
@@ -15,9 +15,7 @@ period = analytics_page("At-risk customers")
 
 table = cached(at_risk_customers, period)   # one row per customer at risk, a reason column per signal
 available = cached(signal_availability)
-for name, missing in available.items():
-    if missing is not None:
-        st.caption(f"{LABELS[name]}: {missing}.")
+caption_missing(available, LABELS)
 options = [s for s in ["bad_experiences", *SIGNALS] if available[s] is None]
 counts = {name: int(table[name].notna().sum()) for name in options}
 chosen = st.multiselect("Show customers with any of", options, default=options, key="risk-signals",

@@ -9,7 +9,7 @@ from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.rfm import month_ends
 from loyalty.metrics.stages import STAGES, funnel, stage_availability, stage_overview, stage_transitions
 from loyalty.palette import STAGES as STAGE_COLOURS
-from loyalty.ui import MONEY, analytics_page, cached, download_table, show_frame, show_table
+from loyalty.ui import MONEY, analytics_page, cached, caption_missing, download_table, show_frame, show_table
 
 period = analytics_page("Loyalty funnel")
 
@@ -30,10 +30,8 @@ with right:
         "conversion": st.column_config.TextColumn("Conversion",
                                                   help="At or beyond this stage ÷ at or beyond the one before")})
     download_table(table, "funnel", key="dl-funnel")
-    for stage, missing in cached(stage_availability).items():
-        if missing is not None:
-            st.caption(f"{stage}: {missing} — customers are placed by what is on record, so this stage may show "
-                       "fewer than it should.")
+    caption_missing(cached(stage_availability), consequence=" — customers are placed by what is on record, so "
+                                                             "this stage may show fewer than it should")
 
 st.subheader("Stages month by month")
 history = overview.history

@@ -11,7 +11,7 @@ from loyalty.metrics.rfm import rfm_customers, segment_movement, segment_overvie
 from loyalty.metrics.super_customers import super_customer_availability, super_customers
 from loyalty.models.value import customer_value, with_value
 from loyalty.palette import SERIES, STATUS, segment_colour, text_colour
-from loyalty.ui import analytics_page, cached, download_table, show_frame, show_rows, show_table
+from loyalty.ui import analytics_page, cached, caption_missing, download_table, show_frame, show_rows, show_table
 
 CIRCUMSTANCES = {"discount_dependent": "discount-dependent", "single_product": "single-product"}
 
@@ -96,9 +96,8 @@ supers = cached(super_customers, period)
 st.caption(f"{len(supers):,} customers meet the threshold of the four criteria: regular (orders in 3 of the last "
            "4 quarters), large (top fifth by revenue or quantity), long-standing (top fifth by tenure), brings others "
            "(referrals or willing to be a reference).")
-unknown = cached(super_customer_availability)["bringing_others"]
-if unknown is not None:
-    st.caption(f"Brings others: {unknown}; the criteria met count the three known ones.")
+caption_missing(cached(super_customer_availability), {"bringing_others": "Brings others"},
+                "; the criteria met count the three known ones")
 forecast = cached(customer_value, period)
 listed = supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]]
 show_rows(len(listed), lambda rows: with_value(listed.iloc[rows], forecast), lambda: with_value(listed, forecast),
@@ -112,9 +111,7 @@ with left:
     flags = cached(circumstantial_loyalty, period)
     missing = cached(circumstantial_availability)
     judged = [f"{int(flags[flag].sum()):,} {label}" for flag, label in CIRCUMSTANCES.items() if missing[flag] is None]
-    for flag, label in CIRCUMSTANCES.items():
-        if missing[flag] is not None:
-            st.caption(f"{label.capitalize()} customers: {missing[flag]}.")
+    caption_missing(missing, {flag: f"{label.capitalize()} customers" for flag, label in CIRCUMSTANCES.items()})
     if judged:
         st.caption(f"{' and '.join(judged)} customers over the last 12 months: their loyalty may belong to a price or "
                    "a product, not to you.")

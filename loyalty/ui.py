@@ -331,6 +331,14 @@ EMPTY_STORE = ("The database holds no orders yet. Upload your orders export on t
                "and amount are enough), or explore the product with the demo data set.")
 
 
+def caption_missing(missing: dict, labels: dict[str, str] | None = None, consequence: str = "") -> None:
+    """A caption per figure whose inputs are absent (`missing`: name -> Unavailable or None, as the engine's
+    `*_availability` give them): "<label>: not available: needs …<consequence>."; labels default to the names."""
+    for name, unavailable in missing.items():
+        if unavailable is not None:
+            st.caption(f"{(labels or {}).get(name, name)}: {unavailable}{consequence}.")
+
+
 def analytics_page(title: str) -> Period:
     """The head of every analytics page: its title and the period line; on an empty store, the call to
     action instead, and the page stops there."""

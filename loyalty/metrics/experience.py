@@ -85,10 +85,10 @@ def bad_experience_availability(con: duckdb.DuckDBPyConnection, inputs: Inputs |
             for kind, needs in KINDS.items()}
 
 
-def bad_experiences_unavailable(con: duckdb.DuckDBPyConnection) -> Unavailable | None:
+def bad_experiences_unavailable(con: duckdb.DuckDBPyConnection, inputs: Inputs | None = None) -> Unavailable | None:
     """NOTHING_TO_COUNT when no kind of bad experience can be counted (a count would be a zero that means
     nothing), else None."""
-    return NOTHING_TO_COUNT if all(bad_experience_availability(con).values()) else None
+    return NOTHING_TO_COUNT if all(bad_experience_availability(con, inputs).values()) else None
 
 
 def bad_params(con: duckdb.DuckDBPyConnection, window_end) -> dict:

@@ -137,5 +137,5 @@ def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable
     out = {name: (inputs.missing_all(*needs) if name == "single_contact" else inputs.missing(*needs))
            for name, needs in NEEDS.items()}
     out["price_complaints"] = PRICE_COMPLAINTS
-    out["bad_experiences"] = bad_experiences_unavailable(con)
+    out["bad_experiences"] = bad_experiences_unavailable(con, inputs)
     return out
