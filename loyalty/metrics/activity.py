@@ -30,13 +30,25 @@ window_customers AS MATERIALIZED (  -- per window and customer: orders and reven
 
 WINDOW_CUSTOMERS_BY_MONTH = """
 window_customers AS MATERIALIZED (  -- the same from whole months (every window and previous window spans whole months)
-    SELECT w.w, m.customer_id,
+    SELECT w.w, m.customer_id,      -- a window of several months: its customers' months, grouped
            coalesce(sum(m.orders) FILTER (WHERE m.month >= w.w_start), 0) AS orders,
            sum(m.revenue) FILTER (WHERE m.month >= w.w_start) AS revenue,
            bool_or(m.month < w.w_start) AS was_active
-    FROM (SELECT *, unnest(generate_series(w_prev_start, w_end, INTERVAL 1 MONTH))::DATE AS month FROM windows) w
+    FROM (SELECT *, unnest(generate_series(w_prev_start, w_end, INTERVAL 1 MONTH))::DATE AS month
+          FROM windows WHERE w_end >= w_start + INTERVAL 1 MONTH) w
     JOIN customer_months_in_scope m USING (month)   -- an equality join on the month: a small hash table
     GROUP BY w.w, m.customer_id
+    UNION ALL
+    SELECT w, customer_id, coalesce(now.orders, 0), now.revenue, before.customer_id IS NOT NULL
+    FROM (  -- a one-month window: each customer's row of that month (nothing to group), beside its row of the month before
+        SELECT w.w, m.customer_id, m.orders, m.revenue
+        FROM windows w JOIN customer_months_in_scope m ON m.month = w.w_start
+        WHERE w.w_end < w.w_start + INTERVAL 1 MONTH
+    ) now FULL JOIN (
+        SELECT w.w, m.customer_id
+        FROM windows w JOIN customer_months_in_scope m ON m.month = w.w_prev_start
+        WHERE w.w_end < w.w_start + INTERVAL 1 MONTH
+    ) before USING (w, customer_id)
 )
 """
 
@@ -47,19 +59,34 @@ def window_customers(periods: list[Period]) -> str:
     return WINDOW_CUSTOMERS_BY_MONTH if all(p.whole_months for p in periods) else WINDOW_CUSTOMERS
 
 
+# New and repeat customers come from the customers' first and second orders, one row each, rather than
+# from every customer active in a window: a customer is new in a window when its first order falls in it,
+# and an active customer lacks a second order by the window's as-of date exactly when its only order up
+# to then is its first and falls in the window (a window counts no order after its as-of date; see
+# `scope.params`).
 ACTIVITY_BY_WINDOW = """
-SELECT w.w,
-       count(c.customer_id) FILTER (WHERE c.orders > 0) AS active,
-       count(c.customer_id) FILTER (WHERE c.orders > 0 AND b.first_order >= w.w_start) AS new,
-       count(c.customer_id) FILTER (WHERE c.orders > 0 AND b.first_order < w.w_start) AS returning,
-       count(c.customer_id) FILTER (WHERE c.orders > 0 AND b.second_order <= w.w_as_of) AS repeat_active,
-       coalesce(sum(c.orders), 0)::BIGINT AS orders,
-       coalesce(sum(c.revenue), 0)::DOUBLE AS revenue,
-       count(c.customer_id) FILTER (WHERE c.was_active) AS previous_active,
-       count(c.customer_id) FILTER (WHERE c.was_active AND c.orders > 0) AS retained,
-       count(c.customer_id) FILTER (WHERE c.was_active AND c.orders = 0) AS churned
-FROM windows w LEFT JOIN window_customers c ON c.w = w.w LEFT JOIN buyers b ON b.customer_id = c.customer_id
-GROUP BY w.w
+first_orders AS (  -- per window: customers whose first order falls in it, and those of them without a second by its as-of date
+    SELECT w.w, count(b.customer_id) AS new,
+           count(b.customer_id) FILTER (WHERE b.second_order IS NULL OR b.second_order > w.w_as_of) AS single_order
+    FROM windows w LEFT JOIN buyers b ON b.first_order BETWEEN w.w_start AND w.w_end
+    GROUP BY w.w
+),
+window_activity AS (  -- per window: active customers, orders, revenue, and the customers of the previous window kept or lost
+    SELECT w.w,
+           count(c.customer_id) FILTER (WHERE c.orders > 0) AS active,
+           coalesce(sum(c.orders), 0)::BIGINT AS orders,
+           coalesce(sum(c.revenue), 0)::DOUBLE AS revenue,
+           count(c.customer_id) FILTER (WHERE c.was_active) AS previous_active,
+           count(c.customer_id) FILTER (WHERE c.was_active AND c.orders > 0) AS retained,
+           count(c.customer_id) FILTER (WHERE c.was_active AND c.orders = 0) AS churned
+    FROM windows w LEFT JOIN window_customers c ON c.w = w.w
+    GROUP BY w.w
+),
+activity AS (
+    SELECT a.w, a.active, f.new, a.active - f.new AS returning, a.active - f.single_order AS repeat_active,
+           a.orders, a.revenue, a.previous_active, a.retained, a.churned
+    FROM window_activity a JOIN first_orders f USING (w)
+)
 """
 
 
@@ -68,8 +95,8 @@ def activity_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period]) ->
     with an order before it), orders, net revenue, repeat-customer rate (of the active customers, the
     share with ≥2 orders up to the period's as-of date), and retention over the previous period of the
     same length (active in both ÷ active in the previous; churned: active before, not now)."""
-    result = frame(con, window_customers(periods) + "," + "activity AS (" + ACTIVITY_BY_WINDOW + ") "
-                   "SELECT * FROM activity ORDER BY w", anchor(periods), windows=periods)
+    result = frame(con, window_customers(periods) + "," + ACTIVITY_BY_WINDOW + "SELECT * FROM activity ORDER BY w",
+                   anchor(periods), windows=periods)
     out = [{k: v for k, v in figures.items() if k != "w"} for figures in records(result)]
     for figures in out:
         figures["repeat_customer_rate"] = ratio(figures["repeat_active"], figures["active"])

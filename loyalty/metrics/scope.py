@@ -52,7 +52,8 @@ buyers AS (  -- one row per customer with an order in scope: totals up to the as
 own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
     SELECT customer_id, median_gap FROM customer_totals WHERE median_gap IS NOT NULL AND {customers}
 ),
-customer_months_in_scope AS (  -- per customer and month: orders, revenue, quantity, first, second and last order day
+customer_months_in_scope AS NOT MATERIALIZED (  -- per customer and month: orders, revenue, quantity, first, second and
+                                                 -- last order day (each reader scans only its months)
     SELECT * FROM customer_months WHERE {customers}
 )"""
 
@@ -178,9 +179,17 @@ def anchor(periods: list[Period]) -> Period:
 
 def params(period: Period, windows: list[Period] | None = None, **extra) -> dict:
     """The named parameters of the scope for a period (and the windows, when a query computes several),
-    plus a query's own."""
-    return {**period.params(), "order_filtered": period.filters.on_orders, "windows": window_rows(windows or [period]),
-            **extra}
+    plus a query's own.
+
+    A window counts the orders in scope (up to the period's as-of date) between its first and last day;
+    its own as-of date may not fall before the last of those (the windowed queries read a customer's
+    second order against it). Periods from `Period.previous` and `Period.months` never do."""
+    windows = windows or [period]
+    for window in windows:
+        if window.as_of < min(window.end, period.as_of):
+            raise ValueError(f"window {window.start}–{window.end} is as of {window.as_of}, before its last day "
+                             f"and the query's as-of date {period.as_of}")
+    return {**period.params(), "order_filtered": period.filters.on_orders, "windows": window_rows(windows), **extra}
 
 
 def bound(sql: str, values: dict) -> dict:

@@ -86,7 +86,7 @@ reference_counts AS (  -- per window: reference-willing customers known at its a
 """
 
 ORDER_AND_CUSTOMER_KPIS = (WINDOW_REVENUE + "," + TOP20 + "," + CUSTOMER_KPIS
-                           + ", activity AS (" + ACTIVITY_BY_WINDOW + ")"
+                           + "," + ACTIVITY_BY_WINDOW
                            + """
 SELECT * FROM activity JOIN shares USING (w) JOIN maintenance USING (w) JOIN referred USING (w)
 JOIN reference_counts USING (w) ORDER BY w

@@ -92,6 +92,16 @@ def ref_activity(rows: list[dict], start: date, end: date, as_of: date) -> dict:
             "repeat_customer_rate": (sum(count[c] >= 2 for c in active) / len(active)) if active else None}
 
 
+def ref_retention(rows: list[dict], previous_start: date, start: date, end: date, as_of: date) -> dict:
+    """Customers active in the previous period (previous_start to the day before start), and of them those
+    active again in the period (retained) or not (churned)."""
+    orders = ref_orders(rows, as_of)
+    def active(first, last):
+        return set(orders[(orders["order_date"] >= first) & (orders["order_date"] <= last)]["customer_id"])
+    before, now = active(previous_start, start - timedelta(days=1)), active(start, end)
+    return {"previous_active": len(before), "retained": len(before & now), "churned": len(before - now)}
+
+
 def ref_score(values: pd.Series, larger_is_better: bool = True) -> pd.Series:
     """1 + floor(5 × share of customers with a strictly worse value), capped at 5."""
     worse_first = values if larger_is_better else -values
@@ -162,5 +172,5 @@ def ref_stage(dates: list[date], as_of: date, maintenance=False, reference=False
 @pytest.fixture
 def ref():
     """The plain-pandas reference computations."""
-    return SimpleNamespace(activity=ref_activity, rfm=ref_rfm, score=ref_score, segment=ref_segment,
+    return SimpleNamespace(activity=ref_activity, retention=ref_retention, rfm=ref_rfm, score=ref_score, segment=ref_segment,
                            stage=ref_stage, months_back=ref_months_back)

@@ -97,6 +97,14 @@ def test_windows_agree_with_single_periods(store, refunds):
         concentration.revenue_concentration(store, p).top20_share for p in periods]
 
 
+def test_a_window_as_of_a_day_inside_it_is_refused(store, refunds):
+    """A window as of a day before its end would count orders after that day, unlike the period alone."""
+    cut_short = Period(date(2024, 2, 1), date(2024, 2, 29), date(2024, 2, 9))
+    with pytest.raises(ValueError, match="before its last day"):
+        activity_by_window(store, [Q1, cut_short])          # Q1's scope holds P's refund of 10 February
+    assert activity.activity(store, cut_short)["active"] == 0    # alone, its scope ends on the 9th
+
+
 def test_lapsed_by_window_and_by_own_gap(store, add, mk):
     add("orders", [mk.order("A", "2024-01-01", 10), mk.order("A", "2024-01-11", 10), mk.order("A", "2024-01-21", 10),
                    mk.order("B", "2024-02-01", 10),

@@ -184,6 +184,13 @@ def test_revenue_equals_the_sum_of_order_amounts(store, mk, ref, orders):
     by_window = activity_by_window(store, [PERIOD, *months])
     assert sum(w["revenue"] for w in by_window[1:]) == out["revenue"]
     assert sum(w["orders"] for w in by_window[1:]) == out["orders"]
+    half_year = Period(date(2024, 1, 1), date(2024, 6, 30), AS_OF)          # second orders after its end count
+    odd_days = Period(date(2024, 3, 10), date(2024, 9, 20), AS_OF)           # not whole months: read from the orders
+    for windows in ([PERIOD, PERIOD.previous(), *months], [half_year, *months], [odd_days, odd_days.previous()]):
+        for window, figures in zip(windows, activity_by_window(store, windows)):
+            expected = {**ref.activity(rows, window.start, window.end, window.as_of),
+                        **ref.retention(rows, window.previous().start, window.start, window.end, window.as_of)}
+            assert {k: figures[k] for k in expected} == expected
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
