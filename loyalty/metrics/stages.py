@@ -11,7 +11,7 @@ Maintenance plan and reference-willingness are the customers table's current val
 history). Known customers are the customers with an order in scope by the date, plus prospects when
 no order filter is set (see `loyalty.period`).
 
-One query computes the stages at any list of dates (`SNAPSHOT_STAGES`): the as-of date for the counts
+One query computes the stages at any list of dates (`_staged`): the as-of date for the counts
 and the funnel, the month ends for the history and the transitions, so they always agree.
 """
 from __future__ import annotations
@@ -28,13 +28,19 @@ from .scope import Inputs, Unavailable, frame
 STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
 
 ORDER_CELLS = """
-snapshots AS (  -- snap: a date; q1..q4: bit masks of the cells making up its last 4 quarters
+snapshots AS (  -- snap: a date; i: its position among them; q1..q4: bit masks of the cells making up its last 4 quarters
     SELECT unnest($snapshots, recursive := true)
 ),
 cells AS (SELECT unnest($cells, recursive := true)),   -- cell, cell_start, cell_end: disjoint day ranges (see snapshot_params)
+month_cells AS (  -- each cell beside every calendar month it touches
+    SELECT unnest(generate_series(date_trunc('month', cell_start), date_trunc('month', cell_end), INTERVAL 1 MONTH))::DATE AS month,
+           cell, cell_start, cell_end
+    FROM cells
+),
 customer_cells AS (  -- per customer: one bit per cell that overlaps one of its months' span from first to last order day
     SELECT m.customer_id, bit_or(1::BIGINT << c.cell) AS cells   -- (why that answers every quarter: see snapshot_params)
-    FROM customer_months_in_scope m JOIN cells c ON c.cell_start <= m.last_day AND c.cell_end >= m.first_day
+    FROM customer_months_in_scope m JOIN month_cells c   -- an equality join on the month, then the overlap
+      ON c.month = m.month AND c.cell_start <= m.last_day AND c.cell_end >= m.first_day
     GROUP BY m.customer_id
 ),
 referral_lists AS (  -- per referrer: the dates of its referrals
@@ -68,27 +74,68 @@ nps_at AS (  -- per date and customer: its latest NPS answer by the end of that 
     SELECT s.snap, v.customer_id, v.nps AS latest_nps
     FROM snapshots s JOIN nps_valid v
       ON v.valid_from < s.snap + INTERVAL 1 DAY AND v.valid_until >= s.snap + INTERVAL 1 DAY
-),
+)
+"""
+
+FACTS_BY_CUSTOMER = f"""
 facts_at AS NOT MATERIALIZED (  -- per date and customer known by then: everything its stage depends on (`orders` capped at 2)
     SELECT s.snap, f.customer_id,
            coalesce(f.first_order <= s.snap, FALSE)::INTEGER + coalesce(f.second_order <= s.snap, FALSE)::INTEGER AS orders,
            {quarters_with_orders('f.cells', 's')} AS quarters,
            f.maintenance, f.reference, {referrals_by('f.referred_on', 's.snap')} AS referrals,
-           n.latest_nps
+           n.latest_nps, coalesce(n.latest_nps >= 9, FALSE) AS promoter
     FROM snapshots s JOIN customer_facts f ON f.since <= s.snap
     LEFT JOIN nps_at n ON n.snap = s.snap AND n.customer_id = f.customer_id
 )
 """
 
-SNAPSHOT_STAGES = SNAPSHOT_FACTS + """,
-staged_at AS NOT MATERIALIZED (  -- per date and known customer: the furthest stage reached (`orders` is capped at 2), and its
+
+def clamped(day: str) -> str:
+    """SQL: `day`, or -infinity when on or before every date of `dates_span`, +infinity when after all of them
+    (either way it compares with each of those dates as it did)."""
+    return (f"CASE WHEN {day} <= d.first_snap THEN DATE '-infinity' WHEN {day} > d.last_snap THEN DATE 'infinity' "
+            f"ELSE {day} END")
+
+
+# Customers whose facts compare alike with every date are in the same stage at every date: the counts and the
+# movement are computed once per group of them (at 10M orders, 77k groups for 427k customers).
+FACTS_BY_GROUP = f"""
+dates_span AS (SELECT min(snap) AS first_snap, max(snap) AS last_snap FROM snapshots),
+promoters AS (  -- per customer with an NPS answer: one bit per date at which its latest answer was 9 or 10
+    SELECT n.customer_id, bit_or(1::BIGINT << s.i) FILTER (WHERE n.latest_nps >= 9) AS promoter_at
+    FROM nps_at n JOIN snapshots s USING (snap)
+    GROUP BY n.customer_id
+),
+customer_groups AS (  -- the known customers, grouped by their facts (dates clamped to the dates' span): who, customers
+    SELECT row_number() OVER () AS who, * FROM (
+        SELECT {clamped('f.since')} AS since, {clamped('f.first_order')} AS first_order,
+               {clamped('f.second_order')} AS second_order, f.cells, f.maintenance, f.reference,
+               {clamped('list_min(f.referred_on)')} AS first_referral, coalesce(p.promoter_at, 0) AS promoter_at,
+               count(*) AS customers
+        FROM customer_facts f LEFT JOIN promoters p USING (customer_id), dates_span d
+        GROUP BY ALL
+    )
+),
+facts_at AS NOT MATERIALIZED (  -- per date and group known by then: what its stage depends on (`orders` capped at 2,
+                                -- `referrals` at 1)
+    SELECT s.snap, g.who, g.customers,
+           coalesce(g.first_order <= s.snap, FALSE)::INTEGER + coalesce(g.second_order <= s.snap, FALSE)::INTEGER AS orders,
+           {quarters_with_orders('g.cells', 's')} AS quarters,
+           g.maintenance, g.reference, coalesce(g.first_referral <= s.snap, FALSE)::INTEGER AS referrals,
+           (g.promoter_at & (1::BIGINT << s.i)) <> 0 AS promoter
+    FROM snapshots s JOIN customer_groups g ON g.since <= s.snap
+)
+"""
+
+STAGED = """
+staged_at AS NOT MATERIALIZED (  -- per date and known customer (or group): the furthest stage reached, and its
                 -- position in $stages (counting by position spares naming millions of rows)
     SELECT *, $stages[position] AS stage FROM (
         SELECT *, CASE
             WHEN orders = 0 THEN 1                                                           -- Prospect
             WHEN orders = 1 THEN 2                                                           -- First-time
             WHEN NOT (quarters >= 3 OR maintenance) THEN 3                                   -- Repeat
-            WHEN NOT (referrals >= 1 OR reference OR coalesce(latest_nps >= 9, FALSE)) THEN 4  -- Client
+            WHEN NOT (referrals >= 1 OR reference OR promoter) THEN 4                          -- Client
             ELSE 5 END AS position                                                           -- Advocate
         FROM facts_at
     )
@@ -121,15 +168,21 @@ def snapshot_params(dates: list[date]) -> dict:
     def mask(start: date, end: date) -> int:
         return sum(1 << i for i in range(index[start], index[end + timedelta(days=1)]))
 
-    snaps = [{"snap": d, **{f"q{k + 1}": mask(*q) for k, q in enumerate(quarters[d])}} for d in dates]
+    snaps = [{"snap": d, "i": i, **{f"q{k + 1}": mask(*q) for k, q in enumerate(quarters[d])}}
+             for i, d in enumerate(dates)]
     return {"snapshots": snaps, "cells": cells}
 
 
-def _staged(con: duckdb.DuckDBPyConnection, period: Period, dates: list[date], select: str, **extra) -> pd.DataFrame:
-    """Run `select` over the stages at `dates` (each once: a date given twice would count its customers twice)."""
+def _staged(con: duckdb.DuckDBPyConnection, period: Period, dates: list[date], select: str, by_group: bool = False,
+            **extra) -> pd.DataFrame:
+    """Run `select` over the stages at `dates` (each once: a date given twice would count its customers twice):
+    `staged_at` holds a row per date and customer (customer_id), or with `by_group` per date and group of
+    customers alike (who, customers)."""
     dates = sorted(set(dates))
     anchor = max([period, *[Period(d, d, d, period.filters) for d in dates]], key=lambda p: p.as_of)
-    return frame(con, SNAPSHOT_STAGES + select, anchor, **snapshot_params(dates), stages=STAGES, **extra)
+    facts = FACTS_BY_GROUP if by_group else FACTS_BY_CUSTOMER
+    return frame(con, SNAPSHOT_FACTS + "," + facts + "," + STAGED + select, anchor, **snapshot_params(dates),
+                 stages=STAGES, **extra)
 
 
 def customer_stages(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
@@ -161,10 +214,11 @@ def funnel(counts: dict[str, int]) -> pd.DataFrame:
                          "at_or_beyond": at_or_beyond, "conversion": conversion})
 
 
+# STAGE_COUNTS and STAGE_MOVES read the stages by group (`_staged(by_group=True)`).
 STAGE_COUNTS = """
 stage_grid AS (SELECT s.snap, st.stage, st.position FROM snapshots s, (SELECT unnest($stages) AS stage,
                generate_subscripts($stages, 1) AS position) st),
-position_counts AS (SELECT snap, position, count(*) AS customers FROM staged_at GROUP BY snap, position),
+position_counts AS (SELECT snap, position, sum(customers)::BIGINT AS customers FROM staged_at GROUP BY snap, position),
 stage_counts AS (  -- per date and stage (every stage listed): its customers
     SELECT g.snap AS month_end, g.stage, g.position, coalesce(c.customers, 0) AS customers
     FROM stage_grid g LEFT JOIN position_counts c USING (snap, position)
@@ -173,8 +227,9 @@ stage_counts AS (  -- per date and stage (every stage listed): its customers
 
 STAGE_MOVES = """
 stage_moves AS (  -- customers by their stage at $before and at $after ('Not yet known' when not known at $before)
-    SELECT coalesce(b.stage, 'Not yet known') AS stage_before, a.stage AS stage_after, count(*) AS customers
-    FROM staged_at a LEFT JOIN staged_at b ON b.customer_id = a.customer_id AND b.snap = $before
+    SELECT coalesce(b.stage, 'Not yet known') AS stage_before, a.stage AS stage_after,
+           sum(a.customers)::BIGINT AS customers
+    FROM staged_at a LEFT JOIN staged_at b ON b.who = a.who AND b.snap = $before
     WHERE a.snap = $after GROUP BY ALL
 )
 """
@@ -186,14 +241,14 @@ def stage_history(con: duckdb.DuckDBPyConnection, period: Period, months: int = 
     one row per date and stage, every stage listed."""
     dates = dates or month_ends(period.as_of, months)
     return _dates(_staged(con, period, dates, "," + STAGE_COUNTS + """
-        SELECT month_end, stage, customers FROM stage_counts ORDER BY month_end, position"""))
+        SELECT month_end, stage, customers FROM stage_counts ORDER BY month_end, position""", by_group=True))
 
 
 def stage_transitions(con: duckdb.DuckDBPyConnection, period: Period, before: date, after: date) -> pd.DataFrame:
     """Customers by their stage at `before` and at `after` ('Not yet known' for customers not known at
     `before`)."""
     return _staged(con, period, [before, after], "," + STAGE_MOVES + """
-        SELECT * FROM stage_moves ORDER BY stage_before, stage_after""", before=before, after=after)
+        SELECT * FROM stage_moves ORDER BY stage_before, stage_after""", by_group=True, before=before, after=after)
 
 
 @dataclass(frozen=True)
@@ -216,7 +271,7 @@ def stage_overview(con: duckdb.DuckDBPyConnection, period: Period, months: int =
         SELECT 'counts' AS part, month_end, NULL AS stage_before, stage, customers, position FROM stage_counts
         UNION ALL
         SELECT 'moves', NULL, stage_before, stage_after, customers, NULL FROM stage_moves
-        ORDER BY part, month_end, position, stage_before, stage""", before=before, after=after)
+        ORDER BY part, month_end, position, stage_before, stage""", by_group=True, before=before, after=after)
     counts = _dates(table[table["part"] == "counts"][["month_end", "stage", "customers"]].reset_index(drop=True))
     moves = table[table["part"] == "moves"][["stage_before", "stage", "customers"]].rename(columns={"stage": "stage_after"})
     at_as_of = counts[counts["month_end"] == period.as_of]

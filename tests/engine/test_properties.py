@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +18,7 @@ from loyalty.importer import import_files
 from loyalty.metrics import activity, concentration, rfm, stages
 from loyalty.metrics.activity import activity_by_window
 from loyalty.metrics.scorecard import kpi_values_by_window
-from loyalty.period import Period
+from loyalty.period import Period, month_ends
 from loyalty.report import build_report
 
 AS_OF = date(2024, 12, 31)
@@ -73,6 +74,78 @@ def test_stage_history_agrees_with_the_stages_at_each_month_end(store, mk, ref, 
         expected = [ref.stage(v, at) for v in dates.values() if min(v) <= at]
         for stage in ("First-time", "Repeat", "Client"):
             assert shown[stage] == expected.count(stage)
+
+
+SNAPSHOT_DAYS = [date(2024, 7, 31), date(2024, 8, 31), date(2024, 9, 30), date(2024, 10, 31), date(2024, 11, 20),
+                 date(2024, 11, 30), AS_OF]             # the dates the stage test computes, as of either as-of date
+late_2024 = (st.integers((date(2024, 6, 1) - START).days, (AS_OF - START).days + 30)
+             | st.sampled_from(sorted({(day - START).days + delta for day in SNAPSHOT_DAYS for delta in (-1, 0, 1)})))
+customer_rows_strategy = st.lists(
+    st.tuples(st.integers(0, 15),                               # customer (12 to 15 never order)
+              st.none() | late_2024,                            # created_at (None: undated)
+              st.none() | st.booleans(), st.none() | st.booleans(),   # on a maintenance plan, reference-willing
+              st.none() | st.integers(0, 3)),                   # referred by (a few referrers, often several times)
+    max_size=12, unique_by=lambda c: c[0])
+answers_strategy = st.lists(st.tuples(st.integers(0, 15), late_2024, st.integers(0, 23), st.integers(0, 10)),
+                            max_size=12, unique_by=lambda a: a[:3])       # customer, day, hour, NPS
+
+
+def ref_stages_with_every_input(rows, customer_rows, answers, at: date, as_of: date, ref) -> dict[str, str]:
+    """Each customer known at `at` and its stage there, from the contract's wording (every input present)."""
+    dates: dict[str, list] = {}
+    for r in rows:
+        if r["order_date"] <= as_of:
+            dates.setdefault(r["customer_id"], []).append(r["order_date"])
+    listed = {c["customer_id"]: c for c in customer_rows}
+    known = {c for c, v in dates.items() if min(v) <= at}
+    known |= {c for c, row in listed.items() if row["created_at"] is None or row["created_at"] <= at}
+
+    def referred_on(row):                      # created_at, else the first order; undated: always counts
+        day = row["created_at"] or min(dates.get(row["customer_id"], [None]), key=lambda x: x or date.min)
+        return day or date.min
+
+    out = {}
+    for c in known:
+        row = listed.get(c, {})
+        referrals = sum(1 for r in customer_rows if r["referred_by"] == c and r["customer_id"] != c
+                        and referred_on(r) <= at)
+        mine = sorted((a["answered_at"], a["nps"]) for a in answers
+                      if a["customer_id"] == c and a["answered_at"] < datetime.combine(min(at, as_of), datetime.min.time())
+                      + timedelta(days=1))
+        out[c] = ref.stage(dates.get(c, []), at, maintenance=bool(row.get("on_maintenance_plan")),
+                           reference=bool(row.get("reference_willing")), referrals=referrals,
+                           nps=mine[-1][1] if mine else None)
+    return out
+
+
+@PROPERTY
+@given(orders=orders_strategy, customer_rows=customer_rows_strategy, answers=answers_strategy,
+       as_of=st.sampled_from([AS_OF, date(2024, 11, 20)]))
+def test_stage_counts_and_movement_with_every_input_match_the_reference(store, mk, ref, orders, customer_rows, answers,
+                                                                         as_of):
+    """Maintenance plans, reference-willingness, referrals (dated or not) and NPS answers change stages between
+    the dates: the counts and the movement (computed per group of alike customers) and each customer's stage
+    must match the reference at every date."""
+    rows = load(store, mk, orders)
+    customer_rows = [{"customer_id": f"C{c}", "created_at": None if day is None else START + timedelta(days=day),
+                      "on_maintenance_plan": plan, "reference_willing": willing,
+                      "referred_by": None if by is None else f"C{by}"} for c, day, plan, willing, by in customer_rows]
+    answers = [{"customer_id": f"C{c}", "answered_at": datetime.combine(START + timedelta(days=day), datetime.min.time())
+                + timedelta(hours=hour), "nps": nps} for c, day, hour, nps in answers]
+    mk.insert(store, "customers", customer_rows)
+    mk.insert(store, "surveys", answers)
+    period = Period(date(2024, 1, 1), as_of, as_of)
+    overview = stages.stage_overview(store, period, months=3)
+    ends = month_ends(as_of, 4)
+    expected = {at: ref_stages_with_every_input(rows, customer_rows, answers, at, as_of, ref) for at in {*ends, as_of}}
+    for at in ends[1:]:
+        shown = overview.history[overview.history["month_end"] == at].set_index("stage")["customers"].to_dict()
+        assert shown == {s: Counter(expected[at].values())[s] for s in stages.STAGES}
+    assert overview.counts == {s: Counter(expected[as_of].values())[s] for s in stages.STAGES}
+    pairs = Counter((expected[ends[0]].get(c, "Not yet known"), stage) for c, stage in expected[ends[-1]].items())
+    assert {(m.stage_before, m.stage_after): m.customers for m in overview.moves.itertuples()} == pairs
+    by_customer = stages.customer_stages(store, period)
+    assert dict(zip(by_customer["customer_id"], by_customer["stage"])) == expected[as_of]
 
 
 days_in_2024 = st.integers((date(2024, 1, 1) - START).days, (AS_OF - START).days)

@@ -139,6 +139,23 @@ def test_overview_equals_counts_history_and_default_movement(store, add, mk, as_
     pd.testing.assert_frame_equal(overview.moves, stages.stage_transitions(store, period, ends[0], ends[-1]),
                                   check_dtype=False)
 
+def test_a_referrer_is_an_advocate_from_its_first_referral(store, add, mk):
+    """R (a client through its maintenance plan) referred X2, created on 31 August, and X3 on 15 November; U's
+    referral V has no date (no created_at, no order), so it counts at every date."""
+    add("orders", [mk.order(c, day, 10) for c in ("R", "U") for day in ("2022-01-05", "2022-02-05")])
+    add("customers", [{"customer_id": "R", "on_maintenance_plan": True}, {"customer_id": "U", "on_maintenance_plan": True},
+                      {"customer_id": "X2", "created_at": date(2024, 8, 31), "referred_by": "R"},
+                      {"customer_id": "X3", "created_at": date(2024, 11, 15), "referred_by": "R"},
+                      {"customer_id": "V", "referred_by": "U"}])
+    assert stages.customer_stage_history(store, YEAR, "R", months=6)["stage"].tolist() == ["Client"] + ["Advocate"] * 5
+    history = stages.stage_history(store, YEAR, months=6)                       # July .. December 2024
+    counts = {at: dict(zip(rows["stage"], rows["customers"])) for at, rows in history.groupby("month_end")}
+    july = {"Prospect": 1, "First-time": 0, "Repeat": 0, "Client": 1, "Advocate": 1}       # V; R; U
+    august = {"Prospect": 2, "First-time": 0, "Repeat": 0, "Client": 0, "Advocate": 2}     # V, X2; R, U
+    november = {**august, "Prospect": 3}                                                    # and X3
+    assert [counts[at] for at in month_ends(AS_OF, 6)] == [july] + [august] * 3 + [november] * 2
+
+
 def test_one_customers_history(store, add, mk):
     load(add, mk)
     history = stages.customer_stage_history(store, YEAR, "F1", months=8)       # May .. December 2024
