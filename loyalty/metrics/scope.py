@@ -204,11 +204,15 @@ def statement(sql: str, filters: Filters, rollups: str | None = None, by_month: 
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,
-          **extra) -> pd.DataFrame:
-    """Run `WITH <scope>, <sql>` (over the rollups when they answer) and return the (small) result as a DataFrame."""
+          many_rows: bool = False, **extra) -> pd.DataFrame:
+    """Run `WITH <scope>, <sql>` (over the rollups when they answer) and return the result as a DataFrame
+    (`many_rows`: a list of customers, whose text converts faster by way of Arrow; see `texts_by_arrow`)."""
     rollups = rollups_answer(con, period)
     text = statement(sql, period.filters, rollups, by_month=rollups is not None and period.whole_months)
-    return text_columns_as_strings(con.execute(text, bound(text, params(period, windows, **extra))))
+    values = bound(text, params(period, windows, **extra))
+    if many_rows:
+        return texts_by_arrow(con, con.sql(text, params=values))
+    return text_columns_as_strings(con.execute(text, values))
 
 
 def text_columns_as_strings(result: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -218,6 +222,20 @@ def text_columns_as_strings(result: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     texts = [name for name, kind, *_ in result.description if kind == "VARCHAR"]
     out = result.df()
     return out.astype({name: "str" for name in texts if out[name].dtype == object})
+
+
+def texts_by_arrow(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """The same DataFrame as `text_columns_as_strings`, by way of one Arrow table: the text columns become
+    pandas strings straight from Arrow, the others take DuckDB's conversion. DuckDB's conversion of text makes
+    a Python object per value: the at-risk list at 10M orders (156k rows, eight text columns) took about
+    110 ms longer. Each conversion costs ~1.5 ms more, so small results keep the direct one."""
+    names = relation.columns
+    texts = [name for name, kind in zip(names, relation.types) if kind == "VARCHAR"]
+    others = [name for name in names if name not in texts]
+    table = relation.to_arrow_table()
+    converted = con.from_arrow(table.select(others)).df() if others else pd.DataFrame(index=range(table.num_rows))
+    strings = table.select(texts).combine_chunks().to_pandas()
+    return pd.DataFrame({name: strings[name] if name in texts else converted[name] for name in names})
 
 
 def row(con: duckdb.DuckDBPyConnection, sql: str, period: Period, **extra) -> dict:

@@ -127,7 +127,7 @@ def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.Data
     """Every customer with a disloyalty signal or 2+ bad experiences, largest revenue at stake (last 12
     months) first: one column per signal holding its reason (or NULL), `bad_experiences` holding what
     happened (or NULL below two)."""
-    return frame(con, AT_RISK, period, **signal_params(con), **bad_params(con, period.as_of))
+    return frame(con, AT_RISK, period, many_rows=True, **signal_params(con), **bad_params(con, period.as_of))
 
 
 def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from loyalty.access import LOCAL_USER
 from loyalty.metrics import activity, cohorts, concentration, experience, responsiveness, rfm, signals, stages
 from loyalty.metrics import super_customers
-from loyalty.metrics.scope import Unavailable
+from loyalty.metrics.scope import Unavailable, frame, text_columns_as_strings, texts_by_arrow
 from loyalty.metrics.scorecard import KPIS, scorecard, status
 from loyalty.period import Filters, Period, default_period
 from loyalty.settings import SEGMENT_RULES, save_setting, segment_rule_problems
@@ -172,6 +173,20 @@ def test_bad_experiences_and_at_risk(shop, year):
     assert table.at["D", "reason"] == "1 complaint, 1 CSAT ≤ 2, 1 NPS ≤ 6"
     at_risk = experience.bad_experiences(shop, year, at_risk_only=True)
     assert at_risk["customer_id"].tolist() == ["D", "A"]   # by revenue at stake: 1000, 550
+
+
+def test_a_customer_list_converts_by_arrow_to_the_same_frame(shop, year):
+    """`many_rows` only changes how the result reaches pandas: every column type the metrics return, NULLs
+    and an all-NULL text column included, comes out as the direct conversion gives it."""
+    query = """SELECT * FROM (VALUES
+        ('A', NULL::VARCHAR, DATE '2024-01-02', TIMESTAMP '2024-01-02 03:04', 1.5::DOUBLE, 7::BIGINT, TRUE, 2.25::DECIMAL(18, 2),
+         12::HUGEINT, ['x', 'y'], 3::INTEGER),
+        (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)) t(text, empty, day, moment, ratio, count, flag,
+                                                                               money, total, names, small)"""
+    pd.testing.assert_frame_equal(texts_by_arrow(shop, shop.sql(query)), text_columns_as_strings(shop.execute(query)))
+    pd.testing.assert_frame_equal(signals.at_risk_customers(shop, year),
+                                  frame(shop, signals.AT_RISK, year, **signals.signal_params(shop),
+                                        **experience.bad_params(shop, year.as_of)))
 
 
 def test_disloyalty_signals(shop, year):
