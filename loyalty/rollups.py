@@ -12,6 +12,9 @@ These are the customer's figures at any as-of date on or after the latest order 
 column_counts: per canonical column ("tickets.csat"), how many values the current rows hold: what tells
 a figure whether its inputs are there (`metrics.scope.Inputs`) without counting millions of rows each time.
 
+filter_values: per filter column (FILTER_COLUMNS, "orders.channel"), each distinct value the current rows
+hold: the sidebar's choices without a DISTINCT over every order on each page (about 24 ms a column at 10M).
+
 Keeping it right: when a batch is written or undone, `mark_touched` notes every customer of the current
 orders it takes away and of the ones it brings (new values and the ones they replace; on undo, the
 batch's orders and the versions restored in their place); `refresh` then recomputes exactly those
@@ -55,7 +58,15 @@ CREATE TABLE IF NOT EXISTS column_counts (
     "values" BIGINT NOT NULL      -- how many current rows hold a value
 )
 """
-ROLLUP_TABLES = ["customer_months", "customer_totals", "column_counts"]
+FILTER_VALUES_DDL = """
+CREATE TABLE IF NOT EXISTS filter_values (
+    name VARCHAR NOT NULL,        -- kind.column, as "orders.channel"
+    value VARCHAR NOT NULL        -- one distinct value of it
+)
+"""
+FILTER_COLUMNS = [("customers", "region"), ("customers", "industry"), ("orders", "channel"), ("orders", "sales_rep")]
+
+ROLLUP_TABLES = ["customer_months", "customer_totals", "column_counts", "filter_values"]
 
 # The figures of one customer-month, over orders grouped by customer_id and month (the engine computes
 # the same from its orders in scope when the rollups do not answer).
@@ -105,7 +116,7 @@ def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     if present == len(ROLLUP_TABLES):
         return
     con.execute("BEGIN TRANSACTION")
-    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, COLUMN_COUNTS_DDL):
+    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, COLUMN_COUNTS_DDL, FILTER_VALUES_DDL):
         con.execute(ddl)
     rebuild(con)
     con.execute("COMMIT")
@@ -137,6 +148,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(CUSTOMER_TOTALS_OF_TOUCHED.format(touched=touched))
     con.execute("DROP TABLE rollup_touched")
     count_columns(con)
+    list_filter_values(con)
 
 
 def count_columns(con: duckdb.DuckDBPyConnection) -> None:
@@ -147,3 +159,11 @@ def count_columns(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM column_counts")
     con.execute('INSERT INTO column_counts SELECT unnest($names), unnest($counts)',
                 {"names": names, "counts": list(counts)})
+
+
+def list_filter_values(con: duckdb.DuckDBPyConnection) -> None:
+    """Relist the distinct values of every filter column into `filter_values` (fixed names from FILTER_COLUMNS)."""
+    parts = [f"SELECT DISTINCT '{kind}.{column}', {column} FROM {kind} WHERE {column} IS NOT NULL"
+             for kind, column in FILTER_COLUMNS]
+    con.execute("DELETE FROM filter_values")
+    con.execute("INSERT INTO filter_values " + " UNION ALL ".join(parts))

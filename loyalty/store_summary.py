@@ -22,11 +22,9 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
-    """The values the sidebar filters offer, and the first and last order dates."""
-    def distinct(table: str, column: str) -> list[str]:
-        return [r[0] for r in con.execute(
-            f"SELECT DISTINCT {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY 1").fetchall()]
+    """The values the sidebar filters offer (from the `filter_values` rollup), and the first and last order dates."""
+    listed = dict(con.execute("SELECT name, list(value ORDER BY value) FROM filter_values GROUP BY name").fetchall())
     first, last = con.execute("SELECT min(order_date), max(order_date) FROM orders").fetchall()[0]
-    return {"regions": distinct("customers", "region"), "industries": distinct("customers", "industry"),
-            "channels": distinct("orders", "channel"), "sales_reps": distinct("orders", "sales_rep"),
+    return {"regions": listed.get("customers.region", []), "industries": listed.get("customers.industry", []),
+            "channels": listed.get("orders.channel", []), "sales_reps": listed.get("orders.sales_rep", []),
             "first_order": first, "last_order": last}

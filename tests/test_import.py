@@ -16,6 +16,7 @@ from loyalty import importer
 from loyalty.access import LOCAL_USER
 from loyalty.db import StoreBusy, connect
 from loyalty.importer import FileRejected, UndoRefused, import_files, undo_batch
+from loyalty.store_summary import filter_options
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,6 +103,24 @@ def test_undo_of_the_newer_batch_brings_back_the_older_value(con, write):
     b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,99\n")], user=LOCAL_USER)[0]
     assert undo_batch(con, b.batch_id, user=LOCAL_USER) == {"batch_id": b.batch_id, "removed": 0, "restored": 1}
     assert orders(con)["A1"][2] == Decimal("10.00")
+
+
+def test_filter_choices_follow_imports_and_undo(con, write):
+    """The sidebar's choices come from a rollup: they follow every import and undo, of orders and of customers."""
+    def choices():
+        options = filter_options(con)
+        return options["channels"], options["sales_reps"], options["regions"]
+    web = import_files(con, "orders", [write("a.csv", "order id,customer,date,amount,channel,sales rep\n"
+                                                      "A1,c1,2024-01-01,10,web,Ann\nA2,c2,2024-01-02,20,,\n")], user=LOCAL_USER)[0]
+    phone = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount,channel\n"
+                                                        "A1,c1,2024-01-01,10,phone\nA3,c3,2024-01-03,30,email\n")], user=LOCAL_USER)[0]
+    assert choices() == (["email", "phone"], ["Ann"], [])       # A1 is now by phone; a missing value is no choice
+    import_files(con, "customers", [write("c.csv", "customer id,region\nc1,North\nc2,South\n")], user=LOCAL_USER)
+    assert choices() == (["email", "phone"], ["Ann"], ["North", "South"])
+    undo_batch(con, phone.batch_id, user=LOCAL_USER)
+    assert choices() == (["web"], ["Ann"], ["North", "South"])
+    undo_batch(con, web.batch_id, user=LOCAL_USER)
+    assert choices() == ([], [], ["North", "South"])
 
 
 def history(con) -> list[tuple]:
