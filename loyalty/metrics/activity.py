@@ -40,7 +40,8 @@ window_customers AS MATERIALIZED (  -- the same from whole months (every window 
     GROUP BY w.w, m.customer_id
     UNION ALL
     SELECT w, customer_id, coalesce(now.orders, 0), now.revenue, before.customer_id IS NOT NULL
-    FROM (  -- a one-month window: each customer's row of that month (nothing to group), beside its row of the month before
+    FROM (  -- a one-month window: each customer's row of that month (nothing to group), beside its row of the
+            -- month before
         SELECT w.w, m.customer_id, m.orders, m.revenue
         FROM windows w JOIN customer_months_in_scope m ON m.month = w.w_start
         WHERE w.w_end < w.w_start + INTERVAL 1 MONTH
@@ -65,13 +66,14 @@ def window_customers(periods: list[Period]) -> str:
 # to then is its first and falls in the window (a window counts no order after its as-of date; see
 # `scope.params`).
 ACTIVITY_BY_WINDOW = """
-first_orders AS (  -- per window: customers whose first order falls in it, and those of them without a second by its as-of date
+first_orders AS (  -- per window: customers whose first order falls in it, and those of them without a second order
+                   -- by its as-of date
     SELECT w.w, count(b.customer_id) AS new,
            count(b.customer_id) FILTER (WHERE b.second_order IS NULL OR b.second_order > w.w_as_of) AS single_order
     FROM windows w LEFT JOIN buyers b ON b.first_order BETWEEN w.w_start AND w.w_end
     GROUP BY w.w
 ),
-window_activity AS (  -- per window: active customers, orders, revenue, and the customers of the previous window kept or lost
+window_activity AS (  -- per window: active customers, orders, revenue, and the previous window's customers kept or lost
     SELECT w.w,
            count(c.customer_id) FILTER (WHERE c.orders > 0) AS active,
            coalesce(sum(c.orders), 0)::BIGINT AS orders,

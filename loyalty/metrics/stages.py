@@ -33,8 +33,8 @@ snapshots AS (  -- snap: a date; i: its position among them; q1..q4: bit masks o
 ),
 cells AS (SELECT unnest($cells, recursive := true)),   -- cell, cell_start, cell_end: disjoint day ranges (see snapshot_params)
 month_cells AS (  -- each cell beside every calendar month it touches
-    SELECT unnest(generate_series(date_trunc('month', cell_start), date_trunc('month', cell_end), INTERVAL 1 MONTH))::DATE AS month,
-           cell, cell_start, cell_end
+    SELECT unnest(generate_series(date_trunc('month', cell_start), date_trunc('month', cell_end),
+                                  INTERVAL 1 MONTH))::DATE AS month, cell, cell_start, cell_end
     FROM cells
 ),
 customer_cells AS (  -- per customer: one bit per cell that overlaps one of its months' span from first to last order day
@@ -119,7 +119,8 @@ customer_groups AS (  -- the known customers, grouped by their facts (dates clam
 facts_at AS NOT MATERIALIZED (  -- per date and group known by then: what its stage depends on (`orders` capped at 2,
                                 -- `referrals` at 1)
     SELECT s.snap, g.who, g.customers,
-           coalesce(g.first_order <= s.snap, FALSE)::INTEGER + coalesce(g.second_order <= s.snap, FALSE)::INTEGER AS orders,
+           coalesce(g.first_order <= s.snap, FALSE)::INTEGER
+           + coalesce(g.second_order <= s.snap, FALSE)::INTEGER AS orders,
            {quarters_with_orders('g.cells', 's')} AS quarters,
            g.maintenance, g.reference, coalesce(g.first_referral <= s.snap, FALSE)::INTEGER AS referrals,
            (g.promoter_at & (1::BIGINT << s.i)) <> 0 AS promoter

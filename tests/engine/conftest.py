@@ -172,5 +172,5 @@ def ref_stage(dates: list[date], as_of: date, maintenance=False, reference=False
 @pytest.fixture
 def ref():
     """The plain-pandas reference computations."""
-    return SimpleNamespace(activity=ref_activity, retention=ref_retention, rfm=ref_rfm, score=ref_score, segment=ref_segment,
-                           stage=ref_stage, months_back=ref_months_back)
+    return SimpleNamespace(activity=ref_activity, retention=ref_retention, rfm=ref_rfm, score=ref_score,
+                           segment=ref_segment, stage=ref_stage, months_back=ref_months_back)

@@ -91,7 +91,8 @@ answers_strategy = st.lists(st.tuples(st.integers(0, 15), late_2024, st.integers
 
 
 def ref_stages_with_every_input(rows, customer_rows, answers, at: date, as_of: date, ref) -> dict[str, str]:
-    """Each customer known at `at` and its stage there, from the contract's wording (every input present)."""
+    """Each customer known at `at` (on or before `as_of`) and its stage there, from the contract's wording
+    (every input present)."""
     dates: dict[str, list] = {}
     for r in rows:
         if r["order_date"] <= as_of:
@@ -101,17 +102,17 @@ def ref_stages_with_every_input(rows, customer_rows, answers, at: date, as_of: d
     known |= {c for c, row in listed.items() if row["created_at"] is None or row["created_at"] <= at}
 
     def referred_on(row):                      # created_at, else the first order; undated: always counts
-        day = row["created_at"] or min(dates.get(row["customer_id"], [None]), key=lambda x: x or date.min)
-        return day or date.min
+        ordered = dates.get(row["customer_id"])
+        return row["created_at"] or (min(ordered) if ordered else date.min)
 
+    day_after = datetime.combine(at, datetime.min.time()) + timedelta(days=1)    # answers by the end of `at`
     out = {}
     for c in known:
         row = listed.get(c, {})
         referrals = sum(1 for r in customer_rows if r["referred_by"] == c and r["customer_id"] != c
                         and referred_on(r) <= at)
         mine = sorted((a["answered_at"], a["nps"]) for a in answers
-                      if a["customer_id"] == c and a["answered_at"] < datetime.combine(min(at, as_of), datetime.min.time())
-                      + timedelta(days=1))
+                      if a["customer_id"] == c and a["answered_at"] < day_after)
         out[c] = ref.stage(dates.get(c, []), at, maintenance=bool(row.get("on_maintenance_plan")),
                            reference=bool(row.get("reference_willing")), referrals=referrals,
                            nps=mine[-1][1] if mine else None)

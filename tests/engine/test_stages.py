@@ -143,7 +143,8 @@ def test_a_referrer_is_an_advocate_from_its_first_referral(store, add, mk):
     """R (a client through its maintenance plan) referred X2, created on 31 August, and X3 on 15 November; U's
     referral V has no date (no created_at, no order), so it counts at every date."""
     add("orders", [mk.order(c, day, 10) for c in ("R", "U") for day in ("2022-01-05", "2022-02-05")])
-    add("customers", [{"customer_id": "R", "on_maintenance_plan": True}, {"customer_id": "U", "on_maintenance_plan": True},
+    add("customers", [{"customer_id": "R", "on_maintenance_plan": True},
+                      {"customer_id": "U", "on_maintenance_plan": True},
                       {"customer_id": "X2", "created_at": date(2024, 8, 31), "referred_by": "R"},
                       {"customer_id": "X3", "created_at": date(2024, 11, 15), "referred_by": "R"},
                       {"customer_id": "V", "referred_by": "U"}])
