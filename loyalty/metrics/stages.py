@@ -106,7 +106,8 @@ promoters AS (  -- per customer with an NPS answer: one bit per date at which it
     FROM nps_at n JOIN snapshots s USING (snap)
     GROUP BY n.customer_id
 ),
-customer_groups AS (  -- the known customers, grouped by their facts (dates clamped to the dates' span): who, customers
+customer_groups AS MATERIALIZED (  -- the known customers, grouped by their facts (dates clamped to the dates' span):
+                                 -- who (a number, the same for every reader: computed once), customers
     SELECT row_number() OVER () AS who, * FROM (
         SELECT {clamped('f.since')} AS since, {clamped('f.first_order')} AS first_order,
                {clamped('f.second_order')} AS second_order, f.cells, f.maintenance, f.reference,
