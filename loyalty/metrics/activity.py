@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..period import Period
 from ..settings import get_settings
-from .scope import anchor, frame, ratio, records
+from .scope import anchor, frame, plural, ratio, records
 
 WINDOW_CUSTOMERS = """
 window_customers AS MATERIALIZED (  -- per window and customer: orders and revenue in the window, and whether active in the previous one
@@ -123,14 +123,14 @@ NO_GAP = """
 no_gap AS (SELECT NULL::VARCHAR AS customer_id, NULL::DOUBLE AS median_gap WHERE FALSE)
 """
 
-LAPSED = """
+LAPSED = f"""
 allowed AS (  -- per customer with an order: days since the last one, and the days allowed without an order
     SELECT b.customer_id, b.last_order, date_diff('day', b.last_order, $as_of) AS days_since_last,
            b.orders, b.revenue::DOUBLE AS revenue, g.median_gap,
            CASE WHEN g.median_gap IS NOT NULL THEN 3 * g.median_gap ELSE $window END AS allowed_days
-    FROM buyers b LEFT JOIN {gaps} g USING (customer_id)
+    FROM buyers b LEFT JOIN {{gaps}} g USING (customer_id)
 )
-SELECT *, printf('lapsed: no order for %d day%s (allowed %d)', days_since_last, CASE WHEN days_since_last = 1 THEN '' ELSE 's' END,
+SELECT *, printf('lapsed: no order for %d day%s (allowed %d)', days_since_last, {plural('days_since_last')},
                  CAST(ceil(allowed_days) AS INTEGER)) AS reason
 FROM allowed WHERE days_since_last > allowed_days
 ORDER BY revenue DESC, customer_id

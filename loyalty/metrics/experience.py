@@ -18,9 +18,9 @@ import pandas as pd
 
 from ..period import Period
 from .responsiveness import TICKET_TIMES, _sla
-from .scope import Inputs, Unavailable, frame
+from .scope import Inputs, Unavailable, frame, plural
 
-BAD = TICKET_TIMES + """,
+BAD = TICKET_TIMES + f""",
 late AS (
     SELECT customer_id, count(*) AS late_deliveries FROM orders_in_scope
     WHERE delivered_date > promised_date
@@ -57,9 +57,9 @@ bad_counts AS (  -- the total and the reason
     SELECT *, coalesce(late_deliveries, 0) + coalesce(complaints, 0) + coalesce(slow_responses, 0)
               + coalesce(low_csat, 0) + coalesce(low_nps, 0) AS bad_experiences,
            concat_ws(', ',
-               CASE WHEN late_deliveries > 0 THEN late_deliveries || ' late deliver' || CASE WHEN late_deliveries = 1 THEN 'y' ELSE 'ies' END END,
-               CASE WHEN complaints > 0 THEN complaints || ' complaint' || CASE WHEN complaints = 1 THEN '' ELSE 's' END END,
-               CASE WHEN slow_responses > 0 THEN slow_responses || ' slow first response' || CASE WHEN slow_responses = 1 THEN '' ELSE 's' END END,
+               CASE WHEN late_deliveries > 0 THEN late_deliveries || ' late deliver' || {plural('late_deliveries', 'y', 'ies')} END,
+               CASE WHEN complaints > 0 THEN complaints || ' complaint' || {plural('complaints')} END,
+               CASE WHEN slow_responses > 0 THEN slow_responses || ' slow first response' || {plural('slow_responses')} END,
                CASE WHEN low_csat > 0 THEN low_csat || ' CSAT ≤ 2' END,
                CASE WHEN low_nps > 0 THEN low_nps || ' NPS ≤ 6' END) AS reason
     FROM events

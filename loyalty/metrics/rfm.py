@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..period import Period, month_ends  # noqa: F401  (month_ends is part of this module's interface)
 from ..settings import get_settings
-from .scope import frame
+from .scope import frame, plural
 
 
 def _better_is_larger(value: str, worse_first: str) -> str:
@@ -101,7 +101,7 @@ scored AS (SELECT m.*, {columns} FROM measured m JOIN score_cuts c USING (snap))
 RFM = {"r": ("recency_days", "DESC"), "f": ("frequency", "ASC"), "m": ("monetary", "ASC")}
 SCORES = scores(RFM)
 
-SEGMENTED = """
+SEGMENTED = f"""
 rules AS (SELECT unnest($rules, recursive := true)),
 cell_segments AS (  -- each of the 25 (R, F) cells with the one segment whose R and F ranges hold it
     SELECT cells.r, cells.f, rules.name AS segment
@@ -111,8 +111,8 @@ cell_segments AS (  -- each of the 25 (R, F) cells with the one segment whose R 
 segmented AS (  -- each scored customer in its cell's segment, with the reason
     SELECT s.*, c.segment,
            printf('%s: last order %d day%s ago (R %d), %d order%s (F %d)', c.segment,
-                  s.recency_days, CASE WHEN s.recency_days = 1 THEN '' ELSE 's' END,
-                  s.r, s.frequency, CASE WHEN s.frequency = 1 THEN '' ELSE 's' END, s.f) AS reason
+                  s.recency_days, {plural('s.recency_days')},
+                  s.r, s.frequency, {plural('s.frequency')}, s.f) AS reason
     FROM scored s JOIN cell_segments c ON c.r = s.r AND c.f = s.f
 )
 """

@@ -192,6 +192,12 @@ def params(period: Period, windows: list[Period] | None = None, **extra) -> dict
     return {**period.params(), "order_filtered": period.filters.on_orders, "windows": window_rows(windows), **extra}
 
 
+def plural(count: str, one: str = "", many: str = "s") -> str:
+    """SQL: the ending of a word counted by `count` (fixed text from this package): `one` for exactly 1, else
+    `many` ("1 day", "2 days"; "1 late delivery", "2 late deliveries")."""
+    return f"CASE WHEN {count} = 1 THEN '{one}' ELSE '{many}' END"
+
+
 def bound(sql: str, values: dict) -> dict:
     """The parameters a statement names ($name): DuckDB refuses unused ones."""
     names = set(re.findall(r"\$(\w+)", sql))

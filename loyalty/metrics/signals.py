@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..period import Period
 from .experience import BAD, bad_experiences_unavailable, bad_params
-from .scope import Inputs, Unavailable, frame
+from .scope import Inputs, Unavailable, frame, plural
 
 SIGNALS = ["overdue", "declining_spend", "routine_only", "no_outreach_90d", "discount_dependent",
            "single_contact", "price_complaints"]
@@ -31,7 +31,7 @@ NEEDS = {  # signal -> its inputs (all needed; single contact: either)
     "single_contact": ("customers.account_team", "orders.sales_rep"),
 }
 
-FACTS = """
+FACTS = f"""
 recent AS (  -- per customer: the last 12 months' orders
     SELECT customer_id,
            sum(amount) FILTER (WHERE order_date > $as_of - INTERVAL 6 MONTH)::DOUBLE AS last_6m,
@@ -63,7 +63,7 @@ flagged AS (  -- one column per signal: its reason, or NULL
     SELECT customer_id, revenue_12m,
         CASE WHEN orders >= 3 AND days_since_last > 2 * median_gap
              THEN printf('overdue: %d day%s since the last order, usually %s', days_since_last,
-                         CASE WHEN days_since_last = 1 THEN '' ELSE 's' END,
+                         {plural('days_since_last')},
                          CASE CAST(round(median_gap) AS INTEGER) WHEN 0 THEN 'several orders the same day'
                               WHEN 1 THEN 'one every day'
                               ELSE printf('one every %d days', CAST(round(median_gap) AS INTEGER)) END) END AS overdue,
@@ -73,7 +73,7 @@ flagged AS (  -- one column per signal: its reason, or NULL
         CASE WHEN $has_channels AND $has_tickets AND orders_12m > 0 AND email_orders_12m = orders_12m
                   AND (last_outreach IS NULL OR last_outreach <= $as_of - INTERVAL 12 MONTH)
              THEN printf('routine-only: all %d order%s of the last 12 months by email, no outreach', orders_12m,
-                         CASE WHEN orders_12m = 1 THEN '' ELSE 's' END) END AS routine_only,
+                         {plural('orders_12m')}) END AS routine_only,
         CASE WHEN $has_tickets AND orders_12m > 0 AND (last_outreach IS NULL OR last_outreach <= $as_of - INTERVAL 90 DAY)
              THEN 'no outreach in 90 days'
                   || CASE WHEN last_outreach IS NULL THEN ' (never)' ELSE printf(' (last %s)', last_outreach) END
