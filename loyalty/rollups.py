@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS filter_values (
     value VARCHAR NOT NULL        -- one distinct value of it
 )
 """
-FILTER_COLUMNS = [("customers", "region"), ("customers", "industry"), ("orders", "channel"), ("orders", "sales_rep")]
+FILTER_COLUMNS = {"regions": ("customers", "region"), "industries": ("customers", "industry"),   # sidebar filter ->
+                  "channels": ("orders", "channel"), "sales_reps": ("orders", "sales_rep")}       # the column it reads
 
 ROLLUP_TABLES = ["customer_months", "customer_totals", "column_counts", "filter_values"]
 
@@ -164,6 +165,6 @@ def count_columns(con: duckdb.DuckDBPyConnection) -> None:
 def list_filter_values(con: duckdb.DuckDBPyConnection) -> None:
     """Relist the distinct values of every filter column into `filter_values` (fixed names from FILTER_COLUMNS)."""
     parts = [f"SELECT DISTINCT '{kind}.{column}', {column} FROM {kind} WHERE {column} IS NOT NULL"
-             for kind, column in FILTER_COLUMNS]
+             for kind, column in FILTER_COLUMNS.values()]
     con.execute("DELETE FROM filter_values")
     con.execute("INSERT INTO filter_values " + " UNION ALL ".join(parts))

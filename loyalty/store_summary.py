@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import duckdb
 
+from .rollups import FILTER_COLUMNS
+
 DATE_COLUMNS = {"orders": "order_date", "customers": "created_at", "tickets": "opened_at", "surveys": "answered_at"}
 
 
@@ -25,6 +27,5 @@ def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list]:
     """The values the sidebar filters offer (from the `filter_values` rollup), and the first and last order dates."""
     listed = dict(con.execute("SELECT name, list(value ORDER BY value) FROM filter_values GROUP BY name").fetchall())
     first, last = con.execute("SELECT min(order_date), max(order_date) FROM orders").fetchall()[0]
-    return {"regions": listed.get("customers.region", []), "industries": listed.get("customers.industry", []),
-            "channels": listed.get("orders.channel", []), "sales_reps": listed.get("orders.sales_rep", []),
+    return {**{name: listed.get(f"{kind}.{column}", []) for name, (kind, column) in FILTER_COLUMNS.items()},
             "first_order": first, "last_order": last}

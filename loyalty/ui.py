@@ -320,8 +320,8 @@ def show_rows(total: int, page_of: Callable[[slice], pd.DataFrame], whole: pd.Da
     rows = page_rows(total, key)
     shown = page_of(rows)
     selection = dict(on_select="rerun", selection_mode="single-row") if selectable else {}
-    picked = grid.dataframe(shown, hide_index=True, key=f"table-{key}-{rows.start}",
-                            column_config=table_config(shown, column_config), **selection)
+    with grid:
+        picked = show_frame(shown, column_config, key=f"table-{key}-{rows.start}", **selection)
     download_table(whole, name, f"Download all {total:,} rows" if total > 1 else "Download the row", key=f"dl-{key}")
     chosen = picked.selection.rows if selectable and picked.selection else []
     return shown.iloc[chosen[0]] if chosen else None
