@@ -9,6 +9,11 @@ customer_totals: per customer with an order, over all its orders: orders, net re
 second and last order day, and the median number of days between consecutive orders (NULL below two).
 These are the customer's figures at any as-of date on or after the latest order date in the store.
 
+customer_spans: per span and customer with an order in it: orders and net revenue. The spans (`spans`) are the
+default period for the latest order (its last 12 full months) and the two periods before it: the scorecard's
+period and previous period (and who was active before that), top movers, revenue retention and churn by
+experience read each customer's figures there instead of grouping its months again.
+
 column_counts: per canonical column ("tickets.csat"), how many values the current rows hold: what tells
 a figure whether its inputs are there (`metrics.scope.Inputs`) without counting millions of rows each time.
 
@@ -18,12 +23,15 @@ hold: the sidebar's choices without a DISTINCT over every order on each page (ab
 Keeping it right: when a batch is written or undone, `mark_touched` notes every customer of the current
 orders it takes away and of the ones it brings (new values and the ones they replace; on undo, the
 batch's orders and the versions restored in their place); `refresh` then recomputes exactly those
-customers' rows from `orders`.
+customers' rows from `orders` (every customer's spans when the latest order moved them).
 """
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 
+from .period import latest_order_date, resolve_period
 from .schema import KINDS, SPECS
 
 CUSTOMER_MONTHS_DDL = """
@@ -52,6 +60,16 @@ CREATE TABLE IF NOT EXISTS customer_totals (
 )
 """
 
+CUSTOMER_SPANS_DDL = """
+CREATE TABLE IF NOT EXISTS customer_spans (
+    span_start DATE NOT NULL,     -- the first day of a span of whole months (see `spans`)
+    span_end DATE NOT NULL,       -- its last day
+    customer_id VARCHAR NOT NULL,
+    orders BIGINT NOT NULL,
+    revenue DECIMAL(38, 2) NOT NULL
+)
+"""
+
 COLUMN_COUNTS_DDL = """
 CREATE TABLE IF NOT EXISTS column_counts (
     name VARCHAR NOT NULL,        -- kind.column, as "orders.quantity"
@@ -67,7 +85,7 @@ CREATE TABLE IF NOT EXISTS filter_values (
 FILTER_COLUMNS = {"regions": ("customers", "region"), "industries": ("customers", "industry"),   # sidebar filter ->
                   "channels": ("orders", "channel"), "sales_reps": ("orders", "sales_rep")}       # the column it reads
 
-ROLLUP_TABLES = ["customer_months", "customer_totals", "column_counts", "filter_values"]
+ROLLUP_TABLES = ["customer_months", "customer_totals", "customer_spans", "column_counts", "filter_values"]
 
 # The figures of one customer-month, over orders grouped by customer_id and month (the engine computes
 # the same from its orders in scope when the rollups do not answer).
@@ -109,6 +127,29 @@ totals AS (
 SELECT t.*, g.median_gap FROM totals t LEFT JOIN gaps g USING (customer_id)
 """
 
+CUSTOMER_SPANS_OF_TOUCHED = """
+INSERT INTO customer_spans
+SELECT s.span_start, s.span_end, m.customer_id, sum(m.orders), sum(m.revenue)
+FROM (SELECT unnest($spans, recursive := true)) s
+JOIN customer_months m ON m.month BETWEEN s.span_start AND s.span_end
+WHERE {touched}
+GROUP BY s.span_start, s.span_end, m.customer_id
+ORDER BY s.span_start  -- stored by span, so a query for one span skips the row groups of the others
+"""
+
+
+def spans(latest: date | None) -> list[tuple[date, date]]:
+    """The spans `customer_spans` holds for a store whose latest order is on `latest` (none when it has no
+    order): the default period at that date and the two periods before it, newest first."""
+    if latest is None:
+        return []
+    period = resolve_period(latest)
+    held = []
+    for _ in range(3):
+        held.append((period.start, period.end))
+        period = period.previous()
+    return held
+
 
 def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     """Create the rollup tables when missing (a database made before they existed gets them built)."""
@@ -117,7 +158,7 @@ def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     if present == len(ROLLUP_TABLES):
         return
     con.execute("BEGIN TRANSACTION")
-    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, COLUMN_COUNTS_DDL, FILTER_VALUES_DDL):
+    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, CUSTOMER_SPANS_DDL, COLUMN_COUNTS_DDL, FILTER_VALUES_DDL):
         con.execute(ddl)
     rebuild(con)
     con.execute("COMMIT")
@@ -147,9 +188,25 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched=touched))
     con.execute("DELETE FROM customer_totals WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
     con.execute(CUSTOMER_TOTALS_OF_TOUCHED.format(touched=touched))
+    refresh_spans(con, touched)
     con.execute("DROP TABLE rollup_touched")
     count_columns(con)
     list_filter_values(con)
+
+
+def refresh_spans(con: duckdb.DuckDBPyConnection, touched: str) -> None:
+    """Recompute the touched customers' spans from their months, or every customer's when the spans held are not
+    those of the latest order (an order in a later month, or an undo, moved them)."""
+    wanted = spans(latest_order_date(con))
+    held = con.execute("SELECT DISTINCT span_start, span_end FROM customer_spans").fetchall()
+    if set(held) != set(wanted):  # a span nobody ordered in leaves no row: such a store recomputes every time
+        con.execute("DELETE FROM customer_spans")
+        touched = "TRUE"
+    else:
+        con.execute("DELETE FROM customer_spans WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
+    if wanted:
+        con.execute(CUSTOMER_SPANS_OF_TOUCHED.format(touched=touched),
+                    {"spans": [{"span_start": start, "span_end": end} for start, end in wanted]})
 
 
 def count_columns(con: duckdb.DuckDBPyConnection) -> None:

@@ -2,7 +2,8 @@
 changes some orders of the first and adds new ones), then one batch undone, and after every write each
 page's figures equal a plain-pandas recomputation (bench/baseline.py, no DuckDB) from the raw rows left in
 `orders` — straight engine calls and calls through a cache keyed on the data version alike. The rollup
-tables themselves are checked against a pandas grouping of the same raw rows."""
+tables themselves are checked against a pandas grouping of the same raw rows; the second batch moves the latest
+order into a later month, so the spans of `customer_spans` move with it (and back when it is undone)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -44,6 +45,29 @@ def stored_rollup(con) -> pd.DataFrame:
     return out
 
 
+def expected_spans(raw: pd.DataFrame) -> pd.DataFrame:
+    """customer_spans worked out with pandas: the 12 full months before the latest order's month (or up to it, on
+    a month end) and the two 12-month spans before, per customer with an order in one: orders and cents."""
+    frame = raw.assign(day=pd.to_datetime(raw["order_date"]), cents=np.round(raw["amount"] * 100).astype(int))
+    latest = frame["day"].max()
+    end = latest if latest.is_month_end else latest.replace(day=1) - pd.Timedelta(days=1)
+    parts = []
+    for years_back in range(3):
+        span_end = end - pd.DateOffset(months=12 * years_back) + pd.offsets.MonthEnd(0)
+        span_start = span_end + pd.Timedelta(days=1) - pd.DateOffset(months=12)
+        inside = frame[frame["day"].between(span_start, span_end)]
+        grouped = inside.groupby("customer_id").agg(orders=("day", "size"), cents=("cents", "sum")).reset_index()
+        parts.append(grouped.assign(span_start=span_start, span_end=span_end))
+    out = pd.concat(parts)[["span_start", "span_end", "customer_id", "orders", "cents"]]
+    return out.sort_values(["span_start", "customer_id"]).reset_index(drop=True)
+
+
+def stored_spans(con) -> pd.DataFrame:
+    return con.execute("""SELECT span_start::TIMESTAMP AS span_start, span_end::TIMESTAMP AS span_end, customer_id,
+                                 orders, (revenue * 100)::BIGINT AS cents
+                          FROM customer_spans ORDER BY span_start, customer_id""").df()
+
+
 def check_every_page(con, cache: WarmCache) -> None:
     raw = raw_orders(con)
     orders = baseline.prepare(raw)
@@ -57,6 +81,7 @@ def check_every_page(con, cache: WarmCache) -> None:
     expected = expected_rollup(raw)
     stored = stored_rollup(con)
     pd.testing.assert_frame_equal(stored[expected.columns], expected, check_dtype=False)
+    pd.testing.assert_frame_equal(stored_spans(con), expected_spans(raw), check_dtype=False)
 
 
 @pytest.fixture
@@ -68,6 +93,7 @@ def batches(tmp_path):
     second.loc[changed, "amount"] = second.loc[changed, "amount"] + 7.5
     second.loc[second.index % 7 == 0, "customer_id"] = "K_MOVED"    # some orders move to another customer
     second.loc[second.index % 11 == 0, "order_date"] = "2026-11-16"  # and some to the latest day
+    second.loc[second.index % 13 == 0, "order_date"] = "2026-12-02"  # or a later month: the default period moves
     paths = []
     for name, part in (("first", first), ("second", second)):
         paths.append(tmp_path / f"{name}.parquet")

@@ -30,25 +30,25 @@ window_customers AS MATERIALIZED (  -- per window and customer: orders and reven
 
 WINDOW_CUSTOMERS_BY_MONTH = """
 window_customers AS MATERIALIZED (  -- the same from whole months (every window and previous window spans whole months)
-    SELECT w.w, m.customer_id,      -- a window of several months: its customers' months, grouped
+    SELECT w.w, m.customer_id,      -- a window the spans do not hold (with its previous one): its customers' months, grouped
            coalesce(sum(m.orders) FILTER (WHERE m.month >= w.w_start), 0) AS orders,
            sum(m.revenue) FILTER (WHERE m.month >= w.w_start) AS revenue,
            bool_or(m.month < w.w_start) AS was_active
     FROM (SELECT *, unnest(generate_series(w_prev_start, w_end, INTERVAL 1 MONTH))::DATE AS month
-          FROM windows WHERE w_end >= w_start + INTERVAL 1 MONTH) w
+          FROM windows WHERE NOT w_spanned) w
     JOIN customer_months_in_scope m USING (month)   -- an equality join on the month: a small hash table
     GROUP BY w.w, m.customer_id
     UNION ALL
     SELECT w, customer_id, coalesce(now.orders, 0), now.revenue, before.customer_id IS NOT NULL
-    FROM (  -- a one-month window: each customer's row of that month (nothing to group), beside its row of the
-            -- month before
-        SELECT w.w, m.customer_id, m.orders, m.revenue
-        FROM windows w JOIN customer_months_in_scope m ON m.month = w.w_start
-        WHERE w.w_end < w.w_start + INTERVAL 1 MONTH
+    FROM (  -- a window the spans hold (a calendar month, or the rollup's span), with its previous one: each customer's
+            -- row of the window's span (nothing to group), beside its row of the previous one's
+        SELECT w.w, s.customer_id, s.orders, s.revenue
+        FROM windows w JOIN customer_spans_in_scope s ON s.span_start = w.w_start AND s.span_end = w.w_end
+        WHERE w.w_spanned
     ) now FULL JOIN (
-        SELECT w.w, m.customer_id
-        FROM windows w JOIN customer_months_in_scope m ON m.month = w.w_prev_start
-        WHERE w.w_end < w.w_start + INTERVAL 1 MONTH
+        SELECT w.w, s.customer_id
+        FROM windows w JOIN customer_spans_in_scope s ON s.span_start = w.w_prev_start AND s.span_end = w.w_start - 1
+        WHERE w.w_spanned
     ) before USING (w, customer_id)
 )
 """

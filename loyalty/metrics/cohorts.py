@@ -41,11 +41,8 @@ def cohort_retention(con: duckdb.DuckDBPyConnection, period: Period, months: int
 
 REVENUE_RETENTION = """
 per_customer AS (  -- customers active in the previous period: their revenue then and now
-    SELECT customer_id,
-           sum(revenue) FILTER (WHERE day < $start)::DOUBLE AS prev_revenue,
-           coalesce(sum(revenue) FILTER (WHERE day >= $start), 0)::DOUBLE AS revenue
-    FROM dated_orders WHERE day BETWEEN $prev_start AND $end
-    GROUP BY customer_id HAVING count(*) FILTER (WHERE day < $start) > 0
+    SELECT customer_id, previous_revenue::DOUBLE AS prev_revenue, coalesce(revenue, 0)::DOUBLE AS revenue
+    FROM period_customers WHERE previous_orders > 0
 )
 SELECT date_trunc('month', b.first_order)::DATE AS cohort, count(*) AS customers,
        sum(p.prev_revenue) AS previous_revenue, sum(p.revenue) AS retained_revenue,
@@ -67,7 +64,7 @@ class RevenueRetention:
 def revenue_retention(con: duckdb.DuckDBPyConnection, period: Period) -> RevenueRetention:
     """NRR and GRR of the customers active in the previous period (see the module docstring), overall and per
     cohort (month of first order), from one query."""
-    rows = records(frame(con, REVENUE_RETENTION, period, prev_start=period.previous().start))
+    rows = records(frame(con, REVENUE_RETENTION, period))
     for r in rows:
         r["nrr"] = ratio(r["retained_revenue"], r["previous_revenue"])
         r["grr"] = ratio(r["capped_revenue"], r["previous_revenue"])

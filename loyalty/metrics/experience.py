@@ -114,12 +114,7 @@ def bad_experiences(con: duckdb.DuckDBPyConnection, period: Period, at_risk_only
         **bad_params(con, period.as_of))
 
 
-CHURN_BY_EXPERIENCE = BAD + """,
-previous_customers AS (  -- customers active in the previous period, and whether they ordered in this one
-    SELECT customer_id, bool_or(day >= $start) AS active_now
-    FROM dated_orders WHERE day BETWEEN $prev_start AND $end GROUP BY customer_id
-    HAVING bool_or(day < $start)
-)
+CHURN_BY_EXPERIENCE = BAD + """
 SELECT CASE WHEN c.bad_experiences >= 2 THEN '2 or more bad experiences' ELSE 'fewer than 2' END AS customers_with,
        count(*) AS customers, count(*) FILTER (WHERE NOT w.active_now) AS churned,
        count(*) FILTER (WHERE NOT w.active_now) / count(*) AS churn_rate
@@ -132,4 +127,4 @@ def churn_by_experience(con: duckdb.DuckDBPyConnection, period: Period) -> pd.Da
     """Of the customers active in the previous period, the share who did not order in this one, for those
     with 2+ bad experiences in the 12 months up to the previous period's end against the rest."""
     prev = period.previous()
-    return frame(con, CHURN_BY_EXPERIENCE, period, prev_start=prev.start, **bad_params(con, prev.end))
+    return frame(con, CHURN_BY_EXPERIENCE, period, **bad_params(con, prev.end))

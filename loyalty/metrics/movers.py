@@ -9,10 +9,8 @@ from .scope import frame
 
 MOVERS = """
 per_customer AS (
-    SELECT customer_id,
-           coalesce(sum(revenue) FILTER (WHERE day BETWEEN $start AND $end), 0)::DOUBLE AS revenue,
-           coalesce(sum(revenue) FILTER (WHERE day BETWEEN $prev_start AND $prev_end), 0)::DOUBLE AS previous_revenue
-    FROM dated_orders WHERE day BETWEEN $prev_start AND $end GROUP BY customer_id
+    SELECT customer_id, coalesce(revenue, 0)::DOUBLE AS revenue, coalesce(previous_revenue, 0)::DOUBLE AS previous_revenue
+    FROM period_customers
 ),
 changes AS (SELECT *, revenue - previous_revenue AS change FROM per_customer WHERE revenue <> previous_revenue)
 (SELECT 'up' AS direction, * FROM changes WHERE change > 0 ORDER BY change DESC, customer_id LIMIT $n)
@@ -23,5 +21,4 @@ UNION ALL
 
 def top_movers(con: duckdb.DuckDBPyConnection, period: Period, n: int = 5) -> pd.DataFrame:
     """The `n` largest rises and the `n` largest falls in revenue against the previous period."""
-    prev = period.previous()
-    return frame(con, MOVERS, period, prev_start=prev.start, prev_end=prev.end, n=n)
+    return frame(con, MOVERS, period, n=n)

@@ -17,18 +17,22 @@ same CTEs compute from `orders_in_scope`; a query reads the same columns either 
 `dated_orders` (per customer and day: orders, revenue) likewise reads the customer months, each dated its
 first day, when the rollups answer and the period spans whole months: a filter on whole months of the
 period and the one before then holds the same orders as on the order dates.
+`customer_spans_in_scope` holds each customer's orders and revenue per span of whole months: every calendar
+month, and, when the rollups answer as they are, the spans of the `customer_spans` rollup (the default
+period and the two before it). `period_customers` (each customer's figures in the period and the previous
+one) pairs two spans' rows when both are held (`spans_hold`), and groups `dated_orders` otherwise.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import pandas as pd
 
-from ..period import Filters, Period, latest_order_date
-from ..rollups import MEDIAN_GAPS, MONTH_FIGURES, TOTALS_OF_MONTHS
-
+from ..period import Filters, Period, latest_order_date, month_end
+from ..rollups import MEDIAN_GAPS, MONTH_FIGURES, TOTALS_OF_MONTHS, spans
 
 
 BUYERS_FROM_ORDERS = f"""
@@ -72,12 +76,20 @@ own_gap AS (  -- per customer with 2 or more orders: the median number of days b
 )"""
 
 
-def rollups_answer(con: duckdb.DuckDBPyConnection, period: Period) -> str | None:
-    """How the rollups answer for this period: "totals", "months" or not at all (None); see the module docstring."""
+def rollups_answer(period: Period, latest: date | None) -> str | None:
+    """How the rollups answer for this period in a store whose latest order is on `latest`: "totals", "months"
+    or not at all (None); see the module docstring."""
     if period.filters.on_orders:
         return None
-    latest = latest_order_date(con)
     return "totals" if latest is None or period.as_of >= latest else "months"
+
+
+def spans_hold(period: Period, held: set[tuple[date, date]]) -> bool:
+    """Whether `customer_spans_in_scope` holds every customer's figures for the period and for its previous
+    one: each is a calendar month or one of the rollup's spans (`held`, as (first day, last day))."""
+    def one(p: Period) -> bool:
+        return p.whole_months and (p.end == month_end(p.start) or (p.start, p.end) in held)
+    return one(period) and one(period.previous())
 
 
 DATED_ORDERS = """
@@ -90,12 +102,41 @@ dated_orders AS NOT MATERIALIZED (  -- the same per customer and month, dated it
     SELECT customer_id, month AS day, orders, revenue FROM customer_months_in_scope
 )"""
 
+CUSTOMER_SPANS = """
+customer_spans_in_scope AS NOT MATERIALIZED (  -- per span of whole months (span_start, span_end) and customer with an order
+                                                -- in it: orders and revenue; each calendar month, and the rollup's spans
+    SELECT month AS span_start, last_day(month) AS span_end, customer_id, orders, revenue FROM customer_months_in_scope
+    {stored}
+)"""
 
-def scope_sql(filters: Filters, rollups: str | None = None, by_month: bool = False) -> str:
+PERIOD_CUSTOMERS_FROM_DAYS = """
+period_customers AS (  -- per customer with an order in the period or the previous one: orders and net revenue in each
+                       -- (revenue NULL without an order there)
+    SELECT customer_id,
+           coalesce(sum(orders) FILTER (WHERE day >= $start), 0) AS orders,
+           sum(revenue) FILTER (WHERE day >= $start) AS revenue,
+           coalesce(sum(orders) FILTER (WHERE day < $start), 0) AS previous_orders,
+           sum(revenue) FILTER (WHERE day < $start) AS previous_revenue
+    FROM dated_orders WHERE day BETWEEN $prev_start AND $end GROUP BY customer_id
+)"""
+
+PERIOD_CUSTOMERS_FROM_SPANS = """
+period_customers AS (  -- the same from the customers' rows of the period's span beside those of the previous one's
+    SELECT customer_id, coalesce(now.orders, 0) AS orders, now.revenue,
+           coalesce(before.orders, 0) AS previous_orders, before.revenue AS previous_revenue
+    FROM (SELECT customer_id, orders, revenue FROM customer_spans_in_scope
+          WHERE span_start = $start AND span_end = $end) now
+    FULL JOIN (SELECT customer_id, orders, revenue FROM customer_spans_in_scope
+               WHERE span_start = $prev_start AND span_end = $prev_end) before USING (customer_id)
+)"""
+
+
+def scope_sql(filters: Filters, rollups: str | None = None, by_month: bool = False, spanned: bool = False) -> str:
     """The common table expressions every metric query starts from, for a set of filters, reading the
     rollups as `rollups` says (see `rollups_answer`).
 
     `by_month`: `dated_orders` from the customer months (only with `rollups` and a period of whole months).
+    `spanned`: `period_customers` from the spans (only when `spans_hold` for the period).
 
     Which predicates appear depends only on which filters are set (their values stay parameters), so
     an unfiltered query reads the tables straight; the `*_in_scope` expressions are inlined into each
@@ -124,6 +165,9 @@ def scope_sql(filters: Filters, rollups: str | None = None, by_month: bool = Fal
     buyers = {None: BUYERS_FROM_ORDERS, "totals": BUYERS_FROM_ROLLUPS.format(customers=in_scope),
               "months": BUYERS_FROM_MONTHS.format(customers=in_scope)}[rollups]
     dated = DATED_MONTHS if by_month else DATED_ORDERS
+    stored = (f"UNION ALL SELECT span_start, span_end, customer_id, orders, revenue FROM customer_spans WHERE {in_scope}"
+              if rollups == "totals" else "")
+    period_customers = PERIOD_CUSTOMERS_FROM_SPANS if spanned else PERIOD_CUSTOMERS_FROM_DAYS
     return f"""
 customers_in_scope AS NOT MATERIALIZED (  -- rows of `customers` passing the region and industry filters
     SELECT c.* FROM customers c WHERE {" AND ".join(customers)}
@@ -133,6 +177,11 @@ orders_in_scope AS NOT MATERIALIZED (  -- orders up to the as-of date passing ev
 ),
 {buyers},
 {dated},
+{CUSTOMER_SPANS.format(stored=stored)},
+{period_customers},
+previous_customers AS (  -- customers active in the previous period, and whether they ordered in this one
+    SELECT customer_id, orders > 0 AS active_now FROM period_customers WHERE previous_orders > 0
+),
 known_since AS (  -- every customer in scope: the day it became known (its first order, or as a prospect its created_at
                   -- if earlier; undated: always), its first and second order, its revenue up to the as-of date (0 for
                   -- a prospect), and its maintenance and reference flags
@@ -164,10 +213,11 @@ windows AS (  -- the periods a windowed query computes at once: w, w_start, w_en
 """
 
 
-def window_rows(periods: list[Period]) -> list[dict]:
+def window_rows(periods: list[Period], held: set[tuple[date, date]]) -> list[dict]:
     """The $windows parameter for a list of periods (window w is periods[w]); each window's previous
-    period starts at w_prev_start and ends the day before w_start."""
-    return [{"w": i, "w_start": p.start, "w_end": p.end, "w_as_of": p.as_of, "w_prev_start": p.previous().start}
+    period starts at w_prev_start and ends the day before w_start; w_spanned: `spans_hold` for it."""
+    return [{"w": i, "w_start": p.start, "w_end": p.end, "w_as_of": p.as_of, "w_prev_start": p.previous().start,
+             "w_spanned": spans_hold(p, held)}
             for i, p in enumerate(periods)]
 
 
@@ -177,9 +227,10 @@ def anchor(periods: list[Period]) -> Period:
     return max(periods, key=lambda p: p.as_of)
 
 
-def params(period: Period, windows: list[Period] | None = None, **extra) -> dict:
-    """The named parameters of the scope for a period (and the windows, when a query computes several),
-    plus a query's own.
+def params(period: Period, windows: list[Period] | None = None, held: set[tuple[date, date]] = frozenset(),
+           **extra) -> dict:
+    """The named parameters of the scope for a period (its previous period's first and last day included) and
+    the windows, when a query computes several (`held`: the rollup's spans the query may read), plus a query's own.
 
     A window counts the orders in scope (up to the period's as-of date) between its first and last day;
     its own as-of date may not fall before the last of those (the windowed queries read a customer's
@@ -189,7 +240,9 @@ def params(period: Period, windows: list[Period] | None = None, **extra) -> dict
         if window.as_of < min(window.end, period.as_of):
             raise ValueError(f"window {window.start}–{window.end} is as of {window.as_of}, before its last day "
                              f"and the query's as-of date {period.as_of}")
-    return {**period.params(), "order_filtered": period.filters.on_orders, "windows": window_rows(windows), **extra}
+    previous = period.previous()
+    return {**period.params(), "prev_start": previous.start, "prev_end": previous.end,
+            "order_filtered": period.filters.on_orders, "windows": window_rows(windows, held), **extra}
 
 
 def plural(count: str, one: str = "", many: str = "s") -> str:
@@ -204,18 +257,22 @@ def bound(sql: str, values: dict) -> dict:
     return {k: v for k, v in values.items() if k in names}
 
 
-def statement(sql: str, filters: Filters, rollups: str | None = None, by_month: bool = False) -> str:
+def statement(sql: str, filters: Filters, rollups: str | None = None, by_month: bool = False,
+              spanned: bool = False) -> str:
     """A query over the scope: `WITH <scope>, <sql>` (`sql`: further CTEs, then the final SELECT)."""
-    return f"WITH {scope_sql(filters, rollups, by_month)}, {sql}"
+    return f"WITH {scope_sql(filters, rollups, by_month, spanned)}, {sql}"
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,
           many_rows: bool = False, **extra) -> pd.DataFrame:
     """Run `WITH <scope>, <sql>` (over the rollups when they answer) and return the result as a DataFrame
     (`many_rows`: a list of customers, whose text converts faster by way of Arrow; see `texts_by_arrow`)."""
-    rollups = rollups_answer(con, period)
-    text = statement(sql, period.filters, rollups, by_month=rollups is not None and period.whole_months)
-    values = bound(text, params(period, windows, **extra))
+    latest = latest_order_date(con)
+    rollups = rollups_answer(period, latest)
+    held = set(spans(latest)) if rollups == "totals" else set()
+    by_month = rollups is not None and period.whole_months
+    text = statement(sql, period.filters, rollups, by_month, spanned=by_month and spans_hold(period, held))
+    values = bound(text, params(period, windows, held, **extra))
     if many_rows:
         return texts_by_arrow(con, con.sql(text, params=values))
     return text_columns_as_strings(con.execute(text, values))

@@ -95,11 +95,6 @@ def bad_experience_rule(con: duckdb.DuckDBPyConnection, period: Period) -> RuleC
 
 
 ENGAGEMENT = """
-previous_customers AS (  -- customers active in the previous period, and whether they ordered in this one
-    SELECT customer_id, bool_or(order_date >= $start) AS active_now
-    FROM orders_in_scope WHERE order_date BETWEEN $prev_start AND $end GROUP BY customer_id
-    HAVING bool_or(order_date < $start)
-),
 contacts AS (  -- per customer: outreach and requests in the previous period, and requests answered within the SLA
     SELECT customer_id, count(*) FILTER (WHERE kind = 'outreach') AS outreach,
            count(*) FILTER (WHERE kind IS DISTINCT FROM 'outreach') AS requests,
@@ -118,7 +113,7 @@ FROM engagement
 
 
 def engagement_rule(con: duckdb.DuckDBPyConnection, period: Period) -> RuleCheck:
-    counts = frame(con, ENGAGEMENT, period, prev_start=period.previous().start, **_sla(con))
+    counts = frame(con, ENGAGEMENT, period, **_sla(con))
     figures = records(counts)[0]
     return compare_leaving("Engaged customers (outreach, or requests answered within the SLA) stay longer",
                            "engaged customers", "other customers",

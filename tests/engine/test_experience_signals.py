@@ -83,7 +83,8 @@ def test_missing_inputs_are_empty_columns_not_zeros(store, add, mk):
 
 
 def test_churn_by_bad_experiences(store, add, mk):
-    add("orders", [mk.order("K1", "2023-03-01", 10), mk.order("K2", "2023-04-01", 10), mk.order("K2", "2024-04-01", 10)])
+    add("orders", [mk.order("K1", "2023-03-01", 10), mk.order("K2", "2023-04-01", 10), mk.order("K2", "2024-04-01", 10),
+                   mk.order("K3", "2024-05-01", 10)])   # K3: new this period, not among the previous period's customers
     add("tickets", [{"customer_id": "K1", "opened_at": mk.ts("2023-05-01 09:00"), "kind": "complaint"},
                     {"customer_id": "K1", "opened_at": mk.ts("2023-06-01 09:00"), "kind": "complaint"}])
     table = experience.churn_by_experience(store, YEAR).set_index("customers_with")

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from loyalty.access import LOCAL_USER
 from loyalty.db import session
 from loyalty.importer import import_files
-from loyalty.metrics import activity, concentration, rfm, stages
+from loyalty.metrics import activity, cohorts, concentration, movers, rfm, stages
 from loyalty.metrics.activity import activity_by_window
 from loyalty.metrics.scorecard import kpi_values_by_window
-from loyalty.period import Period, month_ends
+from loyalty.period import Period, default_period, month_ends
 from loyalty.report import build_report
 
 AS_OF = date(2024, 12, 31)
@@ -260,11 +260,52 @@ def test_revenue_equals_the_sum_of_order_amounts(store, mk, ref, orders):
     assert sum(w["orders"] for w in by_window[1:]) == out["orders"]
     half_year = Period(date(2024, 1, 1), date(2024, 6, 30), AS_OF)          # second orders after its end count
     odd_days = Period(date(2024, 3, 10), date(2024, 9, 20), AS_OF)           # not whole months: read from the orders
-    for windows in ([PERIOD, PERIOD.previous(), *months], [half_year, *months], [odd_days, odd_days.previous()]):
+    latest = default_period(store)    # as of the latest order: the rollup's spans hold it and the two before it
+    for windows in ([PERIOD, PERIOD.previous(), *months], [half_year, *months], [odd_days, odd_days.previous()],
+                    [latest, latest.previous(), *latest.months()]):
         for window, figures in zip(windows, activity_by_window(store, windows)):
             expected = {**ref.activity(rows, window.start, window.end, window.as_of),
                         **ref.retention(rows, window.previous().start, window.start, window.end, window.as_of)}
             assert {k: figures[k] for k in expected} == expected
+
+
+@PROPERTY
+@given(orders=orders_strategy)
+def test_top_movers_and_revenue_retention_match_the_reference(store, mk, orders):
+    """Each customer's revenue in a period beside the previous one (read from the rollup's spans for the latest
+    order's default period, grouped from the months or the orders otherwise) gives the movers, NRR and GRR."""
+    rows = load(store, mk, orders)
+    latest = default_period(store)
+    odd_days = Period(date(2024, 3, 10), date(2024, 9, 20), AS_OF)
+    for period in (latest, PERIOD, odd_days):
+        previous = period.previous()
+
+        def revenue(customer, span):
+            return sum(r["amount"] for r in rows if r["customer_id"] == customer
+                       and span.start <= r["order_date"] <= min(span.end, period.as_of))
+
+        def active(customer, span):
+            return any(r["customer_id"] == customer and span.start <= r["order_date"] <= min(span.end, period.as_of)
+                       for r in rows)
+
+        customers = sorted({r["customer_id"] for r in rows})
+        changes = [(c, revenue(c, period), revenue(c, previous)) for c in customers
+                   if revenue(c, period) != revenue(c, previous)]
+        ups = sorted((m for m in changes if m[1] > m[2]), key=lambda m: (-(m[1] - m[2]), m[0]))[:5]
+        downs = sorted((m for m in changes if m[1] < m[2]), key=lambda m: (m[1] - m[2], m[0]))[:5]
+        expected = [("up", c, now, before, now - before) for c, now, before in ups]
+        expected += [("down", c, now, before, now - before) for c, now, before in downs]
+        table = movers.top_movers(store, period)
+        assert list(table[["direction", "customer_id", "revenue", "previous_revenue", "change"]]
+                    .itertuples(index=False, name=None)) == expected
+
+        kept = [c for c in customers if active(c, previous)]
+        total = cohorts.revenue_retention(store, period).total
+        assert total["customers"] == len(kept)
+        if kept:
+            assert total["previous_revenue"] == sum(revenue(c, previous) for c in kept)
+            assert total["retained_revenue"] == sum(revenue(c, period) for c in kept)
+            assert total["capped_revenue"] == sum(min(max(revenue(c, period), 0), revenue(c, previous)) for c in kept)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
