@@ -27,8 +27,9 @@
 Prints a table (figure, median, min–max, × faster than pandas, target, met?) and writes it with the
 machine and the date to bench/results/bench_<N>.json. The targets are the issue's: import ≤ 6 s from
 CSV, ≤ 3 s from Parquet; a page cold ≤ 300 ms at 10M orders and more, ≤ 60 ms below; all pages cold
-≤ 1.5 s; warm ≤ 30 ms a page; each page ≥ 8× faster than pandas; peak memory ≤ 3 GB. The models
-have no target.
+≤ 1.5 s; warm ≤ 30 ms a page; each page ≥ 8× faster than pandas at 10M orders and more (the issue
+sets that ratio among its 10M targets; below, a page has its time target only, and the ratio is shown);
+peak memory ≤ 3 GB. The models have no target.
 
 `python -m bench.run --models-customers 500000` times only the models, at that many customers.
 """
@@ -189,6 +190,10 @@ def page_cold_target(orders: int) -> float:
 RATIO_TARGET = 8.0
 
 
+def ratio_target(orders: int) -> float | None:
+    return RATIO_TARGET if orders >= FULL_SIZE else None
+
+
 def row(figure: str, times: list[float] | None, target: float | None = None, median: float | None = None,
         **extra) -> dict:
     """A table row: times in seconds, their median (or the given one), min and max; met when the median is
@@ -244,13 +249,14 @@ def check_agreement(outputs: dict, theirs: dict) -> None:
         raise Disagreement("The engine and the pandas baseline disagree:\n  " + "\n  ".join(problems))
 
 
-def add_ratios(rows: list[dict], pandas: dict) -> None:
-    """Per page cold row: the pandas median, the ratio and whether both targets (time, ratio) are met."""
+def add_ratios(rows: list[dict], pandas: dict, orders: int) -> None:
+    """Per page cold row: the pandas median, the ratio and whether its targets (time; ratio at 10M) are met."""
     for r in rows:
         if "page" in r:
             r["pandas"] = statistics.median(pandas["pages"][r["page"]][0])
             r["ratio"] = r["pandas"] / r["median"]
-            r["met"] = r["met"] and r["ratio"] >= RATIO_TARGET
+            r["ratio_target"] = ratio_target(orders)
+            r["met"] = r["met"] and (r["ratio_target"] is None or r["ratio"] >= r["ratio_target"])
 
 
 def machine() -> dict:
@@ -272,7 +278,7 @@ def run(orders: int, repeats: int = 3, seed: int = SEED) -> list[dict]:
     rows.append(row("peak memory of this process (GB)", None, 3.0, median=peak, unit="GB"))
     pandas = in_child(pandas_side, parquet, period, repeats)
     check_agreement(outputs, pandas["pages"])
-    add_ratios(rows, pandas)
+    add_ratios(rows, pandas, orders)
     rows.append(row("pandas: prepare the orders (not in the pages)", pandas["prepare"]))
     rows.append(row("pandas: peak memory of its process (GB)", None, median=pandas["peak_gb"], unit="GB"))
     header = (f"{orders:,} orders, {customers_for(orders):,} customers (seed {seed}, "
@@ -303,7 +309,7 @@ def target_text(r: dict) -> str:
         return ""
     text = f"≤ {r['target']:g} GB" if r.get("unit") == "GB" else (
         f"≤ {r['target'] * 1000:g} ms" if r["target"] < 1 else f"≤ {r['target']:g} s")
-    return text + (f", ≥ {RATIO_TARGET:g}×" if "ratio" in r else "")
+    return text + (f", ≥ {r['ratio_target']:g}×" if r.get("ratio_target") else "")
 
 
 def print_table(rows: list[dict]) -> None:
