@@ -20,6 +20,7 @@ previous period and monthly trend; the month-by-month table).
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import duckdb
@@ -142,7 +143,12 @@ def responsiveness_by_month(con: duckdb.DuckDBPyConnection, period: Period) -> p
     """Per month of the period that has tickets or ratings: every responsiveness figure (Unavailable
     figures left empty), with the month's first day in `month`."""
     months = period_months(period)
-    rows = responsiveness_by_window(con, months)
+    inputs = Inputs(con)
+    active = None
+    if inputs.has("tickets.kind"):  # complaints per 100: the months' active customers, counted with the page's as-of
+        # date (a month counts no order after its end either way, and the rollups then answer as they are)
+        active = [figures["active"] for figures in activity_by_window(con, [replace(m, as_of=period.as_of) for m in months])]
+    rows = responsiveness_by_window(con, months, active, inputs)
     table = pd.DataFrame([{"month": month.start, **{k: (v if available(v) else None) for k, v in figures.items()}}
                           for month, figures in zip(months, rows)])
     table = table[(table["tickets"] > 0) | (table["csat_answers"] > 0) | (table["nps_answers"] > 0)]

@@ -17,7 +17,8 @@ Q1 = Period(date(2024, 1, 1), date(2024, 3, 31), date(2024, 3, 31))
 @pytest.fixture
 def desk(add, mk):
     t = mk.ts
-    add("orders", [mk.order(c, "2024-02-02", 10) for c in "ABCD"])
+    add("orders", [mk.order(c, "2024-02-02", 10) for c in "ABCD"]
+        + [mk.order("A", "2024-03-05", 10), mk.order("C", "2024-03-06", 10), mk.order("D", "2024-04-10", 10)])
     add("tickets", [
         # opened, first response, resolved (hours: 1 / 24), complaint rated 2
         {"customer_id": "A", "opened_at": t("2024-01-10 09:00"), "first_response_at": t("2024-01-10 10:00"),
@@ -77,6 +78,11 @@ def test_month_by_month(store, desk):
     assert monthly["first_response_median_hours"].tolist() == pytest.approx([1, 6, 2])
     assert monthly["complaints"].tolist() == [1, 0, 1]
     assert monthly["nps"].tolist()[1:] == pytest.approx([100, -50])     # February 10; March 6 and 8
+    # complaints per 100 of the month's active customers: January nobody, February 0 of 4, March 1 of A and C;
+    # as of a later date the same (D's April order is after every month)
+    later = responsiveness.responsiveness_by_month(store, Period(Q1.start, Q1.end, date(2024, 4, 30)))
+    for table in (monthly, later):
+        assert table["complaints_per_100"].fillna(-1).tolist() == [-1, 0, 50]   # -1: none (NaN)
 
 
 def test_by_channel_and_time_buckets(store, desk):
