@@ -94,6 +94,11 @@ NEEDS = {  # figure -> input columns it needs (all of them; CSAT: either)
     "nps": ("surveys.nps",),
 }
 CSAT = ("csat_mean", "csat_share_4_5")
+# What BY_WINDOW counts in a store without a ticket or a survey answer (its other figures are then Unavailable).
+NOTHING_TO_MEASURE = {"tickets": 0, "complaints": 0, "open_backlog": 0, "csat_answers": 0, "nps_answers": 0}
+FIGURES = ["tickets", "first_response_median_hours", "first_response_p90_hours", "first_response_sla_share",
+           "resolution_median_hours", "resolution_p90_hours", "resolution_sla_share", "complaints", "reopen_rate",
+           "open_backlog", "csat_mean", "csat_share_4_5", "csat_answers", "nps", "nps_answers"]   # BY_WINDOW's columns
 
 
 def _sla(con: duckdb.DuckDBPyConnection) -> dict:
@@ -110,8 +115,11 @@ def responsiveness_by_window(con: duckdb.DuckDBPyConnection, periods: list[Perio
     if active is None and inputs.has("tickets.kind"):   # without ticket kinds, complaints per 100 is unavailable
         active = [figures["active"] for figures in activity_by_window(con, periods)]
     active = active or [None] * len(periods)
-    out = [{k: v for k, v in figures.items() if k != "w"}
-           for figures in records(frame(con, BY_WINDOW, anchor(periods), windows=periods, **_sla(con)))]
+    if inputs.has("tickets.customer_id") or inputs.has("surveys.customer_id"):
+        out = [{k: v for k, v in figures.items() if k != "w"}
+               for figures in records(frame(con, BY_WINDOW, anchor(periods), windows=periods, **_sla(con)))]
+    else:  # no ticket and no survey answer on record: nothing to query
+        out = [{name: NOTHING_TO_MEASURE.get(name) for name in FIGURES} for _ in periods]
     for figures, customers in zip(out, active):
         figures["complaints_per_100"] = ratio(figures["complaints"] * 100, customers)
         for name, needs in NEEDS.items():

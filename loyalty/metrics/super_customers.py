@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..period import Period
 from ..settings import get_settings
-from .experience import BAD, bad_params
+from .experience import BAD, bad_experiences_unavailable, bad_params
 from .rfm import MEASURED_AS_OF, RFM, scores
 from .scope import Inputs, Unavailable, frame
 from .stages import ORDER_CELLS, quarters_with_orders, referrals_by, snapshot_params
@@ -71,10 +71,17 @@ def super_customers(con: duckdb.DuckDBPyConnection, period: Period, only_super: 
         period, only_super=only_super, **_params(con, period, Inputs(con)))
 
 
+AT_RISK_COLUMNS = {"customer_id": "str", "revenue": "float64", "meets": "str", "bad_experiences": "int64",
+                   "reason": "str"}
+
+
 def at_risk_super_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """Super customers with 2 or more bad experiences in the last 12 months, largest revenue first."""
+    """Super customers with 2 or more bad experiences in the last 12 months, largest revenue first (none,
+    without scoring anybody, when the store holds nothing any kind of bad experience is made of)."""
+    if bad_experiences_unavailable(con):
+        return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in AT_RISK_COLUMNS.items()})
     return frame(con, CRITERIA + "," + BAD + """
-        SELECT s.customer_id, s.revenue, s.meets, b.bad_experiences, b.reason
+        SELECT s.customer_id, s.revenue, s.meets, b.bad_experiences::BIGINT AS bad_experiences, b.reason
         FROM super_criteria s JOIN bad_counts b USING (customer_id)
         WHERE s.criteria_met >= $threshold AND b.bad_experiences >= 2
         ORDER BY s.revenue DESC, s.customer_id""",

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from loyalty.access import LOCAL_USER
+from loyalty.db import session
 from loyalty.metrics import responsiveness
 from loyalty.metrics.scope import Unavailable
 from loyalty.period import Period
@@ -94,9 +95,13 @@ def test_by_channel_and_time_buckets(store, desk):
     assert spread.at["1–2 days", "resolution"] == 1 and spread.at["2–7 days", "resolution"] == 1
 
 
-def test_no_tickets_at_all_is_not_available_not_zero(store, add, mk):
+def test_no_tickets_at_all_is_not_available_not_zero(store, add, mk, tmp_path):
     add("orders", [mk.order("A", "2024-02-02", 10)])
     out = responsiveness.responsiveness(store, Q1)
+    with session(tmp_path / "with_one_ticket.duckdb") as other:   # the figures the query gives, in its order
+        mk.insert(other, "orders", [mk.order("A", "2024-02-02", 10)])
+        mk.insert(other, "tickets", [{"customer_id": "A", "opened_at": mk.ts("2024-02-03 09:00")}])
+        assert list(out) == list(responsiveness.responsiveness(other, Q1))
     assert str(out["first_response_median_hours"]) == "not available: needs tickets.first_response_at"
     assert str(out["resolution_sla_share"]) == "not available: needs tickets.resolved_at"
     assert str(out["complaints_per_100"]) == "not available: needs tickets.kind"

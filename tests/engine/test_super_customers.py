@@ -8,6 +8,7 @@ import pandas as pd
 from loyalty.access import LOCAL_USER
 from loyalty.metrics import super_customers
 from loyalty.period import Period
+from loyalty.rollups import count_columns
 from loyalty.settings import save_setting
 
 AS_OF = date(2024, 12, 31)
@@ -78,6 +79,11 @@ def test_super_customers_at_risk(store, add, mk):
     risky = super_customers.at_risk_super_customers(store, YEAR)
     # S3 had two complaints but is no super customer; S2 had one
     assert risky[["customer_id", "bad_experiences", "reason"]].values.tolist() == [["S1", 2, "2 complaints"]]
+    # without tickets, surveys or delivery dates nobody is scored: no rows, the same columns and types
+    store.execute("DELETE FROM tickets")
+    count_columns(store)
+    none = super_customers.at_risk_super_customers(store, YEAR)
+    assert none.empty and none.dtypes.to_dict() == risky.dtypes.to_dict()
 
 
 def test_empty_store(store):
