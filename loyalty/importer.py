@@ -428,8 +428,8 @@ def _write(con: duckdb.DuckDBPyConnection, table: TableSpec, batch_id: int) -> N
     """Move the versions the batch replaces to the history, then store its records as the current ones."""
     cols = ", ".join(c.name for c in table.stored_columns)
     replaced = f"{table.key} IN (SELECT key FROM stage_records WHERE _replaces)"
-    rollups.mark_touched(con, table.kind, f"SELECT customer_id FROM stage_records UNION "
-                                          f"SELECT customer_id FROM {table.kind} WHERE {replaced}")
+    rollups.mark_touched(con, table.kind, "FROM stage_records")
+    rollups.mark_touched(con, table.kind, f"FROM {table.kind} WHERE {replaced}")
     con.execute(f"INSERT INTO {table.kind}_history SELECT * FROM {table.kind} WHERE {replaced}")
     con.execute(f"DELETE FROM {table.kind} WHERE {replaced}")
     in_order = f" ORDER BY {table.stored_by}" if table.stored_by else ""
@@ -611,15 +611,15 @@ def undo_batch(con: duckdb.DuckDBPyConnection, batch_id: int, *, user: User) -> 
         con.execute(f"CREATE OR REPLACE TEMP TABLE undo_keys AS SELECT {key} AS key FROM {kind} WHERE batch_id = ?",
                     [batch_id])
         undone = f"{key} IN (SELECT key FROM undo_keys)"
-        customers_of_undone = f"SELECT customer_id FROM {kind} WHERE {undone}"
-        rollups.mark_touched(con, kind, customers_of_undone)  # the batch's orders, about to go
+        undone_rows = f"FROM {kind} WHERE {undone}"
+        rollups.mark_touched(con, kind, undone_rows)  # the batch's orders, about to go
         con.execute(f"DELETE FROM {kind}_history WHERE batch_id = ?", [batch_id])  # versions already replaced
         con.execute(f"DELETE FROM {kind} WHERE batch_id = ?", [batch_id])
         con.execute(f"""INSERT INTO {kind} SELECT * FROM {kind}_history WHERE {undone}
                         QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_id DESC) = 1""")
         con.execute(f"DELETE FROM {kind}_history h USING {kind} c "
                     f"WHERE c.{undone} AND h.{key} = c.{key} AND h.batch_id = c.batch_id")  # current again
-        rollups.mark_touched(con, kind, customers_of_undone)  # the versions restored in their place
+        rollups.mark_touched(con, kind, undone_rows)  # the versions restored in their place
         restored = scalar(con, f"SELECT count(*) FROM {kind} WHERE {undone}")
         removed = scalar(con, "SELECT count(*) FROM undo_keys") - restored
         rollups.refresh(con)

@@ -20,10 +20,11 @@ a figure whether its inputs are there (`metrics.scope.Inputs`) without counting 
 filter_values: per filter column (FILTER_COLUMNS, "orders.channel"), each distinct value the current rows
 hold: the sidebar's choices without a DISTINCT over every order on each page (about 24 ms a column at 10M).
 
-Keeping it right: when a batch is written or undone, `mark_touched` notes every customer of the current
-orders it takes away and of the ones it brings (new values and the ones they replace; on undo, the
-batch's orders and the versions restored in their place); `refresh` then recomputes exactly those
-customers' rows from `orders` (every customer's spans when the latest order moved them).
+Keeping it right: when a batch is written or undone, `mark_touched` notes the customer and month of every
+current order it takes away and of every one it brings (new values and the ones they replace; on undo, the
+batch's orders and the versions restored in their place); `refresh` then recomputes exactly those customer
+months from the orders of those months, and those customers' totals and spans (every customer's spans when
+the latest order moved them).
 """
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ TOTALS_OF_MONTHS = """sum(orders) AS orders, sum(revenue) AS revenue, sum(quanti
 CUSTOMER_MONTHS_OF_TOUCHED = f"""
 INSERT INTO customer_months
 SELECT customer_id, {MONTH_FIGURES}
-FROM orders WHERE {{touched}}
+FROM orders WHERE {{touched}}   -- the touched customer months: only their months' orders are read (stored by date)
 GROUP BY customer_id, month
 ORDER BY month  -- stored by month, so a query over a few months skips the row groups of the others
 """
@@ -165,30 +166,43 @@ def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the rollups of every customer (those with orders and those the rollups still hold)."""
-    con.execute("""CREATE OR REPLACE TEMP TABLE rollup_touched AS
-                   SELECT customer_id FROM orders UNION SELECT customer_id FROM customer_totals""")
+    """Recompute the rollups of every customer from the orders."""
+    for table in ("customer_months", "customer_totals", "customer_spans"):
+        con.execute(f"DELETE FROM {table}")
+    con.execute("CREATE OR REPLACE TEMP TABLE rollup_touched (customer_id VARCHAR, month DATE)")
     refresh(con)
 
 
-def mark_touched(con: duckdb.DuckDBPyConnection, kind: str, customers: str) -> None:
-    """Note the customers whose rollup rows a write to `kind` changes (orders only; other kinds none):
-    `customers` is a query of their ids, such as the customers of the rows about to be replaced."""
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS rollup_touched (customer_id VARCHAR)")
-    if kind == "orders":
-        con.execute(f"INSERT INTO rollup_touched {customers}")
+def mark_touched(con: duckdb.DuckDBPyConnection, kind: str, rows: str) -> None:
+    """Note the customer months whose rollup rows a write to `kind` changes (orders only; other kinds none):
+    `rows` is the FROM clause of the orders concerned, such as "FROM orders WHERE <about to be replaced>"."""
+    con.execute("CREATE TEMP TABLE IF NOT EXISTS rollup_touched (customer_id VARCHAR, month DATE)")
+    if kind == "orders" and not empty(con):   # empty rollups are built from every order (see refresh)
+        con.execute(f"INSERT INTO rollup_touched SELECT DISTINCT customer_id, date_trunc('month', order_date)::DATE {rows}")
+
+
+def empty(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the rollups hold nobody (a store without orders, before its first import, or rebuilt)."""
+    return not con.execute("SELECT count(*) FROM customer_totals").fetchall()[0][0]
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Recompute the rollup rows of the customers noted by `mark_touched` (or `rebuild`), from the current orders."""
-    # Empty rollups (a first import) are built from every order, without picking out the touched customers.
-    empty = not con.execute("SELECT count(*) FROM customer_totals").fetchall()[0][0]
-    touched = "TRUE" if empty else "customer_id IN (SELECT customer_id FROM rollup_touched)"
-    con.execute("DELETE FROM customer_months WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
-    con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched=touched))
+    """Recompute the rollup rows of the customer months noted by `mark_touched` and of their customers, from the
+    current orders."""
+    # Empty rollups (a first import, a rebuild) are built from every order, without picking out what was touched.
+    everyone = empty(con)
+    customers = "TRUE" if everyone else "customer_id IN (SELECT customer_id FROM rollup_touched)"
+    if everyone:
+        con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched="TRUE"))
+    else:
+        con.execute("DELETE FROM customer_months WHERE (customer_id, month) IN (SELECT customer_id, month FROM rollup_touched)")
+        first, last = con.execute("SELECT min(month), max(month) FROM rollup_touched").fetchall()[0]
+        con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched="""order_date BETWEEN $first AND last_day($last)
+            AND (customer_id, date_trunc('month', order_date)::DATE) IN (SELECT customer_id, month FROM rollup_touched)"""),
+                    {"first": first, "last": last})
     con.execute("DELETE FROM customer_totals WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
-    con.execute(CUSTOMER_TOTALS_OF_TOUCHED.format(touched=touched))
-    refresh_spans(con, touched)
+    con.execute(CUSTOMER_TOTALS_OF_TOUCHED.format(touched=customers))
+    refresh_spans(con, customers)
     con.execute("DROP TABLE rollup_touched")
     count_columns(con)
     list_filter_values(con)
