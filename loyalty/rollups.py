@@ -178,7 +178,8 @@ def mark_touched(con: duckdb.DuckDBPyConnection, kind: str, rows: str) -> None:
     `rows` is the FROM clause of the orders concerned, such as "FROM orders WHERE <about to be replaced>"."""
     con.execute("CREATE TEMP TABLE IF NOT EXISTS rollup_touched (customer_id VARCHAR, month DATE)")
     if kind == "orders" and not empty(con):   # empty rollups are built from every order (see refresh)
-        con.execute(f"INSERT INTO rollup_touched SELECT DISTINCT customer_id, date_trunc('month', order_date)::DATE {rows}")
+        con.execute("INSERT INTO rollup_touched "
+                    f"SELECT DISTINCT customer_id, date_trunc('month', order_date)::DATE {rows}")
 
 
 def empty(con: duckdb.DuckDBPyConnection) -> bool:
@@ -195,7 +196,8 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     if everyone:
         con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched="TRUE"))
     else:
-        con.execute("DELETE FROM customer_months WHERE (customer_id, month) IN (SELECT customer_id, month FROM rollup_touched)")
+        con.execute("DELETE FROM customer_months "
+                    "WHERE (customer_id, month) IN (SELECT customer_id, month FROM rollup_touched)")
         first, last = con.execute("SELECT min(month), max(month) FROM rollup_touched").fetchall()[0]
         con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched="""order_date BETWEEN $first AND last_day($last)
             AND (customer_id, date_trunc('month', order_date)::DATE) IN (SELECT customer_id, month FROM rollup_touched)"""),

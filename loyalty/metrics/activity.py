@@ -30,7 +30,8 @@ window_customers AS MATERIALIZED (  -- per window and customer: orders and reven
 
 WINDOW_CUSTOMERS_BY_MONTH = """
 window_customers AS MATERIALIZED (  -- the same from whole months (every window and previous window spans whole months)
-    SELECT w.w, m.customer_id,      -- a window the spans do not hold (with its previous one): its customers' months, grouped
+    SELECT w.w, m.customer_id,      -- a window the spans do not hold (with its previous one): its customers'
+                                    -- months, grouped
            coalesce(sum(m.orders) FILTER (WHERE m.month >= w.w_start), 0) AS orders,
            sum(m.revenue) FILTER (WHERE m.month >= w.w_start) AS revenue,
            bool_or(m.month < w.w_start) AS was_active

@@ -9,7 +9,8 @@ from .scope import frame
 
 MOVERS = """
 per_customer AS (
-    SELECT customer_id, coalesce(revenue, 0)::DOUBLE AS revenue, coalesce(previous_revenue, 0)::DOUBLE AS previous_revenue
+    SELECT customer_id, coalesce(revenue, 0)::DOUBLE AS revenue,
+           coalesce(previous_revenue, 0)::DOUBLE AS previous_revenue
     FROM period_customers
 ),
 changes AS (SELECT *, revenue - previous_revenue AS change FROM per_customer WHERE revenue <> previous_revenue)

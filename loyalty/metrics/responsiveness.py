@@ -112,9 +112,7 @@ def responsiveness_by_window(con: duckdb.DuckDBPyConnection, periods: list[Perio
     """Every responsiveness figure for each period (see the module docstring). `active` (each period's
     active customers) and `inputs` spare their queries when the caller has them."""
     inputs = inputs or Inputs(con)
-    if active is None and inputs.has("tickets.kind"):   # without ticket kinds, complaints per 100 is unavailable
-        active = [figures["active"] for figures in activity_by_window(con, periods)]
-    active = active or [None] * len(periods)
+    active = active or active_customers(con, periods, inputs)
     if inputs.has("tickets.customer_id") or inputs.has("surveys.customer_id"):
         out = [{k: v for k, v in figures.items() if k != "w"}
                for figures in records(frame(con, BY_WINDOW, anchor(periods), windows=periods, **_sla(con)))]
@@ -127,6 +125,14 @@ def responsiveness_by_window(con: duckdb.DuckDBPyConnection, periods: list[Perio
         for name in CSAT:
             figures[name] = inputs.missing_all("tickets.csat", "surveys.csat") or figures[name]
     return out
+
+
+def active_customers(con: duckdb.DuckDBPyConnection, periods: list[Period], inputs: Inputs) -> list[int | None]:
+    """Each period's active customers, what complaints per 100 divides by (None each without ticket kinds: the
+    figure is then unavailable)."""
+    if not inputs.has("tickets.kind"):
+        return [None] * len(periods)
+    return [figures["active"] for figures in activity_by_window(con, periods)]
 
 
 def responsiveness(con: duckdb.DuckDBPyConnection, period: Period, active: int | None = None,
@@ -152,10 +158,9 @@ def responsiveness_by_month(con: duckdb.DuckDBPyConnection, period: Period) -> p
     figures left empty), with the month's first day in `month`."""
     months = period_months(period)
     inputs = Inputs(con)
-    active = None
-    if inputs.has("tickets.kind"):  # complaints per 100: the months' active customers, counted with the page's as-of
-        # date (a month counts no order after its end either way, and the rollups then answer as they are)
-        active = [figures["active"] for figures in activity_by_window(con, [replace(m, as_of=period.as_of) for m in months])]
+    # the months' active customers counted with the page's as-of date: a month counts no order after its end either
+    # way, and the rollups then answer as they are (as of each month's end they would sum every customer's months)
+    active = active_customers(con, [replace(month, as_of=period.as_of) for month in months], inputs)
     rows = responsiveness_by_window(con, months, active, inputs)
     table = pd.DataFrame([{"month": month.start, **{k: (v if available(v) else None) for k, v in figures.items()}}
                           for month, figures in zip(months, rows)])
