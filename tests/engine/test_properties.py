@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from loyalty.importer import import_files
 from loyalty.metrics import activity, cohorts, concentration, movers, rfm, stages
 from loyalty.metrics.activity import activity_by_window
 from loyalty.metrics.scorecard import kpi_values_by_window
-from loyalty.period import Period, default_period, month_ends
+from loyalty.period import Filters, Period, default_period, month_ends
 from loyalty.report import build_report
 
 AS_OF = date(2024, 12, 31)
@@ -267,6 +268,24 @@ def test_revenue_equals_the_sum_of_order_amounts(store, mk, ref, orders):
             expected = {**ref.activity(rows, window.start, window.end, window.as_of),
                         **ref.retention(rows, window.previous().start, window.start, window.end, window.as_of)}
             assert {k: figures[k] for k in expected} == expected
+
+
+@PROPERTY
+@given(orders=orders_strategy)
+def test_a_region_filter_on_the_rollups_spans_matches_the_reference(store, mk, ref, orders):
+    """With a region filter, the default period's windows (from the rollup's spans, cut to the region's customers)
+    and its top movers agree with the reference over the region's orders alone."""
+    rows = load(store, mk, orders)
+    mk.insert(store, "customers", [{"customer_id": f"C{c}", "region": "North" if c % 3 else "South"} for c in range(12)])
+    north = [r for r in rows if int(r["customer_id"][1:]) % 3]
+    latest = default_period(store)
+    filtered = [replace(p, filters=Filters(regions=("North",))) for p in (latest, latest.previous(), *latest.months())]
+    for window, figures in zip(filtered, activity_by_window(store, filtered)):
+        expected = {**ref.activity(north, window.start, window.end, window.as_of),
+                    **ref.retention(north, window.previous().start, window.start, window.end, window.as_of)}
+        assert {k: figures[k] for k in expected} == expected
+    moved = movers.top_movers(store, filtered[0])
+    assert set(moved["customer_id"]) <= {r["customer_id"] for r in north}
 
 
 @PROPERTY
