@@ -4,7 +4,7 @@ import streamlit as st
 
 from loyalty.formatting import compact, fmt, team_members
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
-                                      customer_records, customer_stage_history, customer_summary)
+                                      customer_records, customer_summary)
 from loyalty.metrics.scope import Unavailable
 from loyalty.models.value import customer_value, value_of
 from loyalty.palette import SERIES
@@ -63,7 +63,7 @@ if not info.empty:
              f"Referred by: {row['referred_by'] or '—'}"]
     st.caption(" · ".join(facts))
 
-history = cached(customer_stage_history, period, customer)
+history = summary["history"]   # the stage at each of the last 12 month ends
 st.subheader("Stage, month by month")
 st.dataframe(history.set_index("month_end").T.rename(index={"stage": "Stage"}), key="stage-strip")
 

@@ -24,7 +24,7 @@ from loyalty.metrics.accounts import account_team_coverage, circumstantial_avail
 from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.concentration import revenue_concentration
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
-                                      customer_records, customer_stage_history, customer_summary)
+                                      customer_records, customer_summary)
 from loyalty.metrics.experience import bad_experiences_unavailable, churn_by_experience
 from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
                                             responsiveness_by_month)
@@ -87,15 +87,14 @@ def at_risk_page(call: Call, period: Period) -> dict:
 
 def customer_360_page(call: Call, period: Period) -> dict:
     """app_pages/customer_360.py for its default customer (the first of the list) without the value forecast:
-    its first page of orders, not the download of all of them."""
+    its first page of orders, not the download of all of them; the stage history comes with the summary."""
     candidates = call(customer_ids, period, search="")
     customer = candidates[0]
+    summary = call(customer_summary, period, customer)
     return {"filter_options": call(filter_options), "candidates": candidates, "customer": customer,
             "records": call(customer_records, customer), "totals": call(customer_order_totals, customer),
-            "summary": call(customer_summary, period, customer),
-            "monthly": call(customer_monthly_revenue, customer),
-            "orders_page": call(customer_orders, customer, offset=0, limit=TABLE_ROWS),
-            "history": call(customer_stage_history, period, customer)}
+            "summary": summary, "monthly": call(customer_monthly_revenue, customer),
+            "orders_page": call(customer_orders, customer, offset=0, limit=TABLE_ROWS), "history": summary["history"]}
 
 
 PAGES = {

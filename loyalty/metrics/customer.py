@@ -4,7 +4,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from ..period import Period
+from ..period import Period, month_ends
 from .experience import BAD, bad_experiences_unavailable, bad_params
 from .rfm import customer_segment
 from .scope import frame, plain
@@ -59,10 +59,13 @@ def customer_orders(con: duckdb.DuckDBPyConnection, customer_id: str, offset: in
 
 def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> dict:
     """Segment and reason, stage, bad experiences and disloyalty signals of one customer, as of the as-of
-    date (the same queries as the segment, funnel and at-risk views, so the figures agree). Bad experiences
-    are an Unavailable when the store holds nothing any kind of them is made of."""
+    date (the same queries as the segment, funnel and at-risk views, so the figures agree), and its stage at
+    each of the last 12 month ends (`history`, as `customer_stage_history` gives it: one stage computation
+    for both). Bad experiences are an Unavailable when the store holds nothing any kind of them is made of."""
     segment = customer_segment(con, period, customer_id)
-    stage = customer_stage_history(con, period, customer_id, dates=[period.as_of])
+    ends = month_ends(period.as_of, 12)
+    stages = customer_stage_history(con, period, customer_id, dates=[*ends, period.as_of]).set_index("month_end")
+    history = stages.loc[ends].reset_index()
     signals = customer_signals(con, period, customer=customer_id)
     first = lambda f, col: None if f.empty else plain(f.iloc[0][col])  # noqa: E731
     missing = bad_experiences_unavailable(con)
@@ -73,5 +76,6 @@ def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id
                     period, customer=customer_id, **bad_params(con, period.as_of))
         bad_experiences, bad_reason = first(bad, "bad_experiences"), first(bad, "reason") or None
     return {"segment": first(segment, "segment"), "segment_reason": first(segment, "reason"),
-            "stage": None if stage.iloc[0]["stage"] == "—" else stage.iloc[0]["stage"], "bad_experiences": bad_experiences,
-            "bad_reason": bad_reason, "signals": first(signals, "reasons")}
+            "stage": None if stages.at[period.as_of, "stage"] == "—" else stages.at[period.as_of, "stage"],
+            "bad_experiences": bad_experiences, "bad_reason": bad_reason, "signals": first(signals, "reasons"),
+            "history": history}

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
-from loyalty.metrics import accounts, customer, movers
+from loyalty.metrics import accounts, customer, movers, stages
 from loyalty.period import Period
 
 AS_OF = date(2024, 12, 31)
@@ -89,7 +90,15 @@ def test_customer_360(store, accounts_store, add, mk):
     assert summary["stage"] == "Repeat" and summary["bad_experiences"] == 2 and summary["bad_reason"] == "2 complaints"
     assert summary["segment_reason"].startswith(summary["segment"] + ": last order 274 days ago")
     assert "single-contact account: a team of one (Ann)" in summary["signals"]
+    # the month-end stages come with the summary, from the same stage computation (as of a day inside a month too)
+    for period in (YEAR, Period(YEAR.start, date(2024, 11, 30), date(2024, 12, 20))):
+        for who in ("K", "W", "L"):
+            both = customer.customer_summary(store, period, who)
+            pd.testing.assert_frame_equal(both["history"], stages.customer_stage_history(store, period, who))
+            alone = stages.customer_stage_history(store, period, who, dates=[period.as_of]).at[0, "stage"]
+            assert both["stage"] == (None if alone == "—" else alone)
     nobody = customer.customer_summary(store, YEAR, "nobody")
+    assert nobody.pop("history")["stage"].tolist() == ["—"] * 12
     assert nobody == {"segment": None, "segment_reason": None, "stage": None, "bad_experiences": None,
                       "bad_reason": None, "signals": None}
 
