@@ -115,6 +115,11 @@ GROUP BY customer_id, month
 ORDER BY month  -- stored by month, so a query over a few months skips the row groups of the others
 """
 
+# The orders of the customer months noted in rollup_touched: the months from $first to $last bound the date range,
+# so only their storage blocks are read.
+TOUCHED_MONTHS = """order_date BETWEEN $first AND last_day($last)
+    AND (customer_id, date_trunc('month', order_date)::DATE) IN (SELECT customer_id, month FROM rollup_touched)"""
+
 CUSTOMER_TOTALS_OF_TOUCHED = f"""
 INSERT INTO customer_totals
 WITH gaps AS (  -- per touched customer with 2 or more orders: the median of the days between consecutive orders
@@ -199,9 +204,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DELETE FROM customer_months "
                     "WHERE (customer_id, month) IN (SELECT customer_id, month FROM rollup_touched)")
         first, last = con.execute("SELECT min(month), max(month) FROM rollup_touched").fetchall()[0]
-        con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched="""order_date BETWEEN $first AND last_day($last)
-            AND (customer_id, date_trunc('month', order_date)::DATE) IN (SELECT customer_id, month FROM rollup_touched)"""),
-                    {"first": first, "last": last})
+        con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched=TOUCHED_MONTHS), {"first": first, "last": last})
     con.execute("DELETE FROM customer_totals WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
     con.execute(CUSTOMER_TOTALS_OF_TOUCHED.format(touched=customers))
     refresh_spans(con, customers)
