@@ -2,9 +2,10 @@
 import pandas as pd
 import streamlit as st
 
+from loyalty.db import Call
 from loyalty.formatting import joined_texts
 from loyalty.metrics.signals import SIGNALS, at_risk_customers, signal_availability
-from loyalty.ui import analytics_page, cached, caption_missing, show_rows
+from loyalty.ui import analytics_page, cached_together, caption_missing, show_rows
 
 LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declining_spend": "Declining spend",
           "routine_only": "Routine only", "no_outreach_90d": "No outreach in 90 days",
@@ -13,8 +14,8 @@ LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declin
 
 period = analytics_page("At-risk customers")
 
-table = cached(at_risk_customers, period)   # one row per customer at risk, a reason column per signal
-available = cached(signal_availability)
+table, available = cached_together(   # one row per customer at risk, a reason column per signal; what is missing
+    Call(at_risk_customers, period), Call(signal_availability))
 caption_missing(available, LABELS)
 options = [s for s in ["bad_experiences", *SIGNALS] if available[s] is None]
 counts = {name: int(table[name].notna().sum()) for name in options}

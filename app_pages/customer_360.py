@@ -2,13 +2,14 @@
 import plotly.express as px
 import streamlit as st
 
+from loyalty.db import Call
 from loyalty.formatting import compact, fmt, team_members
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
                                       customer_records, customer_summary)
 from loyalty.metrics.scope import Unavailable
 from loyalty.models.value import customer_value, value_of
 from loyalty.palette import SERIES
-from loyalty.ui import TABLE_ROWS, analytics_page, cached, download_table, show_rows, show_table
+from loyalty.ui import TABLE_ROWS, analytics_page, cached, cached_together, download_table, show_rows, show_table
 
 period = analytics_page("Customer 360")
 
@@ -21,9 +22,9 @@ if not candidates:
     st.info("No customer matches the search and filters.")
     st.stop()
 customer = st.selectbox("Customer", candidates, key="customer", bind="query-params")
-records = cached(customer_records, customer)
-summary = cached(customer_summary, period, customer)
-totals = cached(customer_order_totals, customer)
+summary, records, totals, by_month = cached_together(   # side by side, the slowest first
+    Call(customer_summary, period, customer), Call(customer_records, customer), Call(customer_order_totals, customer),
+    Call(customer_monthly_revenue, customer))   # one bar a month: at most 12 a year of history
 info = records["customer"]
 
 name = info.iloc[0]["name"] if not info.empty and info.iloc[0]["name"] else customer
@@ -69,7 +70,6 @@ st.dataframe(history.set_index("month_end").T.rename(index={"stage": "Stage"}), 
 
 st.subheader("Orders")
 if totals["orders"]:
-    by_month = cached(customer_monthly_revenue, customer)   # one bar a month: at most 12 a year of history
     figure = px.bar(by_month, x="month", y="revenue", color_discrete_sequence=[SERIES["revenue"]])
     figure.update_layout(height=260, margin=dict(t=10), xaxis_title=None, yaxis_title="Revenue")
     st.plotly_chart(figure, key="customer-orders")

@@ -5,15 +5,20 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from loyalty.db import Call
 from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.rfm import month_ends
 from loyalty.metrics.stages import STAGES, funnel, stage_availability, stage_overview, stage_transitions
 from loyalty.palette import STAGES as STAGE_COLOURS
-from loyalty.ui import MONEY, analytics_page, cached, caption_missing, download_table, show_frame, show_table
+from loyalty.ui import (MONEY, analytics_page, cached, cached_together, caption_missing, download_table, show_frame,
+                        show_table)
 
 period = analytics_page("Loyalty funnel")
-
-overview = cached(stage_overview, period)   # counts, history and the default movement in one pass
+# what the page shows first, computed side by side (the slowest first); the overview holds the counts, the
+# history and the default movement from one pass
+overview, revenue, cohorts, missing = cached_together(
+    Call(stage_overview, period), Call(revenue_retention, period), Call(cohort_retention, period),
+    Call(stage_availability))
 table = funnel(overview.counts)
 left, right = st.columns([3, 2])
 with left:
@@ -30,8 +35,8 @@ with right:
         "conversion": st.column_config.TextColumn("Conversion",
                                                   help="At or beyond this stage ÷ at or beyond the one before")})
     download_table(table, "funnel", key="dl-funnel")
-    caption_missing(cached(stage_availability), consequence=" — customers are placed by what is on record, so "
-                                                             "this stage may show fewer than it should")
+    caption_missing(missing, consequence=" — customers are placed by what is on record, so this stage may show "
+                                         "fewer than it should")
 
 st.subheader("Stages month by month")
 history = overview.history
@@ -62,8 +67,6 @@ else:
                "the diagonal stayed put, cells right of it moved forward.")
 
 st.subheader("Cohort retention")
-cohorts = cached(cohort_retention, period)
-revenue = cached(revenue_retention, period)
 cols = st.columns(2)
 cols[0].metric("Net revenue retention", "—" if revenue.total["nrr"] is None else f"{revenue.total['nrr']:.1%}",
                help="This period's revenue from the previous period's customers ÷ their revenue then.")

@@ -3,17 +3,20 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from loyalty.db import Call
 from loyalty.formatting import fmt
 from loyalty.metrics.experience import bad_experiences_unavailable, churn_by_experience
 from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
                                             responsiveness_by_month)
 from loyalty.metrics.scope import Unavailable
 from loyalty.palette import SERIES
-from loyalty.ui import analytics_page, cached, download_table, show_frame
+from loyalty.ui import analytics_page, cached, cached_together, download_table, show_frame
 
 period = analytics_page("Responsiveness")
-
-figures = cached(responsiveness, period)
+unknown = cached(bad_experiences_unavailable)   # then nobody can be told apart by bad experiences
+figures, monthly, channels, spread, churn = cached_together(   # side by side; churn skipped when unknown
+    Call(responsiveness, period), Call(responsiveness_by_month, period), Call(responsiveness_by_channel, period),
+    Call(response_time_distribution, period), None if unknown else Call(churn_by_experience, period))
 if figures["tickets"] == 0 and isinstance(figures["first_response_median_hours"], Unavailable):
     st.info("No support tickets yet: upload a help-desk export (kind: tickets) on the Data page to see response "
             "times, SLA shares, complaints and backlog.")
@@ -35,7 +38,6 @@ for i, (label, value, unit) in enumerate(tiles):
                           help=str(value) if isinstance(value, Unavailable) else None)
 
 st.subheader("Response and resolution times")
-spread = cached(response_time_distribution, period)
 long = spread.melt(id_vars=["position", "bucket"], value_vars=["first_response", "resolution"],
                    var_name="measure", value_name="tickets")
 figure = px.bar(long, x="bucket", y="tickets", color="measure", barmode="group",
@@ -44,7 +46,6 @@ figure.update_layout(height=320, margin=dict(t=10), xaxis_title=None, legend_tit
 st.plotly_chart(figure, key="time-distribution")
 st.caption("How to read this: tickets opened in the period by how long the first answer and the resolution took.")
 
-monthly = cached(responsiveness_by_month, period)
 if not monthly.empty:
     st.subheader("Month by month")
     left, middle, right = st.columns(3)
@@ -77,7 +78,6 @@ if not monthly.empty:
     download_table(monthly, "responsiveness_by_month", key="dl-monthly")
 
 st.subheader("SLA by channel")
-channels = cached(responsiveness_by_channel, period)
 show_frame(channels, column_config={
     "first_response_median_hours": st.column_config.NumberColumn("Median first response (h)", format="%.1f"),
     "first_response_sla_share": st.column_config.NumberColumn("First response within SLA", format="percent"),
@@ -85,8 +85,6 @@ show_frame(channels, column_config={
 download_table(channels, "sla_by_channel", key="dl-channels")
 
 st.subheader("Do bad experiences drive customers away?")
-unknown = cached(bad_experiences_unavailable)   # then nobody can be told apart by bad experiences
-churn = None if unknown else cached(churn_by_experience, period)
 if unknown:
     st.info(unknown.sentence())
 elif churn.empty:

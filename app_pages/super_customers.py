@@ -4,6 +4,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from loyalty.db import Call
 from loyalty.formatting import compact
 from loyalty.metrics.accounts import account_team_coverage, circumstantial_availability, circumstantial_loyalty
 from loyalty.metrics.concentration import revenue_concentration
@@ -11,15 +12,20 @@ from loyalty.metrics.rfm import rfm_customers, segment_movement, segment_overvie
 from loyalty.metrics.super_customers import super_customer_availability, super_customers
 from loyalty.models.value import customer_value, with_value
 from loyalty.palette import SERIES, STATUS, segment_colour, text_colour
-from loyalty.ui import analytics_page, cached, caption_missing, download_table, show_frame, show_rows, show_table
+from loyalty.ui import (analytics_page, cached, cached_together, caption_missing, download_table, show_frame, show_rows,
+                        show_table)
 
 CIRCUMSTANCES = {"discount_dependent": "discount-dependent", "single_product": "single-product"}
 
 period = analytics_page("Super customers")
+# what the page shows before anything is picked, computed side by side (the slowest first)
+supers, segments, concentration, coverage, flags, supers_missing, circumstances_missing = cached_together(
+    Call(super_customers, period), Call(segment_overview, period), Call(revenue_concentration, period),
+    Call(account_team_coverage, period), Call(circumstantial_loyalty, period), Call(super_customer_availability),
+    Call(circumstantial_availability))
 
 st.subheader("RFM segments")
-segments = cached(segment_overview, period)   # the grid and the segment table from one scoring
-grid = segments.grid
+grid = segments.grid   # the grid and the segment table come from one scoring
 figure = go.Figure()
 for segment, cells in grid.groupby("segment", sort=False):
     figure.add_scatter(
@@ -77,7 +83,6 @@ if st.toggle("Show segment movement", key="show-migration"):
                "('New': no order before); the download holds every month, those who stayed put included.")
 
 st.subheader("The 80/20 rule")
-concentration = cached(revenue_concentration, period)   # the share and the curve from one ranking
 share, curve = concentration.top20_share, concentration.curve
 if share is None:
     st.info("No revenue in this period.")
@@ -92,11 +97,10 @@ else:
                "the dashed line marks the top 20% of customers.")
 
 st.subheader("Super customers")
-supers = cached(super_customers, period)
 st.caption(f"{len(supers):,} customers meet the threshold of the four criteria: regular (orders in 3 of the last "
            "4 quarters), large (top fifth by revenue or quantity), long-standing (top fifth by tenure), brings others "
            "(referrals or willing to be a reference).")
-caption_missing(cached(super_customer_availability), {"bringing_others": "Brings others"},
+caption_missing(supers_missing, {"bringing_others": "Brings others"},
                 "; the criteria met count the three known ones")
 forecast = cached(customer_value, period)
 listed = supers[["customer_id", "meets", "criteria_met", "revenue", "orders", "tenure_days", "referrals"]]
@@ -108,17 +112,16 @@ st.caption(f"Expected purchases and value over the next 12 months: {forecast.cap
 left, right = st.columns(2)
 with left:
     st.subheader("Loyal to a circumstance")
-    flags = cached(circumstantial_loyalty, period)
-    missing = cached(circumstantial_availability)
-    judged = [f"{int(flags[flag].sum()):,} {label}" for flag, label in CIRCUMSTANCES.items() if missing[flag] is None]
-    caption_missing(missing, {flag: f"{label.capitalize()} customers" for flag, label in CIRCUMSTANCES.items()})
+    judged = [f"{int(flags[flag].sum()):,} {label}" for flag, label in CIRCUMSTANCES.items()
+              if circumstances_missing[flag] is None]
+    caption_missing(circumstances_missing,
+                    {flag: f"{label.capitalize()} customers" for flag, label in CIRCUMSTANCES.items()})
     if judged:
         st.caption(f"{' and '.join(judged)} customers over the last 12 months: their loyalty may belong to a price or "
                    "a product, not to you.")
         show_table(flags, "circumstantial_loyalty", key="circumstantial")
 with right:
     st.subheader("Account-team coverage")
-    coverage = cached(account_team_coverage, period)
     show_frame(coverage, column_config={
         "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
         "revenue_share": st.column_config.NumberColumn("Share of revenue", format="percent")})

@@ -2,9 +2,11 @@
 calls: the same functions with the same arguments as the page's `cached(...)` calls, in the page's order.
 
 Each page is a function `page(call, period)`; `call(fn, *args, **kwargs)` stands for the page's
-`cached(fn, *args, **kwargs)`: the benchmark passes a straight engine call (cold: the data just changed,
-every cached call misses) or a lookup in a cache keyed like `loyalty.ui.cached` (warm). A page returns
-what it computed, so its figures can be checked against the plain-pandas baseline (bench/baseline.py).
+`cached(fn, *args, **kwargs)` and `call.together(Call(fn, *args), …)` for its `cached_together(…)` (the
+calls computed side by side, each on its own cursor, by `loyalty.db.side_by_side` as in the app): the
+benchmark passes straight engine calls (cold: the data just changed, every cached call misses) or lookups in
+a cache keyed like `loyalty.ui.cached` (warm). A page returns what it computed, so its figures can be
+checked against the plain-pandas baseline (bench/baseline.py).
 
 Defaults the pages pick: the period of the sidebar is the default period (`loyalty.period.default_period`);
 the sidebar's `filter_options` runs before every page (app.py), so each page counts it; the funnel's stage
@@ -17,9 +19,10 @@ out of the pages: a model is trained once per data version, so the benchmark tim
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Protocol
 
 from loyalty.briefing import build_briefing
+from loyalty.db import Call
 from loyalty.metrics.accounts import account_team_coverage, circumstantial_availability, circumstantial_loyalty
 from loyalty.metrics.cohorts import cohort_retention, revenue_retention
 from loyalty.metrics.concentration import revenue_concentration
@@ -40,60 +43,76 @@ from loyalty.period import Period
 from loyalty.store_summary import filter_options
 from loyalty.ui import TABLE_ROWS
 
-Call = Callable[..., object]
 
 
-def scorecard_page(call: Call, period: Period) -> dict:
+class PageCalls(Protocol):
+    """What a page's engine calls go through: its `cached` (a call) and its `cached_together` (`together`)."""
+
+    def __call__(self, fn: Callable, *args, **kwargs) -> object: ...
+
+    def together(self, *calls: Call | None) -> list: ...
+
+
+def scorecard_page(call: PageCalls, period: Period) -> dict:
     """app_pages/scorecard.py: the briefing (scorecard, trend, top movers, every at-risk super customer)."""
     briefing = call(build_briefing, period)
     return {"filter_options": call(filter_options), "briefing": briefing, "at_risk": briefing.at_risk}
 
 
-def super_customers_page(call: Call, period: Period) -> dict:
+def super_customers_page(call: PageCalls, period: Period) -> dict:
     """app_pages/super_customers.py without its lifetime-value forecast (a model row): no segment selected."""
-    segments, concentration = call(segment_overview, period), call(revenue_concentration, period)
-    return {"filter_options": call(filter_options), "grid": segments.grid, "summary": segments.summary,
-            "share": concentration.top20_share, "curve": concentration.curve, "supers": call(super_customers, period),
-            "supers_missing": call(super_customer_availability),
-            "circumstantial": call(circumstantial_loyalty, period),
-            "circumstantial_missing": call(circumstantial_availability),
-            "coverage": call(account_team_coverage, period)}
+    options = call(filter_options)
+    supers, segments, concentration, coverage, circumstantial, supers_missing, circumstantial_missing = call.together(
+        Call(super_customers, period), Call(segment_overview, period), Call(revenue_concentration, period),
+        Call(account_team_coverage, period), Call(circumstantial_loyalty, period), Call(super_customer_availability),
+        Call(circumstantial_availability))
+    return {"filter_options": options, "grid": segments.grid, "summary": segments.summary,
+            "share": concentration.top20_share, "curve": concentration.curve, "supers": supers,
+            "supers_missing": supers_missing, "circumstantial": circumstantial,
+            "circumstantial_missing": circumstantial_missing, "coverage": coverage}
 
 
-def funnel_page(call: Call, period: Period) -> dict:
+def funnel_page(call: PageCalls, period: Period) -> dict:
     """app_pages/funnel.py: stages now and by month and the default stage movement (one overview), what the
     stages cannot see, cohorts, NRR and GRR."""
-    overview = call(stage_overview, period)
-    return {"filter_options": call(filter_options), "counts": overview.counts, "history": overview.history,
-            "moves": overview.moves, "missing": call(stage_availability), "cohorts": call(cohort_retention, period),
-            "revenue": call(revenue_retention, period)}
+    options = call(filter_options)
+    overview, revenue, cohorts, missing = call.together(
+        Call(stage_overview, period), Call(revenue_retention, period), Call(cohort_retention, period),
+        Call(stage_availability))
+    return {"filter_options": options, "counts": overview.counts, "history": overview.history,
+            "moves": overview.moves, "missing": missing, "cohorts": cohorts, "revenue": revenue}
 
 
-def responsiveness_page(call: Call, period: Period) -> dict:
+def responsiveness_page(call: PageCalls, period: Period) -> dict:
     """app_pages/responsiveness.py: service figures, their spread, by month and channel, churn by experience
     (None, as the page skips it, when no kind of bad experience can be counted)."""
+    options = call(filter_options)
     unknown = call(bad_experiences_unavailable)
-    return {"filter_options": call(filter_options), "figures": call(responsiveness, period),
-            "spread": call(response_time_distribution, period), "monthly": call(responsiveness_by_month, period),
-            "channels": call(responsiveness_by_channel, period),
-            "churn": None if unknown else call(churn_by_experience, period)}
+    figures, monthly, channels, spread, churn = call.together(
+        Call(responsiveness, period), Call(responsiveness_by_month, period), Call(responsiveness_by_channel, period),
+        Call(response_time_distribution, period), None if unknown else Call(churn_by_experience, period))
+    return {"filter_options": options, "figures": figures, "spread": spread, "monthly": monthly,
+            "channels": channels, "churn": churn}
 
 
-def at_risk_page(call: Call, period: Period) -> dict:
+def at_risk_page(call: PageCalls, period: Period) -> dict:
     """app_pages/at_risk.py: the customers with a disloyalty signal or 2+ bad experiences, what is available."""
-    return {"filter_options": call(filter_options), "table": call(at_risk_customers, period),
-            "available": call(signal_availability)}
+    options = call(filter_options)
+    table, available = call.together(Call(at_risk_customers, period), Call(signal_availability))
+    return {"filter_options": options, "table": table, "available": available}
 
 
-def customer_360_page(call: Call, period: Period) -> dict:
+def customer_360_page(call: PageCalls, period: Period) -> dict:
     """app_pages/customer_360.py for its default customer (the first of the list) without the value forecast:
     its first page of orders, not the download of all of them; the stage history comes with the summary."""
+    options = call(filter_options)
     candidates = call(customer_ids, period, search="")
     customer = candidates[0]
-    summary = call(customer_summary, period, customer)
-    return {"filter_options": call(filter_options), "candidates": candidates, "customer": customer,
-            "records": call(customer_records, customer), "totals": call(customer_order_totals, customer),
-            "summary": summary, "monthly": call(customer_monthly_revenue, customer),
+    summary, records, totals, monthly = call.together(
+        Call(customer_summary, period, customer), Call(customer_records, customer),
+        Call(customer_order_totals, customer), Call(customer_monthly_revenue, customer))
+    return {"filter_options": options, "candidates": candidates, "customer": customer, "records": records,
+            "totals": totals, "summary": summary, "monthly": monthly,
             "orders_page": call(customer_orders, customer, offset=0, limit=TABLE_ROWS), "history": summary["history"]}
 
 

@@ -6,12 +6,14 @@
 2. Import: both files through the product's import path (`loyalty.importer.import_files`), each into a
    fresh database, timed once.
 3. Pages: every analytics page's calls on first load with the default widgets (bench/pages.py, the
-   same functions and arguments as the page's `cached(...)` calls), at the default period:
+   same functions and arguments as the page's `cached(...)` and `cached_together(...)` calls), at the
+   default period:
    cold = the engine calls straight, as after new data, when every cached call misses;
    warm = the calls through a cache keyed like `loyalty.ui.cached` (data version read once per page
    load, results stored pickled as `st.cache_data` does). Calls run on one open connection, as a page's
-   script run shares one for all its calls; the app opens it once per run, so that cost is its own row
-   ("open a session", timed with no other connection open).
+   script run shares one for all its calls (the calls a page makes together run side by side on cursors of
+   it, as in the app); the app opens it once per run, so that cost is its own row ("open a session",
+   timed with no other connection open).
    Model-backed calls (lifetime value, clusters, churn model, rules of thumb) are trained once per data
    version: each is timed once, cold, in its own "Predictions: …" row naming the pages that use it, and
    is not part of any page row.
@@ -54,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from loyalty.access import ADMIN, User
-from loyalty.db import data_version, session
+from loyalty.db import Call, data_version, session, side_by_side
 from loyalty.importer import import_files
 from loyalty.period import Period, default_period
 
@@ -135,26 +137,43 @@ def timed(fn: Callable, repeats: int) -> tuple[list[float], object]:
     return times, result
 
 
-def engine_call(con: duckdb.DuckDBPyConnection) -> Callable:
-    """A page's `cached(fn, *args, **kwargs)` as a straight engine call (cold)."""
-    return lambda fn, *args, **kwargs: fn(con, *args, **kwargs)
+class EngineCalls:
+    """A page's `cached(fn, *args, **kwargs)` as a straight engine call (cold), and its `cached_together`
+    as the same calls side by side (`loyalty.db.side_by_side`, as the app computes them)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection):
+        self.con = con
+
+    def __call__(self, fn: Callable, *args, **kwargs):
+        return fn(self.con, *args, **kwargs)
+
+    def together(self, *calls: Call | None) -> list:
+        return side_by_side(self.con, calls)
 
 
 class WarmCache:
     """`loyalty.ui.cached` without Streamlit: results kept pickled under the function's name, the data
-    version and the arguments; `page_load` reads the data version once, as every script run does."""
+    version and the arguments; `page_load` reads the data version once, as every script run does, and
+    `together` looks several up side by side, as `cached_together` does."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con, self.results, self.version = con, {}, None
 
-    def page_load(self) -> Callable:
+    def page_load(self) -> "WarmCache":
         self.version = data_version(self.con)
-        return self.call
+        return self
 
-    def call(self, fn: Callable, *args, **kwargs):
-        key = (f"{fn.__module__}.{fn.__name__}", self.version, args, tuple(sorted(kwargs.items())))
+    def __call__(self, fn: Callable, *args, **kwargs):
+        return self.lookup(Call(fn, *args, **kwargs), self.con)
+
+    def together(self, *calls: Call | None) -> list:
+        return side_by_side(self.con, [None if c is None else (lambda cursor, c=c: self.lookup(c, cursor))
+                                       for c in calls])
+
+    def lookup(self, call: Call, con: duckdb.DuckDBPyConnection):
+        key = (f"{call.fn.__module__}.{call.fn.__name__}", self.version, call.args, tuple(sorted(call.kwargs.items())))
         if key not in self.results:
-            self.results[key] = pickle.dumps(fn(self.con, *args, **kwargs))
+            self.results[key] = pickle.dumps(call(con))
         return pickle.loads(self.results[key])
 
 
@@ -220,7 +239,7 @@ def page_rows(con: duckdb.DuckDBPyConnection, period: Period, orders: int, repea
     rows, outputs = [], {}
     cache = WarmCache(con)
     for page, compute in PAGES.items():
-        times, outputs[page] = timed(lambda: compute(engine_call(con), period), repeats)
+        times, outputs[page] = timed(lambda: compute(EngineCalls(con), period), repeats)
         rows.append(row(f"{page}, cold", times, page_cold_target(orders), page=page))
         compute(cache.page_load(), period)   # the first load fills the cache
         times, _ = timed(lambda: compute(cache.page_load(), period), repeats)
@@ -228,7 +247,7 @@ def page_rows(con: duckdb.DuckDBPyConnection, period: Period, orders: int, repea
     cold = [r for r in rows if r["figure"].endswith(", cold")]
     rows.append(row("all pages, cold (sum of medians)", None, 1.5, median=sum(r["median"] for r in cold)))
     for label, (train, pages) in MODELS.items():
-        times, _ = timed(lambda: train(engine_call(con), period), 1)
+        times, _ = timed(lambda: train(EngineCalls(con), period), 1)
         rows.append(row(label, times, pages=pages))
     return rows, outputs
 
@@ -333,7 +352,7 @@ def run_models(customers: int, seed: int = SEED) -> list[dict]:
     with session(db) as con:
         import_files(con, "orders", [parquet], user=BENCH_USER)
         period = default_period(con)
-        rows = [row(label, timed(lambda: train(engine_call(con), period), 1)[0], pages=pages)
+        rows = [row(label, timed(lambda: train(EngineCalls(con), period), 1)[0], pages=pages)
                 for label, (train, pages) in MODELS.items()]
     print(f"{orders:,} orders, {customers_for(orders):,} customers")
     print_table(rows)

@@ -17,6 +17,7 @@ from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from .db import Call, side_by_side
 from .formatting import compact, fmt, fmt_delta
 from .metrics.experience import bad_experiences_unavailable
 from .metrics.movers import top_movers
@@ -63,11 +64,12 @@ class Briefing:
 
 
 def build_briefing(con: duckdb.DuckDBPyConnection, period: Period) -> Briefing:
-    """Everything the briefing shows, from the engine."""
-    return Briefing(period=period, cards=scorecard(con, period),
-                    months=[f"{p.start:%b %y}" for p in monthly_periods(period)],
-                    movers=top_movers(con, period), at_risk=at_risk_super_customers(con, period),
-                    at_risk_missing=bad_experiences_unavailable(con))
+    """Everything the briefing shows, from the engine: the scorecard, the top movers and the at-risk super
+    customers computed side by side."""
+    cards, movers, at_risk = side_by_side(con, [Call(scorecard, period), Call(top_movers, period),
+                                                Call(at_risk_super_customers, period)])
+    return Briefing(period=period, cards=cards, months=[f"{p.start:%b %y}" for p in monthly_periods(period)],
+                    movers=movers, at_risk=at_risk, at_risk_missing=bad_experiences_unavailable(con))
 
 
 HEADER = ["KPI", "Value", "Target", "Previous", "Change", "Status"]

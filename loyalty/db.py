@@ -12,9 +12,10 @@ import os
 import re
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, Sequence, TypeVar
 
 import duckdb
 
@@ -110,9 +111,55 @@ def connect(path: str | os.PathLike | None = None, wait: float | None = None) ->
                     "try again when it has finished."
                 ) from None
             time.sleep(0.2)
-    con.execute("SET TimeZone = 'UTC'")
+    _set_up(con)
     ensure_schema(con)
     return con
+
+
+def _set_up(con: duckdb.DuckDBPyConnection) -> None:
+    """What every connection and cursor needs: timestamps read and shown in UTC (DuckDB's TimeZone belongs to
+    each connection; a cursor starts from the database's default, the machine's time zone)."""
+    con.execute("SET TimeZone = 'UTC'")
+
+
+Result = TypeVar("Result")
+WORKERS = max(2, os.cpu_count() or 2)  # reads at once: a page's queries are small enough at 1M orders that
+                                       # each keeps about one core busy, so two or more overlap well
+
+
+class Call:
+    """An engine call to make later, `fn(con, *args, **kwargs)`: a task for `side_by_side`, and what
+    `loyalty.ui.cached_together` keys its cache on."""
+
+    def __init__(self, fn: Callable, *args, **kwargs):
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+
+    def __call__(self, con: duckdb.DuckDBPyConnection):
+        return self.fn(con, *self.args, **self.kwargs)
+
+
+def side_by_side(con: duckdb.DuckDBPyConnection,
+                 tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], Result] | None]) -> list[Result | None]:
+    """Run read-only tasks at once, each `task(cursor)` on its own cursor of `con` (a DuckDB connection
+    serves one thread at a time; its cursors share the open database), and return their results in the
+    tasks' order (None for a task given as None: one the caller skips). A task's exception is raised once
+    every task has finished."""
+    def on_own_cursor(task: Callable[[duckdb.DuckDBPyConnection], Result]) -> Result:
+        cursor = con.cursor()
+        try:
+            _set_up(cursor)
+            return task(cursor)
+        finally:
+            cursor.close()
+
+    given = [task for task in tasks if task is not None]
+    if len(given) < 2:
+        results = iter([task(con) for task in given])
+    else:
+        with ThreadPoolExecutor(max_workers=min(WORKERS, len(given))) as pool:
+            futures = [pool.submit(on_own_cursor, task) for task in given]
+            results = iter([future.result() for future in futures])
+    return [None if task is None else next(results) for task in tasks]
 
 
 @contextmanager

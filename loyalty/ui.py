@@ -16,9 +16,10 @@ from typing import Callable, Iterator
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from .access import ADMIN, LOCAL_USER, RoleMap, User
-from .db import StoreBusy, close, connect, data_version, session
+from .db import Call, StoreBusy, close, connect, data_version, session, side_by_side
 from .downloads import csv_bytes, xlsx_bytes
 from .formatting import header
 from .period import Filters, Period, resolve_period
@@ -95,7 +96,41 @@ def _cached_call(function: str, version: str, args: tuple, kwargs: tuple):
 def cached(fn: Callable, *args, **kwargs):
     """fn(con, *args, **kwargs), cached until the data or settings change: the key is the data version
     (latest batch, undos, settings) plus the arguments (a Period carries the filters)."""
-    return _cached_call(f"{fn.__module__}.{fn.__name__}", current_version(), args, tuple(sorted(kwargs.items())))
+    return _through_cache(Call(fn, *args, **kwargs), current_version())
+
+
+def _through_cache(call: Call, version: str):
+    return _cached_call(f"{call.fn.__module__}.{call.fn.__name__}", version, call.args,
+                        tuple(sorted(call.kwargs.items())))
+
+
+def cached_together(*calls: Call | None) -> list:
+    """`cached` for several calls at once, results in the calls' order (None for a call given as None, one the
+    page skips): those not cached yet are computed side by side, each on its own cursor of the run's connection
+    (`loyalty.db.side_by_side`). A page asks for what its first screen needs this way; at a million orders
+    that takes about two thirds of the time of one call after another."""
+    version, context = current_version(), get_script_run_ctx()
+
+    def task(call: Call) -> Callable:
+        def on_cursor(cursor):
+            add_script_run_ctx(threading.current_thread(), context)
+            with _lent(cursor):
+                return _through_cache(call, version)
+        return on_cursor
+
+    with reading() as con:
+        return side_by_side(con, [None if call is None else task(call) for call in calls])
+
+
+@contextmanager
+def _lent(cursor) -> Iterator:
+    """Let this thread's cached calls read with `cursor` (see `reading`), then restore what it had."""
+    before = getattr(_RUN, "active", False), getattr(_RUN, "con", None)
+    _RUN.active, _RUN.con = True, cursor
+    try:
+        yield
+    finally:
+        _RUN.active, _RUN.con = before
 
 
 def clear_caches() -> None:

@@ -15,7 +15,7 @@ import pytest
 from bench import baseline
 from bench.agreement import ENGINE_FIGURES, disagreements
 from bench.pages import PAGES
-from bench.run import BENCH_USER, WarmCache, engine_call, generate
+from bench.run import BENCH_USER, EngineCalls, WarmCache, generate
 from loyalty.db import data_version, session
 from loyalty.importer import import_files, undo_batch
 from loyalty.period import Period, default_period
@@ -76,7 +76,7 @@ def check_every_page(con, cache: WarmCache) -> None:
     for period in (latest, Period(mid - timedelta(days=200), mid, mid)):
         for page, compute in PAGES.items():
             theirs = baseline.PAGES[page](orders, period)
-            for output in (compute(engine_call(con), period), compute(cache.page_load(), period)):
+            for output in (compute(EngineCalls(con), period), compute(cache.page_load(), period)):
                 assert disagreements(ENGINE_FIGURES[page](output), theirs) == [], (page, period)
     expected = expected_rollup(raw)
     stored = stored_rollup(con)

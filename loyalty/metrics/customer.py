@@ -4,6 +4,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from ..db import Call, side_by_side
 from ..period import Period, month_ends
 from .experience import BAD, bad_experiences_unavailable, bad_params
 from .rfm import customer_segment
@@ -59,23 +60,26 @@ def customer_orders(con: duckdb.DuckDBPyConnection, customer_id: str, offset: in
 
 def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> dict:
     """Segment and reason, stage, bad experiences and disloyalty signals of one customer, as of the as-of
-    date (the same queries as the segment, funnel and at-risk views, so the figures agree), and its stage at
-    each of the last 12 month ends (`history`, as `customer_stage_history` gives it: one stage computation
-    for both). Bad experiences are an Unavailable when the store holds nothing any kind of them is made of."""
-    segment = customer_segment(con, period, customer_id)
+    date (the same queries as the segment, funnel and at-risk views, so the figures agree, computed side by
+    side), and its stage at each of the last 12 month ends (`history`, as `customer_stage_history` gives it:
+    one stage computation for both). Bad experiences are an Unavailable when the store holds nothing any
+    kind of them is made of."""
     ends = month_ends(period.as_of, 12)
-    stages = customer_stage_history(con, period, customer_id, dates=[*ends, period.as_of]).set_index("month_end")
-    history = stages.loc[ends].reset_index()
-    signals = customer_signals(con, period, customer=customer_id)
-    first = lambda f, col: None if f.empty else plain(f.iloc[0][col])  # noqa: E731
     missing = bad_experiences_unavailable(con)
-    if missing:
-        bad_experiences, bad_reason = missing, None
-    else:
-        bad = frame(con, BAD + " SELECT bad_experiences, reason FROM bad_counts WHERE customer_id = $customer",
-                    period, customer=customer_id, **bad_params(con, period.as_of))
-        bad_experiences, bad_reason = first(bad, "bad_experiences"), first(bad, "reason") or None
+    stages, segment, signals, bad = side_by_side(con, [
+        Call(customer_stage_history, period, customer_id, dates=[*ends, period.as_of]),
+        Call(customer_segment, period, customer_id), Call(customer_signals, period, customer=customer_id),
+        None if missing else Call(_bad_experiences, period, customer_id)])
+    stages = stages.set_index("month_end")
+    first = lambda f, col: None if f.empty else plain(f.iloc[0][col])  # noqa: E731
     return {"segment": first(segment, "segment"), "segment_reason": first(segment, "reason"),
             "stage": None if stages.at[period.as_of, "stage"] == "—" else stages.at[period.as_of, "stage"],
-            "bad_experiences": bad_experiences, "bad_reason": bad_reason, "signals": first(signals, "reasons"),
-            "history": history}
+            "bad_experiences": missing or first(bad, "bad_experiences"),
+            "bad_reason": None if missing else first(bad, "reason") or None,
+            "signals": first(signals, "reasons"), "history": stages.loc[ends].reset_index()}
+
+
+def _bad_experiences(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> pd.DataFrame:
+    """The customer's bad experiences in the last 12 months and what they were (no row without any)."""
+    return frame(con, BAD + " SELECT bad_experiences, reason FROM bad_counts WHERE customer_id = $customer",
+                 period, customer=customer_id, **bad_params(con, period.as_of))
