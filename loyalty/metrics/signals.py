@@ -112,13 +112,20 @@ def customer_signals(con: duckdb.DuckDBPyConnection, period: Period, customer: s
         ORDER BY revenue_12m DESC, customer_id""", period, customer=customer, **signal_params(con))
 
 
-AT_RISK = FACTS + "," + BAD + """
+REASONS = ", ".join(f"s.{name}" for name in NEEDS)  # the signals' reason columns (price complaints never has one)
+
+AT_RISK = FACTS + "," + BAD + f"""
 SELECT coalesce(s.customer_id, b.customer_id) AS customer_id, coalesce(s.revenue_12m, r.revenue_12m, 0) AS revenue_12m,
-       b.reason AS bad_experiences, s.overdue, s.declining_spend, s.routine_only, s.no_outreach_90d,
-       s.discount_dependent, s.single_contact
+       b.reason AS bad_experiences, {REASONS}
 FROM (SELECT * FROM signalled WHERE signals > 0) s
 FULL JOIN (SELECT * FROM bad_counts WHERE bad_experiences >= 2) b ON b.customer_id = s.customer_id
 LEFT JOIN recent r ON r.customer_id = b.customer_id AND s.customer_id IS NULL   -- revenue of those without a signal
+ORDER BY revenue_12m DESC, customer_id
+"""
+
+AT_RISK_BY_SIGNALS = FACTS + f"""  -- the same when no kind of bad experience can be counted: signals alone
+SELECT s.customer_id, s.revenue_12m, NULL::VARCHAR AS bad_experiences, {REASONS}
+FROM signalled s WHERE signals > 0
 ORDER BY revenue_12m DESC, customer_id
 """
 
@@ -126,8 +133,12 @@ ORDER BY revenue_12m DESC, customer_id
 def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
     """Every customer with a disloyalty signal or 2+ bad experiences, largest revenue at stake (last 12
     months) first: one column per signal holding its reason (or NULL), `bad_experiences` holding what
-    happened (or NULL below two)."""
-    return frame(con, AT_RISK, period, many_rows=True, **signal_params(con), **bad_params(con, period.as_of))
+    happened (or NULL below two; signals alone, without counting anybody's bad experiences, when none can
+    be counted)."""
+    inputs = Inputs(con)
+    if bad_experiences_unavailable(con, inputs):
+        return frame(con, AT_RISK_BY_SIGNALS, period, many_rows=True, **signal_params(con, inputs))
+    return frame(con, AT_RISK, period, many_rows=True, **signal_params(con, inputs), **bad_params(con, period.as_of))
 
 
 def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:

@@ -180,8 +180,10 @@ def test_one_customers_signals(store, signal_store):
 
 def test_the_at_risk_columns_are_text_even_when_no_customer_has_the_signal(store, add, mk):
     """Orders only: the signals that need tickets, discounts or sales reps flag nobody, and their columns
-    are still text columns (DuckDB hands an all-NULL text column over as Python objects)."""
+    are still text columns (DuckDB hands an all-NULL text column over as Python objects). No bad experience
+    can be counted, so the list holds the customers with a signal: A, not B (one recent order)."""
     add("orders", [mk.order("A", day, 10) for day in ("2024-01-01", "2024-02-01", "2024-03-01")])
+    add("orders", [mk.order("B", "2024-12-01", 10)])
     table = signals.at_risk_customers(store, YEAR)
     assert list(table["customer_id"]) == ["A"]
     assert table.at[0, "overdue"] == "overdue: 305 days since the last order, usually one every 30 days"
