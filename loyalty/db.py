@@ -123,8 +123,8 @@ def _set_up(con: duckdb.DuckDBPyConnection) -> None:
 
 
 Result = TypeVar("Result")
-WORKERS = max(2, os.cpu_count() or 2)  # reads at once: a page's queries are small enough at 1M orders that
-                                       # each keeps about one core busy, so two or more overlap well
+WORKERS = max(2, os.cpu_count() or 2)  # threads beside the caller's: a page's queries are small enough at 1M orders
+                                       # that each keeps about one core busy, so they overlap
 
 
 class Call:
@@ -140,10 +140,11 @@ class Call:
 
 def side_by_side(con: duckdb.DuckDBPyConnection,
                  tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], Result] | None]) -> list[Result | None]:
-    """Run read-only tasks at once, each `task(cursor)` on its own cursor of `con` (a DuckDB connection
-    serves one thread at a time; its cursors share the open database), and return their results in the
-    tasks' order (None for a task given as None: one the caller skips). A task's exception is raised once
-    every task has finished."""
+    """Run read-only tasks at once and return their results in the tasks' order (None for a task given as
+    None: one the caller skips). The first task runs in this thread on `con` (list the slowest first: a
+    large result costs more to build in a fresh thread), the others in up to WORKERS threads, each
+    `task(cursor)` on its own cursor of `con` (a DuckDB connection serves one thread at a time; its cursors
+    share the open database). A task's exception is raised once every task has finished."""
     def on_own_cursor(task: Callable[[duckdb.DuckDBPyConnection], Result]) -> Result:
         cursor = con.cursor()
         try:
@@ -153,12 +154,11 @@ def side_by_side(con: duckdb.DuckDBPyConnection,
             cursor.close()
 
     given = [task for task in tasks if task is not None]
-    if len(given) < 2:
-        results = iter([task(con) for task in given])
-    else:
-        with ThreadPoolExecutor(max_workers=min(WORKERS, len(given))) as pool:
-            futures = [pool.submit(on_own_cursor, task) for task in given]
-            results = iter([future.result() for future in futures])
+    first, others = given[:1], given[1:]
+    with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(others)))) as pool:
+        futures = [pool.submit(on_own_cursor, task) for task in others]
+        done = [task(con) for task in first]
+        results = iter(done + [future.result() for future in futures])
     return [None if task is None else next(results) for task in tasks]
 
 
