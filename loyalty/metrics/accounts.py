@@ -10,14 +10,14 @@ import duckdb
 import pandas as pd
 
 from ..period import Period
-from .scope import Inputs, Unavailable, frame
+from .scope import Inputs, Unavailable, empty_frame, frame
 
 CIRCUMSTANTIAL = """
 recent AS (
     SELECT customer_id, count(*) AS orders_12m, sum(amount)::DOUBLE AS revenue_12m,
            sum(amount) FILTER (WHERE discount > 0)::DOUBLE AS discounted_12m,
            count(product) = count(*) AND min(product) = max(product) AS one_product, min(product) AS product
-    FROM orders_in_scope WHERE ($has_discount OR $has_product) AND order_date > $as_of - INTERVAL 12 MONTH
+    FROM orders_in_scope WHERE order_date > $as_of - INTERVAL 12 MONTH
     GROUP BY customer_id
 )
 SELECT customer_id, orders_12m, revenue_12m,
@@ -37,12 +37,18 @@ def circumstantial_availability(con: duckdb.DuckDBPyConnection, inputs: Inputs |
     return {"discount_dependent": inputs.missing("orders.discount"), "single_product": inputs.missing("orders.product")}
 
 
+CIRCUMSTANTIAL_COLUMNS = {"customer_id": "str", "orders_12m": "int64", "revenue_12m": "float64",
+                          "discount_dependent": "bool", "single_product": "bool", "only_product": "str",
+                          "discounted_pct": "float64"}
+
+
 def circumstantial_loyalty(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
     """Customers loyal to a circumstance over the last 12 months: discount-dependent (≥ 80% of revenue
-    from discounted orders) or single-product (≥ 3 orders, all of one product)."""
-    missing = circumstantial_availability(con)
-    return frame(con, CIRCUMSTANTIAL, period, has_discount=missing["discount_dependent"] is None,
-                 has_product=missing["single_product"] is None)
+    from discounted orders) or single-product (≥ 3 orders, all of one product); none, without a query, when
+    neither flag can be raised."""
+    if all(circumstantial_availability(con).values()):
+        return empty_frame(CIRCUMSTANTIAL_COLUMNS)
+    return frame(con, CIRCUMSTANTIAL, period)
 
 
 COVERAGE = """

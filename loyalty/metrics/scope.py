@@ -301,6 +301,12 @@ def texts_by_arrow(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRela
     return pd.DataFrame({name: strings[name] if name in texts else converted[name] for name in names})
 
 
+def empty_frame(columns: dict[str, str]) -> pd.DataFrame:
+    """No rows, with a query's columns and their pandas types (name -> dtype): for a figure that cannot
+    have a row, returned without asking the database."""
+    return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in columns.items()})
+
+
 def row(con: duckdb.DuckDBPyConnection, sql: str, period: Period, **extra) -> dict:
     """The single row of a scoped query, as a dict of plain Python values."""
     return records(frame(con, sql, period, **extra))[0]

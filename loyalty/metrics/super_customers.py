@@ -18,7 +18,7 @@ from ..period import Period
 from ..settings import get_settings
 from .experience import BAD, bad_experiences_unavailable, bad_params
 from .rfm import MEASURED_AS_OF, RFM, scores
-from .scope import Inputs, Unavailable, frame
+from .scope import Inputs, Unavailable, empty_frame, frame
 from .stages import ORDER_CELLS, quarters_with_orders, referrals_by, snapshot_params
 
 CRITERIA = (MEASURED_AS_OF + "," + scores({**RFM, "q": ("quantity", "ASC"), "t": ("tenure_days", "ASC")}) + ","
@@ -79,7 +79,7 @@ def at_risk_super_customers(con: duckdb.DuckDBPyConnection, period: Period) -> p
     """Super customers with 2 or more bad experiences in the last 12 months, largest revenue first (none,
     without scoring anybody, when the store holds nothing any kind of bad experience is made of)."""
     if bad_experiences_unavailable(con):
-        return pd.DataFrame({name: pd.Series(dtype=kind) for name, kind in AT_RISK_COLUMNS.items()})
+        return empty_frame(AT_RISK_COLUMNS)
     return frame(con, CRITERIA + "," + BAD + """
         SELECT s.customer_id, s.revenue, s.meets, b.bad_experiences::BIGINT AS bad_experiences, b.reason
         FROM super_criteria s JOIN bad_counts b USING (customer_id)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from loyalty.metrics import accounts, customer, movers, stages
+from loyalty.metrics.scope import frame
 from loyalty.period import Period
 
 AS_OF = date(2024, 12, 31)
@@ -35,12 +36,17 @@ def test_circumstantial_loyalty(store, accounts_store):
     assert bool(table.at["K", "discount_dependent"]) and table.at["K", "discounted_pct"] == 90
 
 
-def test_circumstantial_flags_say_what_they_need(store, add, mk):
+def test_circumstantial_flags_say_what_they_need(store, add, mk, monkeypatch):
     add("orders", [mk.order("A", day, 100) for day in ("2024-02-01", "2024-03-01", "2024-04-01")])
     missing = accounts.circumstantial_availability(store)
     assert {flag: str(m) for flag, m in missing.items()} == {
         "discount_dependent": "not available: needs orders.discount", "single_product": "not available: needs orders.product"}
-    assert accounts.circumstantial_loyalty(store, YEAR).empty
+    with monkeypatch.context() as patched:   # neither flag can be raised: no query
+        patched.setattr(accounts, "frame", lambda *args, **kwargs: pytest.fail("the orders were read"))
+        none = accounts.circumstantial_loyalty(store, YEAR)
+    queried = frame(store, accounts.CIRCUMSTANTIAL, YEAR)
+    assert none.empty and queried.empty
+    assert none.dtypes.to_dict() == queried.dtypes.to_dict()   # the query's columns and types
     add("orders", [mk.order("B", day, 100, product="Widget") for day in ("2024-02-01", "2024-03-01", "2024-04-01")])
     missing = accounts.circumstantial_availability(store)
     assert missing["single_product"] is None and missing["discount_dependent"] is not None
