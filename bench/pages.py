@@ -44,7 +44,6 @@ from loyalty.store_summary import filter_options
 from loyalty.ui import TABLE_ROWS
 
 
-
 class PageCalls(Protocol):
     """What a page's engine calls go through: its `cached` (a call) and its `cached_together` (`together`)."""
 
@@ -55,8 +54,9 @@ class PageCalls(Protocol):
 
 def scorecard_page(call: PageCalls, period: Period) -> dict:
     """app_pages/scorecard.py: the briefing (scorecard, trend, top movers, every at-risk super customer)."""
+    options = call(filter_options)
     briefing = call(build_briefing, period)
-    return {"filter_options": call(filter_options), "briefing": briefing, "at_risk": briefing.at_risk}
+    return {"filter_options": options, "briefing": briefing, "at_risk": briefing.at_risk}
 
 
 def super_customers_page(call: PageCalls, period: Period) -> dict:
