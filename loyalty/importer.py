@@ -426,7 +426,7 @@ def _compare(con: duckdb.DuckDBPyConnection, table: TableSpec) -> dict[str, int]
 
 def _write(con: duckdb.DuckDBPyConnection, table: TableSpec, batch_id: int) -> None:
     """Move the versions the batch replaces to the history, then store its records as the current ones."""
-    cols = ", ".join(c.name for c in table.stored_columns)
+    cols = ", ".join(_columns_with_values(con, table))
     replaced = f"{table.key} IN (SELECT key FROM stage_records WHERE _replaces)"
     rollups.mark_touched(con, table.kind, "FROM stage_records")
     rollups.mark_touched(con, table.kind, f"FROM {table.kind} WHERE {replaced}")
@@ -435,6 +435,15 @@ def _write(con: duckdb.DuckDBPyConnection, table: TableSpec, batch_id: int) -> N
     in_order = f" ORDER BY {table.stored_by}" if table.stored_by else ""
     con.execute(f"INSERT INTO {table.kind} ({table.key}, {cols}, batch_id) SELECT key, {cols}, ? FROM stage_records{in_order}",
                 [batch_id])
+
+
+def _columns_with_values(con: duckdb.DuckDBPyConnection, table: TableSpec) -> list[str]:
+    """The stored columns holding a value in some record of the batch: the others are left to their NULL
+    default when the records are stored. Written in date order, every column goes through the sort: seven
+    empty ones cost ~1.1 s of a 10M-order import."""
+    names = [c.name for c in table.stored_columns]
+    counts = con.execute(f"SELECT {', '.join(f'count({name})' for name in names)} FROM stage_records").fetchone()
+    return [name for name, count in zip(names, counts) if count]
 
 
 # ---------------------------------------------------------------------------------------------- batches
@@ -510,6 +519,7 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
         raise FileRejected(f"{name} holds numbers too large to compute with: check its amounts, quantities and "
                            "unit prices.") from None
     _fill_raw_text(con, staged)
+    con.execute(f"DROP TABLE {staged.table}")   # no longer needed: room in DuckDB's memory cap for the sort below
     counts, examples = _reason_report(con)
     rejected = scalar(con, "SELECT count(DISTINCT _line) FROM stage_rejected")
     records = scalar(con, "SELECT count(*) FROM stage_records")

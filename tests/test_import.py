@@ -84,6 +84,18 @@ def test_columns_missing_from_a_new_file_keep_their_values(con, write):
     assert con.execute("SELECT region, industry FROM customers").fetchall() == [("South", "Retail")]
 
 
+def test_an_orders_file_without_a_column_keeps_the_stored_values_and_adds_empty_ones(con, write):
+    """Only the columns some record holds a value in are written (the others are left NULL): A1's product,
+    absent from the second file, stays; the new A2 has none."""
+    import_files(con, "orders", [write("a.csv", "order id,customer,date,amount,product\nA1,c1,2024-01-01,10,Widget\n")],
+                 user=LOCAL_USER)
+    summary = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,15\n"
+                                                          "A2,c2,2024-01-02,20\n")], user=LOCAL_USER)[0]
+    assert (summary.inserted, summary.updated) == (1, 1)
+    assert con.execute("SELECT order_id, amount, product, quantity FROM orders ORDER BY order_id").fetchall() == [
+        ("A1", Decimal("15.00"), "Widget", None), ("A2", Decimal("20.00"), None, None)]
+
+
 def test_undo_in_any_order_restores_earlier_versions(con, write):
     a = import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n")], user=LOCAL_USER)[0]
     b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA2,c2,2024-01-02,25\nA3,c3,2024-01-03,30\n")], user=LOCAL_USER)[0]
