@@ -24,9 +24,8 @@ window_revenue AS (  -- per window and customer active in it: its revenue in the
 """
 
 PERIOD_REVENUE = """
-window_revenue AS (  -- per customer active in the period: its revenue in the period
-    SELECT customer_id, sum(revenue) AS revenue FROM dated_orders
-    WHERE day BETWEEN $start AND $end GROUP BY customer_id
+window_revenue AS (  -- per customer active in the period: its revenue in the period (see scope.period_revenue)
+    SELECT customer_id, revenue FROM period_revenue
 )
 """
 

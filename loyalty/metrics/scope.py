@@ -20,7 +20,9 @@ period and the one before then holds the same orders as on the order dates.
 `customer_spans_in_scope` holds each customer's orders and revenue per span of whole months: every calendar
 month, and, when the rollups answer as they are, the spans of the `customer_spans` rollup (the default
 period and the two before it). `period_customers` (each customer's figures in the period and the previous
-one) pairs two spans' rows when both are held (`spans_hold`), and groups `dated_orders` otherwise.
+one) pairs two spans' rows when both are held (`spans_hold`), and groups `dated_orders` otherwise;
+`period_revenue` (each customer's net revenue in the period, for the 80/20 curve) likewise takes the period's
+span rows or groups `dated_orders`.
 """
 from __future__ import annotations
 
@@ -131,12 +133,23 @@ period_customers AS (  -- the same from the customers' rows of the period's span
 )"""
 
 
+PERIOD_REVENUE_FROM_DAYS = """
+period_revenue AS (  -- per customer active in the period: its net revenue in the period
+    SELECT customer_id, sum(revenue) AS revenue FROM dated_orders WHERE day BETWEEN $start AND $end GROUP BY customer_id
+)"""
+
+PERIOD_REVENUE_FROM_SPANS = """
+period_revenue AS (  -- the same: the customers' rows of the period's span
+    SELECT customer_id, revenue FROM customer_spans_in_scope WHERE span_start = $start AND span_end = $end
+)"""
+
+
 def scope_sql(filters: Filters, rollups: str | None = None, by_month: bool = False, spanned: bool = False) -> str:
     """The common table expressions every metric query starts from, for a set of filters, reading the
     rollups as `rollups` says (see `rollups_answer`).
 
     `by_month`: `dated_orders` from the customer months (only with `rollups` and a period of whole months).
-    `spanned`: `period_customers` from the spans (only when `spans_hold` for the period).
+    `spanned`: `period_customers` and `period_revenue` from the spans (only when `spans_hold` for the period).
 
     Which predicates appear depends only on which filters are set (their values stay parameters), so
     an unfiltered query reads the tables straight; the `*_in_scope` expressions are inlined into each
@@ -168,6 +181,7 @@ def scope_sql(filters: Filters, rollups: str | None = None, by_month: bool = Fal
     stored = (f"UNION ALL SELECT span_start, span_end, customer_id, orders, revenue FROM customer_spans WHERE {in_scope}"
               if rollups == "totals" else "")
     period_customers = PERIOD_CUSTOMERS_FROM_SPANS if spanned else PERIOD_CUSTOMERS_FROM_DAYS
+    period_revenue = PERIOD_REVENUE_FROM_SPANS if spanned else PERIOD_REVENUE_FROM_DAYS
     return f"""
 customers_in_scope AS NOT MATERIALIZED (  -- rows of `customers` passing the region and industry filters
     SELECT c.* FROM customers c WHERE {" AND ".join(customers)}
@@ -179,6 +193,7 @@ orders_in_scope AS NOT MATERIALIZED (  -- orders up to the as-of date passing ev
 {dated},
 {CUSTOMER_SPANS.format(stored=stored)},
 {period_customers},
+{period_revenue},
 previous_customers AS (  -- customers active in the previous period, and whether they ordered in this one
     SELECT customer_id, orders > 0 AS active_now FROM period_customers WHERE previous_orders > 0
 ),
