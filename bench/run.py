@@ -171,7 +171,7 @@ class WarmCache:
                                        for c in calls])
 
     def lookup(self, call: Call, con: duckdb.DuckDBPyConnection):
-        key = (f"{call.fn.__module__}.{call.fn.__name__}", self.version, call.args, tuple(sorted(call.kwargs.items())))
+        key = (self.version, *call.key)
         if key not in self.results:
             self.results[key] = pickle.dumps(call(con))
         return pickle.loads(self.results[key])

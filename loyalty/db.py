@@ -137,6 +137,12 @@ class Call:
     def __call__(self, con: duckdb.DuckDBPyConnection):
         return self.fn(con, *self.args, **self.kwargs)
 
+    @property
+    def key(self) -> tuple[str, tuple, tuple]:
+        """What identifies the call with the data version: the function's dotted name, the arguments, and
+        the keyword arguments sorted by name."""
+        return f"{self.fn.__module__}.{self.fn.__name__}", self.args, tuple(sorted(self.kwargs.items()))
+
 
 def side_by_side(con: duckdb.DuckDBPyConnection,
                  tasks: Sequence[Callable[[duckdb.DuckDBPyConnection], Result] | None]) -> list[Result | None]:
