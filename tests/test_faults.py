@@ -109,8 +109,8 @@ from loyalty.cli import main
 
 real_write = importer._write
 
-def write_then_stall(con, table, batch_id):
-    real_write(con, table, batch_id)
+def write_then_stall(con, table, batch_id, keyed):
+    real_write(con, table, batch_id, keyed)
     count = con.execute("SELECT count(*) FROM orders").fetchall()[0][0]
     print("written", count, flush=True)  # every row is in the open transaction; the parent kills us now
     time.sleep(120)
@@ -207,8 +207,8 @@ def test_a_second_session_beyond_the_wait_is_refused_clearly(db, tmp_path, monke
     stalled, release = threading.Event(), threading.Event()
     real_write = importer._write
 
-    def write_and_hold(con, table, batch_id):
-        real_write(con, table, batch_id)
+    def write_and_hold(con, table, batch_id, keyed):
+        real_write(con, table, batch_id, keyed)
         stalled.set()
         release.wait(30)
 

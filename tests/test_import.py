@@ -96,6 +96,22 @@ def test_an_orders_file_without_a_column_keeps_the_stored_values_and_adds_empty_
         ("A1", Decimal("15.00"), "Widget", None), ("A2", Decimal("20.00"), None, None)]
 
 
+def test_orders_are_stored_in_date_order_with_their_ids(con, write):
+    """Stored by date (what lets a query over a few months skip the others' storage), whatever the file's
+    order; the order id stored is the file's, also when some rows have none (their key is a fingerprint)."""
+    keyed = "order_id,customer,date,amount\na3,c1,2024-03-01,3\na1,c2,2024-01-01,1\na4,c1,2024-04-01,4\na2,c3,2024-02-01,2\n"
+    mixed = "order_id,customer,date,amount\n,c1,2024-07-01,7\nb5,c2,2024-05-01,5\n,c3,2024-06-01,6\n"
+    import_files(con, "orders", [write("keyed.csv", keyed)], user=LOCAL_USER)
+    import_files(con, "orders", [write("mixed.csv", mixed)], user=LOCAL_USER)
+    stored = con.execute("SELECT batch_id, order_date::VARCHAR, order_id FROM orders ORDER BY rowid").fetchall()
+    (first, _), (second, _) = con.execute("SELECT id, file_name FROM import_batches ORDER BY id").fetchall()
+    assert stored == [(first, "2024-01-01", "a1"), (first, "2024-02-01", "a2"), (first, "2024-03-01", "a3"),
+                      (first, "2024-04-01", "a4"),
+                      (second, "2024-05-01", "b5"), (second, "2024-06-01", None), (second, "2024-07-01", None)]
+    keys = dict(con.execute("SELECT order_date::VARCHAR, order_key FROM orders").fetchall())
+    assert keys["2024-01-01"] == "a1" and keys["2024-05-01"] == "b5" and keys["2024-06-01"].startswith("fp:")
+
+
 def test_undo_in_any_order_restores_earlier_versions(con, write):
     a = import_files(con, "orders", [write("a.csv", "order id,customer,date,amount\nA1,c1,2024-01-01,10\nA2,c2,2024-01-02,20\n")], user=LOCAL_USER)[0]
     b = import_files(con, "orders", [write("b.csv", "order id,customer,date,amount\nA2,c2,2024-01-02,25\nA3,c3,2024-01-03,30\n")], user=LOCAL_USER)[0]
@@ -194,7 +210,7 @@ def test_a_crash_mid_write_leaves_the_previous_state(con, write, monkeypatch):
     before = state(con)
     real_execute_count = {"n": 0}
 
-    def failing_write(connection, table, batch_id):
+    def failing_write(connection, table, batch_id, keyed):
         connection.execute(f"INSERT INTO {table.kind}_history SELECT * FROM {table.kind}")
         connection.execute(f"INSERT INTO {table.kind} SELECT key, * EXCLUDE (key, _line, _replaces, _reason), ? FROM stage_records",
                            [batch_id])

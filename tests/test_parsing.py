@@ -81,7 +81,8 @@ def test_amounts(duck, text, comma, expected):
     ("", None), ("   ", None), ("NA", None), (" n/a ", None), ("NULL", None), ("None", None), ("NaN", None),
     ("NaT", None), ("-", None), ("#N/A", None), ("--", None), ("\u00a0N/A\u00a0", None),  # no-break spaces trim too
     ("nana", "nana"), ("  none yet ", "none yet"), ("N/A-7", "N/A-7"), ("\tNA", "\tNA"),  # a tab is not trimmed
-    ("  K-00042  ", "K-00042"),
+    ("  K-00042  ", "K-00042"), ("K-7 ", "K-7"), (" K-7", "K-7"), ("\u3000K-7\u202f", "K-7"),  # ideographic, narrow
+    ("\u00a0\u00a0", None), ("K\u00a01", "K\u00a01"), ("née", "née"), (" Nän ", "Nän"), ("NA\u00a0", None),
 ])
 def test_missing_placeholders_and_trimming(duck, text, expected):
     assert duck.execute(f"SELECT {parsing.clean('$v')}", {"v": text}).fetchall()[0][0] == expected
