@@ -82,7 +82,7 @@ flagged AS (  -- one column per signal: its reason, or NULL
              THEN printf('discount-dependent: %d%% of the last 12 months'' revenue discounted',
                          CAST(round(100 * discounted_12m / revenue_12m) AS INTEGER)) END AS discount_dependent,
         CASE WHEN len(team) = 1 THEN printf('single-contact account: a team of one (%s)', trim(team[1]))
-             WHEN team IS NULL AND one_rep
+             WHEN $has_reps AND team IS NULL AND one_rep  -- without sales reps on record, no rep is even looked for
              THEN printf('single-contact account: every order of the last 12 months from %s', some_rep)
              END AS single_contact
     FROM facts
@@ -101,7 +101,7 @@ def signal_params(con: duckdb.DuckDBPyConnection, inputs: Inputs | None = None) 
     """Which signals the inputs allow."""
     inputs = inputs or Inputs(con)
     return {"has_channels": inputs.has("orders.channel"), "has_tickets": inputs.has("tickets.kind"),
-            "has_discount": inputs.has("orders.discount")}
+            "has_discount": inputs.has("orders.discount"), "has_reps": inputs.has("orders.sales_rep")}
 
 
 def customer_signals(con: duckdb.DuckDBPyConnection, period: Period, customer: str | None = None) -> pd.DataFrame:
