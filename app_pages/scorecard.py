@@ -53,10 +53,11 @@ figure.add_bar(x=months, y=by_name["revenue"]["trend"], name="Revenue", marker_c
 figure.add_scatter(x=months, y=by_name["active_customers"]["trend"], name="Active customers", yaxis="y2",
                    mode="lines+markers", line_color=SERIES["active"],
                    hovertemplate="%{x|%b %Y}: %{y:,.0f}<extra>Active customers</extra>")
+few = max((v or 0 for v in by_name["active_customers"]["trend"]), default=0) <= 5  # else ticks 0.2, 0.4… show as 0, 0, 1
 figure.update_layout(xaxis=dict(tickformat="%b %Y", dtick="M1"), yaxis=dict(title="Revenue", tickformat=",.0f"),
                      yaxis2=dict(title="Active customers", overlaying="y", side="right", tickformat=",.0f",
-                                 rangemode="tozero", tickmode="auto", showgrid=False,   # round counts of its own
-                                 dtick=1 if max((v or 0 for v in by_name["active_customers"]["trend"]), default=0) <= 5 else None),
+                                 rangemode="tozero", showgrid=False,   # round counts of its own
+                                 tickmode="linear" if few else "auto", dtick=1 if few else None),
                      legend=dict(orientation="h", y=1.1), margin=dict(t=30, b=10), height=340)
 st.plotly_chart(figure, key="trend-chart")
 st.caption("How to read this: bars are each calendar month's net revenue (left axis); the line counts the "

@@ -2,6 +2,7 @@
 them; the shop's figures are worked out in tests/engine/test_metrics.py)."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -137,6 +138,14 @@ def test_scorecard_says_super_customers_at_risk_need_tickets_surveys_or_deliveri
     at = open_page("scorecard")
     assert "Not available: needs delivery dates on orders, support tickets or survey answers." in [i.value for i in at.info]
     assert not [s for s in at.success if "No super customer" in s.value]
+
+
+def test_scorecard_counts_a_few_active_customers_in_whole_numbers(db_file):
+    with session(db_file) as con:
+        insert(con, "orders", [order("A", "2024-01-05", 100), order("A", "2024-03-05", 50)])
+    chart = [c for c in open_page("scorecard").get("plotly_chart") if "Active customers" in c.proto.spec][0]
+    axis = json.loads(chart.proto.spec)["layout"]["yaxis2"]
+    assert (axis["tickmode"], axis["dtick"], axis["tickformat"]) == ("linear", 1, ",.0f")   # 0, 1, 2: not 0, 0.2, 0.4
 
 
 def test_super_customers_page_lists_a(db_file):
