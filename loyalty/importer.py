@@ -440,11 +440,11 @@ def _write(con: duckdb.DuckDBPyConnection, table: TableSpec, batch_id: int, keye
     con.execute(f"INSERT INTO {table.kind}_history SELECT * FROM {table.kind} WHERE {replaced}")
     con.execute(f"DELETE FROM {table.kind} WHERE {replaced}")
     in_order = f" ORDER BY {table.stored_by}" if table.stored_by else ""
-    carried = ", ".join(c for c in cols if c != natural)
+    carried = ", ".join(["key", *(c for c in cols if c != natural), "? AS batch_id"])
     stored = ", ".join("key" if c == natural else c for c in cols)
     con.execute(f"""INSERT INTO {table.kind} ({table.key}, {', '.join(cols)}, batch_id)
                     SELECT key, {stored}, batch_id
-                    FROM (SELECT key, {carried}, ? AS batch_id FROM stage_records{in_order})""", [batch_id])
+                    FROM (SELECT {carried} FROM stage_records{in_order})""", [batch_id])
 
 
 def _columns_with_values(con: duckdb.DuckDBPyConnection, table: TableSpec) -> list[str]:

@@ -104,12 +104,20 @@ def test_orders_are_stored_in_date_order_with_their_ids(con, write):
     import_files(con, "orders", [write("keyed.csv", keyed)], user=LOCAL_USER)
     import_files(con, "orders", [write("mixed.csv", mixed)], user=LOCAL_USER)
     stored = con.execute("SELECT batch_id, order_date::VARCHAR, order_id FROM orders ORDER BY rowid").fetchall()
-    (first, _), (second, _) = con.execute("SELECT id, file_name FROM import_batches ORDER BY id").fetchall()
+    (first,), (second,) = con.execute("SELECT id FROM import_batches ORDER BY id").fetchall()
     assert stored == [(first, "2024-01-01", "a1"), (first, "2024-02-01", "a2"), (first, "2024-03-01", "a3"),
                       (first, "2024-04-01", "a4"),
                       (second, "2024-05-01", "b5"), (second, "2024-06-01", None), (second, "2024-07-01", None)]
     keys = dict(con.execute("SELECT order_date::VARCHAR, order_key FROM orders").fetchall())
     assert keys["2024-01-01"] == "a1" and keys["2024-05-01"] == "b5" and keys["2024-06-01"].startswith("fp:")
+
+
+def test_a_customers_file_of_ids_alone_stores_them(con, write):
+    """Every record keyed by its id and no other column holding a value: the id is all there is to store."""
+    summary = import_files(con, "customers", [write("ids.csv", "customer_id\nc2\nc1\n")], user=LOCAL_USER)[0]
+    assert summary.inserted == 2
+    assert con.execute("SELECT customer_key, customer_id, name FROM customers ORDER BY 1").fetchall() == [
+        ("c1", "c1", None), ("c2", "c2", None)]
 
 
 def test_undo_in_any_order_restores_earlier_versions(con, write):
