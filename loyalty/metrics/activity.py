@@ -120,16 +120,16 @@ def retention(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
     return {k: figures[k] for k in ("previous_active", "retained", "churned", "retention")}
 
 
-NO_GAP = """
-no_gap AS (SELECT NULL::VARCHAR AS customer_id, NULL::DOUBLE AS median_gap WHERE FALSE)
+BUYERS_WITHOUT_GAPS = """
+buyers_without_gaps AS (SELECT *, NULL::DOUBLE AS median_gap FROM buyers)
 """
 
 LAPSED = f"""
 allowed AS (  -- per customer with an order: days since the last one, and the days allowed without an order
     SELECT b.customer_id, b.last_order, date_diff('day', b.last_order, $as_of) AS days_since_last,
-           b.orders, b.revenue::DOUBLE AS revenue, g.median_gap,
-           CASE WHEN g.median_gap IS NOT NULL THEN 3 * g.median_gap ELSE $window END AS allowed_days
-    FROM buyers b LEFT JOIN {{gaps}} g USING (customer_id)
+           b.orders, b.revenue::DOUBLE AS revenue, b.median_gap,
+           CASE WHEN b.median_gap IS NOT NULL THEN 3 * b.median_gap ELSE $window END AS allowed_days
+    FROM {{buyers}} b
 )
 SELECT *, printf('lapsed: no order for %d day%s (allowed %d)', days_since_last, {plural('days_since_last')},
                  CAST(ceil(allowed_days) AS INTEGER)) AS reason
@@ -142,5 +142,6 @@ def lapsed_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataF
     """Customers with no order for longer than the churn window up to the as-of date (default 365 days;
     with `lapsed_by_own_gap`, 3× the customer's own median gap between orders when it has one), by revenue."""
     settings = get_settings(con)
-    gaps = "own_gap" if settings["lapsed_by_own_gap"] else "no_gap"   # gaps need a sort of every order: only when asked
-    return frame(con, NO_GAP + "," + LAPSED.format(gaps=gaps), period, window=settings["churn_window_days"])
+    # the gaps need a sort of every order unless the rollups hold them: only when asked
+    buyers = "buyers_and_gaps" if settings["lapsed_by_own_gap"] else "buyers_without_gaps"
+    return frame(con, BUYERS_WITHOUT_GAPS + "," + LAPSED.format(buyers=buyers), period, window=settings["churn_window_days"])

@@ -6,13 +6,13 @@ the windows a query can compute several periods in at once, the helpers that run
 Values always arrive as named parameters ($as_of, $regions, …); the only names put into SQL text are
 fixed table and column names from `loyalty.schema`.
 
-Rollups (`loyalty.rollups`): `buyers`, `own_gap` and `customer_months_in_scope` read the rollup tables
+Rollups (`loyalty.rollups`): `buyers`, `buyers_and_gaps` and `customer_months_in_scope` read the rollup tables
 instead of every order when they hold the same answer (`rollups_answer`), which needs no channel or
 sales-rep filter (the rollups keep neither). With an as-of date on or after the latest order in the store
 (no order cut off) they read the customer totals and months as they are ("totals"); with an earlier as-of
 date ("months"), the customer months before the as-of date's month come from the rollup and that month
 from its orders up to the as-of date (the orders are stored in date order, so that reads a few blocks),
-the customers' totals are summed from those months, and only `own_gap` reads every order. Otherwise the
+the customers' totals are summed from those months, and only the median gaps of `buyers_and_gaps` read every order. Otherwise the
 same CTEs compute from `orders_in_scope`; a query reads the same columns either way.
 `dated_orders` (per customer and day: orders, revenue) likewise reads the customer months, each dated its
 first day, when the rollups answer and the period spans whole months: a filter on whole months of the
@@ -37,15 +37,21 @@ from ..period import Filters, Period, latest_order_date, month_end
 from ..rollups import MEDIAN_GAPS, MONTH_FIGURES, TOTALS_OF_MONTHS, spans
 
 
+GAPS_JOINED = f"""
+own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
+    {MEDIAN_GAPS.format(orders="orders_in_scope")}
+),
+buyers_and_gaps AS (  -- buyers with their median gap (NULL below 2 orders)
+    SELECT b.*, g.median_gap FROM buyers b LEFT JOIN own_gap g USING (customer_id)
+)"""
+
 BUYERS_FROM_ORDERS = f"""
 buyers AS (  -- one row per customer with an order in scope: totals up to the as-of date
     SELECT customer_id, count(*) AS orders, sum(amount) AS revenue, min(order_date) AS first_order,
            min(order_date, 2)[2] AS second_order, max(order_date) AS last_order, sum(quantity) AS quantity
     FROM orders_in_scope GROUP BY customer_id
 ),
-own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
-    {MEDIAN_GAPS.format(orders="orders_in_scope")}
-),
+{GAPS_JOINED},
 customer_months_in_scope AS (  -- per customer and month: orders, revenue, quantity, first, second and last order day
     SELECT customer_id, {MONTH_FIGURES} FROM orders_in_scope GROUP BY customer_id, month
 )"""
@@ -55,8 +61,9 @@ buyers AS (  -- one row per customer with an order in scope: totals up to the as
     SELECT customer_id, orders, revenue, first_order, second_order, last_order, quantity
     FROM customer_totals WHERE {customers}
 ),
-own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
-    SELECT customer_id, median_gap FROM customer_totals WHERE median_gap IS NOT NULL AND {customers}
+buyers_and_gaps AS (  -- the same with each one's median number of days between consecutive orders (NULL below 2 orders)
+    SELECT customer_id, orders, revenue, first_order, second_order, last_order, quantity, median_gap
+    FROM customer_totals WHERE {customers}
 ),
 customer_months_in_scope AS NOT MATERIALIZED (  -- per customer and month: orders, revenue, quantity, first, second and
                                                  -- last order day (each reader scans only its months)
@@ -73,9 +80,7 @@ customer_months_in_scope AS (  -- per customer and month: the rollup's months be
 buyers AS (  -- one row per customer with an order in scope: totals up to the as-of date, from its months
     SELECT customer_id, {TOTALS_OF_MONTHS} FROM customer_months_in_scope GROUP BY customer_id
 ),
-own_gap AS (  -- per customer with 2 or more orders: the median number of days between consecutive orders
-    {MEDIAN_GAPS.format(orders="orders_in_scope")}
-)"""
+{GAPS_JOINED}"""
 
 
 def rollups_answer(period: Period, latest: date | None) -> str | None:
