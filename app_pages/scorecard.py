@@ -63,32 +63,30 @@ st.plotly_chart(figure, key="trend-chart")
 st.caption("How to read this: bars are each calendar month's net revenue (left axis); the line counts the "
            "customers who ordered in that month (right axis).")
 
-left, right = st.columns(2)
-with left:
-    st.subheader("Top movers")
-    movers = briefing.movers
-    if movers.empty:
-        st.info("No customer's revenue changed against the previous period.")
-    else:
-        show_frame(movers, column_config={
-            "direction": st.column_config.TextColumn("", width="small"),
-            "customer_id": "Customer",
-            "revenue": st.column_config.NumberColumn("Revenue", format="%,.0f"),
-            "previous_revenue": st.column_config.NumberColumn("Previous", format="%,.0f"),
-            "change": st.column_config.NumberColumn("Change", format="%+,.0f")})
-        download_table(movers, "top_movers", key="dl-movers")
-    st.caption("How to read this: the five customers whose revenue rose most and the five whose revenue fell "
-               "most against the previous period.")
-with right:
-    st.subheader("Super customers at risk")
-    at_risk = briefing.at_risk   # all of them; the briefing's files list the top 10
-    if briefing.at_risk_missing:
-        st.info(briefing.at_risk_empty_note)
-    elif at_risk.empty:
-        st.success("No super customer had two or more bad experiences in the last 12 months.")
-    else:
-        show_table(at_risk, "super_customers_at_risk", key="atrisk-super", column_config={
-            "customer_id": "Customer", "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
-            "meets": "Super because", "bad_experiences": "Bad experiences", "reason": "What happened"})
-    st.caption("How to read this: your best customers (meeting at least 3 of the 4 super-customer criteria) who "
-               "had two or more bad experiences in the last 12 months — about 42% of customers stop buying after two.")
+# one above the other, each the page's width: the at-risk table's five columns did not fit half of it
+st.subheader("Top movers")
+movers = briefing.movers
+if movers.empty:
+    st.info("No customer's revenue changed against the previous period.")
+else:
+    show_frame(movers, column_config={
+        "direction": st.column_config.TextColumn("", width="small"),
+        "customer_id": "Customer",
+        "revenue": st.column_config.NumberColumn("Revenue", format="%,.0f"),
+        "previous_revenue": st.column_config.NumberColumn("Previous", format="%,.0f"),
+        "change": st.column_config.NumberColumn("Change", format="%+,.0f")})
+    download_table(movers, "top_movers", key="dl-movers")
+st.caption("How to read this: the five customers whose revenue rose most and the five whose revenue fell "
+           "most against the previous period.")
+st.subheader("Super customers at risk")
+at_risk = briefing.at_risk   # all of them; the briefing's files list the top 10
+if briefing.at_risk_missing:
+    st.info(briefing.at_risk_empty_note)
+elif at_risk.empty:
+    st.success("No super customer had two or more bad experiences in the last 12 months.")
+else:
+    show_table(at_risk, "super_customers_at_risk", key="atrisk-super", column_config={
+        "customer_id": "Customer", "revenue": st.column_config.NumberColumn("Revenue to date", format="%,.0f"),
+        "meets": "Super because", "bad_experiences": "Bad experiences", "reason": "What happened"})
+st.caption("How to read this: your best customers (meeting at least 3 of the 4 super-customer criteria) who "
+           "had two or more bad experiences in the last 12 months — about 42% of customers stop buying after two.")
