@@ -6,7 +6,9 @@ Each page is a function `page(call, period)`; `call(fn, *args, **kwargs)` stands
 calls computed side by side, each on its own cursor, by `loyalty.db.side_by_side` as in the app): the
 benchmark passes straight engine calls (cold: the data just changed, every cached call misses) or lookups in
 a cache keyed like `loyalty.ui.cached` (warm). A page returns what it computed, so its figures can be
-checked against the plain-pandas baseline (bench/baseline.py).
+checked against the plain-pandas baseline (bench/baseline.py). The lists are written here by hand;
+tests/test_bench.py runs each app page in AppTest and checks that its first load makes these calls, with these
+arguments, in these side-by-side groups and this order.
 
 Defaults the pages pick: the period of the sidebar is the default period (`loyalty.period.default_period`);
 the sidebar's `filter_options` runs before every page (app.py), so each page counts it; the funnel's stage

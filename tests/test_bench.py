@@ -8,10 +8,16 @@ from datetime import date
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from bench import agreement, baseline
 from bench import run as bench
 from bench.pages import MODELS, PAGES
+from loyalty import ui
+from loyalty.db import Call, session
+from loyalty.period import default_period
+
+from .test_pages import APP
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +76,57 @@ def test_baseline_scores_tie_fairly_and_counts_months_like_duckdb():
     assert baseline.tie_fair_score(np.array([0, 7, 7, 30]), worse_first_ascending=False).tolist() == [4, 2, 2, 1]
     assert baseline.months_before(date(2026, 8, 31), 6) == date(2026, 2, 28)
     assert baseline.months_before(date(2024, 3, 31), 1) == date(2024, 2, 29)
+
+
+APP_PAGES = {"Executive scorecard": "scorecard", "Super customers": "super_customers", "Loyalty funnel": "funnel",
+             "Responsiveness": "responsiveness", "At-risk customers": "at_risk", "Customer 360": "customer_360"}
+
+
+class Recording:
+    """Page calls (see bench/pages.py `PageCalls`) that note each call's key, and each side-by-side group's
+    keys, in order, then hand the call to `inner` (None: nothing is computed)."""
+
+    def __init__(self, inner=None):
+        self.inner, self.log = inner, []
+
+    def __call__(self, fn, *args, **kwargs):
+        self.log.append(("one", Call(fn, *args, **kwargs).key))
+        return self.inner(fn, *args, **kwargs) if self.inner else None
+
+    def together(self, *calls):
+        self.log.append(("together", tuple(None if c is None else c.key for c in calls)))
+        return self.inner.together(*calls) if self.inner else [None] * len(calls)
+
+
+def test_the_benchmark_times_what_each_page_computes_on_its_first_load(demo_db, monkeypatch):
+    """bench/pages.py lists each page's engine calls by hand: they are the calls, arguments and side-by-side
+    groups the app's page makes on its first load, in its order, but for the model calls, which have their
+    own rows naming the page (MODELS)."""
+    monkeypatch.setenv("LOYALTY_DB", str(demo_db))
+    models = {}
+    for compute, pages in MODELS.values():
+        probe = Recording()
+        compute(probe, None)
+        models[probe.log[0][1][0]] = pages
+    app_log = []
+    plain, together = ui.cached, ui.cached_together
+
+    def cached(fn, *args, **kwargs):
+        app_log.append(("one", Call(fn, *args, **kwargs).key))
+        return plain(fn, *args, **kwargs)
+
+    def cached_together(*calls):
+        app_log.append(("together", tuple(None if c is None else c.key for c in calls)))
+        return together(*calls)
+
+    monkeypatch.setattr(ui, "cached", cached)
+    monkeypatch.setattr(ui, "cached_together", cached_together)
+    for page, compute in PAGES.items():
+        app_log.clear()
+        AppTest.from_file(APP, default_timeout=90).switch_page(f"app_pages/{APP_PAGES[page]}.py").run()
+        made = [(kind, key) for kind, key in app_log if kind != "one" or key[0] not in models]
+        assert all(page in models[key[0]] for kind, key in app_log if kind == "one" and key[0] in models), page
+        with session(demo_db) as con:
+            bench_calls = Recording(bench.EngineCalls(con))
+            compute(bench_calls, default_period(con))
+        assert made == bench_calls.log, page
