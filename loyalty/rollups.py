@@ -14,6 +14,9 @@ default period for the latest order (its last 12 full months) and the two period
 period and previous period (and who was active before that), top movers, revenue retention and churn by
 experience read each customer's figures there instead of grouping its months again.
 
+customer_scores: per customer with an order, its measures and scores as of the latest order date without a filter
+(`loyalty.metrics.scores_rollup`): rebuilt whole after the others, as a new order can move anybody's score.
+
 column_counts: per canonical column ("tickets.csat"), how many values the current rows hold: what tells
 a figure whether its inputs are there (`metrics.scope.Inputs`) without counting millions of rows each time.
 
@@ -71,6 +74,25 @@ CREATE TABLE IF NOT EXISTS customer_spans (
 )
 """
 
+CUSTOMER_SCORES_DDL = """
+CREATE TABLE IF NOT EXISTS customer_scores (
+    snap DATE NOT NULL,           -- the latest order date: what the figures are as of
+    customer_id VARCHAR NOT NULL,
+    recency_days BIGINT NOT NULL,
+    frequency BIGINT NOT NULL,
+    monetary DOUBLE NOT NULL,
+    quantity DOUBLE NOT NULL,
+    first_order DATE NOT NULL,
+    tenure_days BIGINT NOT NULL,
+    r INTEGER NOT NULL,           -- the 1-5 scores of recency, frequency, monetary value, quantity and tenure
+    f INTEGER NOT NULL,
+    m INTEGER NOT NULL,
+    q INTEGER NOT NULL,
+    t INTEGER NOT NULL,
+    quarters INTEGER NOT NULL     -- how many of the last 4 quarters up to snap hold an order
+)
+"""
+
 COLUMN_COUNTS_DDL = """
 CREATE TABLE IF NOT EXISTS column_counts (
     name VARCHAR NOT NULL,        -- kind.column, as "orders.quantity"
@@ -86,7 +108,8 @@ CREATE TABLE IF NOT EXISTS filter_values (
 FILTER_COLUMNS = {"regions": ("customers", "region"), "industries": ("customers", "industry"),   # sidebar filter ->
                   "channels": ("orders", "channel"), "sales_reps": ("orders", "sales_rep")}       # the column it reads
 
-ROLLUP_TABLES = ["customer_months", "customer_totals", "customer_spans", "column_counts", "filter_values"]
+ROLLUP_TABLES = ["customer_months", "customer_totals", "customer_spans", "customer_scores", "column_counts",
+                 "filter_values"]
 
 # The figures of one customer-month, over orders grouped by customer_id and month (the engine computes
 # the same from its orders in scope when the rollups do not answer).
@@ -164,7 +187,8 @@ def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     if present == len(ROLLUP_TABLES):
         return
     con.execute("BEGIN TRANSACTION")
-    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, CUSTOMER_SPANS_DDL, COLUMN_COUNTS_DDL, FILTER_VALUES_DDL):
+    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, CUSTOMER_SPANS_DDL, CUSTOMER_SCORES_DDL, COLUMN_COUNTS_DDL,
+                FILTER_VALUES_DDL):
         con.execute(ddl)
     rebuild(con)
     con.execute("COMMIT")
@@ -211,6 +235,8 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE rollup_touched")
     count_columns(con)
     list_filter_values(con)
+    from .metrics.scores_rollup import store_scores   # the engine's scoring, which itself reads the rollups
+    store_scores(con)
 
 
 def refresh_spans(con: duckdb.DuckDBPyConnection, touched: str) -> None:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..period import Period, month_ends  # noqa: F401  (month_ends is part of this module's interface)
 from ..settings import get_settings
-from .scope import frame, plural
+from .scope import frame, plural, scores_held
 
 
 def _better_is_larger(value: str, worse_first: str) -> str:
@@ -117,13 +117,22 @@ segmented AS (  -- each scored customer in its cell's segment, with the reason
 )
 """
 
-SCORED = MEASURED_AS_OF + "," + SCORES + "," + SEGMENTED
+HELD_SCORES = """
+scored AS NOT MATERIALIZED (  -- the same as held by the `customer_scores` rollup (see loyalty.metrics.scores_rollup)
+    SELECT * EXCLUDE (quarters) FROM customer_scores
+)"""
+
+
+def scored(con: duckdb.DuckDBPyConnection, period: Period) -> str:
+    """The CTEs up to `segmented`: the customers measured and scored at the as-of date, or their held scores when
+    the rollup answers (`scope.scores_held`)."""
+    return (HELD_SCORES if scores_held(con, period) else MEASURED_AS_OF + "," + SCORES) + "," + SEGMENTED
 
 
 def customer_segment(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> pd.DataFrame:
     """The segment, reason and scores of one customer (no row without an order by the as-of date), as in
     `rfm_customers`."""
-    return frame(con, SCORED + " SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer",
+    return frame(con, scored(con, period) + " SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer",
                  period, customer=customer_id, rules=_rules(con))
 
 
@@ -134,7 +143,7 @@ def _rules(con: duckdb.DuckDBPyConnection) -> list[dict]:
 def rfm_customers(con: duckdb.DuckDBPyConnection, period: Period, segment: str | None = None) -> pd.DataFrame:
     """One row per customer with an order up to the as-of date (or only those of `segment`): R, F, M
     values and scores, segment and reason, largest revenue first."""
-    return frame(con, SCORED + """
+    return frame(con, scored(con, period) + """
         SELECT customer_id, recency_days, frequency, monetary, r, f, m, segment, reason
         FROM segmented WHERE $segment IS NULL OR segment = $segment
         ORDER BY monetary DESC, customer_id""", period, rules=_rules(con), segment=segment)
@@ -151,7 +160,7 @@ class SegmentOverview:
 
 def segment_overview(con: duckdb.DuckDBPyConnection, period: Period) -> SegmentOverview:
     """`SegmentOverview` from one scoring: a segment is a set of cells, so its figures add up its cells'."""
-    table = frame(con, SCORED + """,
+    table = frame(con, scored(con, period) + """,
         cell_totals AS MATERIALIZED (  -- the 25 cells, empty ones included
             SELECT c.r, c.f, c.segment, coalesce(t.customers, 0) AS customers, coalesce(t.revenue, 0) AS revenue
             FROM cell_segments c

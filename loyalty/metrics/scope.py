@@ -283,16 +283,29 @@ def statement(sql: str, filters: Filters, rollups: str | None = None, by_month: 
     return f"WITH {scope_sql(filters, rollups, by_month, spanned)}, {sql}"
 
 
-def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,
-          many_rows: bool = False, **extra) -> pd.DataFrame:
-    """Run `WITH <scope>, <sql>` (over the rollups when they answer) and return the result as a DataFrame
-    (`many_rows`: a list of customers, whose text converts faster by way of Arrow; see `texts_by_arrow`)."""
+def scores_held(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
+    """Whether the `customer_scores` rollup holds the customers' scores for this period: as of the latest order
+    date, without a filter (the scores rank the customers in scope against each other)."""
+    latest = latest_order_date(con)
+    return rollups_answer(period, latest) == "totals" and period.as_of == latest and not period.filters.on_customers
+
+
+def prepared(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,
+             **extra) -> tuple[str, dict]:
+    """`WITH <scope>, <sql>` over the rollups when they answer, and its parameters."""
     latest = latest_order_date(con)
     rollups = rollups_answer(period, latest)
     held = set(spans(latest)) if rollups == "totals" else set()
     by_month = rollups is not None and period.whole_months
     text = statement(sql, period.filters, rollups, by_month, spanned=by_month and spans_hold(period, held))
-    values = bound(text, params(period, windows, held, **extra))
+    return text, bound(text, params(period, windows, held, **extra))
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,
+          many_rows: bool = False, **extra) -> pd.DataFrame:
+    """Run `WITH <scope>, <sql>` (over the rollups when they answer) and return the result as a DataFrame
+    (`many_rows`: a list of customers, whose text converts faster by way of Arrow; see `texts_by_arrow`)."""
+    text, values = prepared(con, sql, period, windows, **extra)
     if many_rows:
         return texts_by_arrow(con, con.sql(text, params=values))
     return text_columns_as_strings(con.execute(text, values))

@@ -17,22 +17,23 @@ import pandas as pd
 from ..period import Period
 from ..settings import get_settings
 from .experience import BAD, bad_experiences_unavailable, bad_params
-from .rfm import MEASURED_AS_OF, RFM, scores
-from .scope import Inputs, Unavailable, empty_frame, frame
-from .stages import ORDER_CELLS, quarters_with_orders, referrals_by, snapshot_params
+from .scope import Inputs, Unavailable, empty_frame, frame, scores_held
+from .scores_rollup import scored_quarters
+from .stages import referrals_by, snapshot_params
 
-CRITERIA = (MEASURED_AS_OF + "," + scores({**RFM, "q": ("quantity", "ASC"), "t": ("tenure_days", "ASC")}) + ","
-            + ORDER_CELLS + f""",
-criteria AS (  -- per customer with an order: the four criteria at the as-of date (the one snapshot)
+
+def criteria(held: bool) -> str:
+    """The CTEs up to `super_criteria`, over the held scores when `held` (`scope.scores_held`)."""
+    return scored_quarters(held) + f""",
+criteria AS (  -- per customer with an order: the four criteria at the as-of date
     SELECT s.customer_id, s.monetary AS revenue, s.frequency AS orders, s.tenure_days, s.quantity,
-           {quarters_with_orders('coalesce(k.cells, 0)', 'n')} >= 3 AS regular,
+           s.quarters >= 3 AS regular,
            s.m = 5 OR ($has_quantity AND s.q = 5) AS large,
            s.t = 5 AS long_standing,
            CASE WHEN $has_bringing
-                THEN {referrals_by('r.referred_on', 'n.snap')} >= 1 OR coalesce(c.reference_willing, FALSE) END AS bringing_others,
-           {referrals_by('r.referred_on', 'n.snap')} AS referrals
-    FROM scored s CROSS JOIN snapshots n
-    LEFT JOIN customer_cells k USING (customer_id)
+                THEN {referrals_by('r.referred_on', 's.snap')} >= 1 OR coalesce(c.reference_willing, FALSE) END AS bringing_others,
+           {referrals_by('r.referred_on', 's.snap')} AS referrals
+    FROM scored_quarters s
     LEFT JOIN referral_lists r USING (customer_id)
     LEFT JOIN customers_in_scope c USING (customer_id)
 ),
@@ -43,7 +44,7 @@ super_criteria AS (
                      CASE WHEN bringing_others THEN 'brings others' END) AS meets
     FROM criteria
 )
-""")
+"""
 
 
 def _params(con: duckdb.DuckDBPyConnection, period: Period, inputs: Inputs) -> dict:
@@ -64,7 +65,7 @@ def super_customer_availability(con: duckdb.DuckDBPyConnection, inputs: Inputs |
 def super_customers(con: duckdb.DuckDBPyConnection, period: Period, only_super: bool = True) -> pd.DataFrame:
     """Customers with the criteria each meets (`meets`, `criteria_met`, one column per criterion) and
     `is_super`; by default only those meeting the threshold; most criteria, then largest revenue first."""
-    return frame(con, CRITERIA + """
+    return frame(con, criteria(scores_held(con, period)) + """
         SELECT *, criteria_met >= $threshold AS is_super FROM super_criteria
         WHERE NOT $only_super OR criteria_met >= $threshold
         ORDER BY criteria_met DESC, revenue DESC, customer_id""",
@@ -80,7 +81,7 @@ def at_risk_super_customers(con: duckdb.DuckDBPyConnection, period: Period) -> p
     without scoring anybody, when the store holds nothing any kind of bad experience is made of)."""
     if bad_experiences_unavailable(con):
         return empty_frame(AT_RISK_COLUMNS)
-    return frame(con, CRITERIA + "," + BAD + """
+    return frame(con, criteria(scores_held(con, period)) + "," + BAD + """
         SELECT s.customer_id, s.revenue, s.meets, b.bad_experiences::BIGINT AS bad_experiences, b.reason
         FROM super_criteria s JOIN bad_counts b USING (customer_id)
         WHERE s.criteria_met >= $threshold AND b.bad_experiences >= 2
