@@ -17,6 +17,10 @@ experience read each customer's figures there instead of grouping its months aga
 customer_scores: per customer with an order, its measures and scores as of the latest order date without a filter
 (`loyalty.metrics.scores_rollup`): rebuilt whole after the others, as a new order can move anybody's score.
 
+customer_order_facts: per customer with an order, what its disloyalty signals take from the orders as of the latest
+order date (`loyalty.metrics.signals.ORDER_FACTS`: totals, median gap, the last 12 months' orders): rebuilt whole
+after the others too, as the latest order date sets the 12 months.
+
 column_counts: per canonical column ("tickets.csat"), how many values the current rows hold: what tells
 a figure whether its inputs are there (`metrics.scope.Inputs`) without counting millions of rows each time.
 
@@ -93,6 +97,23 @@ CREATE TABLE IF NOT EXISTS customer_scores (
 )
 """
 
+CUSTOMER_ORDER_FACTS_DDL = """
+CREATE TABLE IF NOT EXISTS customer_order_facts (
+    customer_id VARCHAR NOT NULL,
+    orders BIGINT NOT NULL,
+    last_order DATE NOT NULL,
+    median_gap DOUBLE,
+    last_6m DOUBLE,               -- the 12 months up to the latest order date: revenue in their last 6 months,
+    prior_6m DOUBLE,              -- in the 6 before (NULL without an order there),
+    orders_12m BIGINT NOT NULL,   -- orders,
+    email_orders_12m BIGINT,      -- orders by email,
+    revenue_12m DOUBLE NOT NULL,  -- revenue,
+    discounted_12m DOUBLE,        -- revenue from orders with a discount,
+    some_rep VARCHAR,             -- one of their sales reps
+    one_rep BOOLEAN               -- and whether they have a single one
+)
+"""
+
 COLUMN_COUNTS_DDL = """
 CREATE TABLE IF NOT EXISTS column_counts (
     name VARCHAR NOT NULL,        -- kind.column, as "orders.quantity"
@@ -108,8 +129,8 @@ CREATE TABLE IF NOT EXISTS filter_values (
 FILTER_COLUMNS = {"regions": ("customers", "region"), "industries": ("customers", "industry"),   # sidebar filter ->
                   "channels": ("orders", "channel"), "sales_reps": ("orders", "sales_rep")}       # the column it reads
 
-ROLLUP_TABLES = ["customer_months", "customer_totals", "customer_spans", "customer_scores", "column_counts",
-                 "filter_values"]
+ROLLUP_TABLES = ["customer_months", "customer_totals", "customer_spans", "customer_scores", "customer_order_facts",
+                 "column_counts", "filter_values"]
 
 # The figures of one customer-month, over orders grouped by customer_id and month (the engine computes
 # the same from its orders in scope when the rollups do not answer).
@@ -187,8 +208,8 @@ def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
     if present == len(ROLLUP_TABLES):
         return
     con.execute("BEGIN TRANSACTION")
-    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, CUSTOMER_SPANS_DDL, CUSTOMER_SCORES_DDL, COLUMN_COUNTS_DDL,
-                FILTER_VALUES_DDL):
+    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, CUSTOMER_SPANS_DDL, CUSTOMER_SCORES_DDL,
+                CUSTOMER_ORDER_FACTS_DDL, COLUMN_COUNTS_DDL, FILTER_VALUES_DDL):
         con.execute(ddl)
     rebuild(con)
     con.execute("COMMIT")
@@ -235,8 +256,10 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE rollup_touched")
     count_columns(con)
     list_filter_values(con)
-    from .metrics.scores_rollup import store_scores   # the engine's scoring, which itself reads the rollups
+    from .metrics.scores_rollup import store_scores   # the engine's own queries, which read the rollups above
+    from .metrics.signals import store_order_facts
     store_scores(con)
+    store_order_facts(con)
 
 
 def refresh_spans(con: duckdb.DuckDBPyConnection, touched: str) -> None:

@@ -19,8 +19,8 @@ from bench.pages import PAGES
 from bench.run import BENCH_USER, EngineCalls, WarmCache, generate
 from loyalty.db import data_version, session
 from loyalty.importer import import_files, undo_batch
-from loyalty.metrics import rfm, super_customers
-from loyalty.metrics.scope import scores_held
+from loyalty.metrics import rfm, signals, super_customers
+from loyalty.metrics.scope import held_at_latest
 from loyalty.period import Filters, Period, default_period
 
 
@@ -127,26 +127,32 @@ def test_rollups_and_cached_pages_follow_imports_and_undo(tmp_path, batches):
         assert len(set(versions)) == len(versions)
 
 
-def test_held_scores_answer_as_scoring_every_customer_does(demo_db, monkeypatch):
-    """The customer_scores rollup gives the default period's RFM and super-customer figures exactly as scoring
-    every customer at the as-of date does (the engine's own computation, forced), and answers no other period."""
+def test_rollups_kept_at_the_latest_order_date_answer_as_computing_does(demo_db, monkeypatch):
+    """The customer_scores and customer_order_facts rollups give the default period's RFM, super-customer and
+    at-risk figures exactly as computing them at the as-of date does (the engine's own computation, forced),
+    and answer no other period."""
     with session(demo_db) as con:
         period = default_period(con)
-        assert scores_held(con, period)
-        assert not scores_held(con, replace(period, as_of=period.as_of - timedelta(days=1)))
-        assert not scores_held(con, replace(period, as_of=period.as_of + timedelta(days=1)))
-        assert not scores_held(con, replace(period, filters=Filters(regions=("North",))))
-        assert not scores_held(con, replace(period, filters=Filters(channels=("web",))))
+        assert held_at_latest(con, period)   # (the same condition for both rollups)
+        assert not held_at_latest(con, replace(period, as_of=period.as_of - timedelta(days=1)))
+        assert not held_at_latest(con, replace(period, as_of=period.as_of + timedelta(days=1)))
+        assert not held_at_latest(con, replace(period, filters=Filters(regions=("North",))))
+        assert not held_at_latest(con, replace(period, filters=Filters(channels=("web",))))
         first = rfm.rfm_customers(con, period)["customer_id"].iloc[0]
         figures = {"super": lambda: super_customers.super_customers(con, period, only_super=False),
                    "at_risk": lambda: super_customers.at_risk_super_customers(con, period),
                    "rfm": lambda: rfm.rfm_customers(con, period),
                    "grid": lambda: rfm.segment_overview(con, period).grid,
                    "segments": lambda: rfm.segment_overview(con, period).summary,
-                   "one": lambda: rfm.customer_segment(con, period, first)}
+                   "one": lambda: rfm.customer_segment(con, period, first),
+                   "at_risk_customers": lambda: signals.at_risk_customers(con, period),
+                   "signals": lambda: signals.customer_signals(con, period)}
         held = {name: figure() for name, figure in figures.items()}
         assert held["super"]["bringing_others"].any() and held["super"]["regular"].any() and len(held["at_risk"])
-        monkeypatch.setattr(rfm, "scores_held", lambda con, period: False)
-        monkeypatch.setattr(super_customers, "scores_held", lambda con, period: False)
+        raised = held["at_risk_customers"][list(signals.NEEDS)].notna()
+        assert raised.any().all() and not raised.all().any()   # each signal raised for some customers, not all
+        monkeypatch.setattr(rfm, "held_at_latest", lambda con, period: False)
+        monkeypatch.setattr(super_customers, "held_at_latest", lambda con, period: False)
+        monkeypatch.setattr(signals, "held_at_latest", lambda con, period: False)
         for name, figure in figures.items():   # revenue sums may add up in another order: equal to 1e-12
             pd.testing.assert_frame_equal(held[name], figure(), rtol=1e-12, obj=name)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..period import Period, month_ends  # noqa: F401  (month_ends is part of this module's interface)
 from ..settings import get_settings
-from .scope import frame, plural, scores_held
+from .scope import frame, plural, held_at_latest
 
 
 def _better_is_larger(value: str, worse_first: str) -> str:
@@ -125,8 +125,8 @@ scored AS NOT MATERIALIZED (  -- the same as held by the `customer_scores` rollu
 
 def scored(con: duckdb.DuckDBPyConnection, period: Period) -> str:
     """The CTEs up to `segmented`: the customers measured and scored at the as-of date, or their held scores when
-    the rollup answers (`scope.scores_held`)."""
-    return (HELD_SCORES if scores_held(con, period) else MEASURED_AS_OF + "," + SCORES) + "," + SEGMENTED
+    the rollup answers (`scope.held_at_latest`)."""
+    return (HELD_SCORES if held_at_latest(con, period) else MEASURED_AS_OF + "," + SCORES) + "," + SEGMENTED
 
 
 def customer_segment(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> pd.DataFrame:

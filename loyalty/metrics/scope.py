@@ -29,11 +29,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Callable
 
 import duckdb
 import pandas as pd
 
-from ..period import Filters, Period, latest_order_date, month_end
+from ..period import Filters, Period, latest_order_date, month_end, resolve_period
 from ..rollups import MEDIAN_GAPS, MONTH_FIGURES, TOTALS_OF_MONTHS, spans
 
 
@@ -283,11 +284,24 @@ def statement(sql: str, filters: Filters, rollups: str | None = None, by_month: 
     return f"WITH {scope_sql(filters, rollups, by_month, spanned)}, {sql}"
 
 
-def scores_held(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
-    """Whether the `customer_scores` rollup holds the customers' scores for this period: as of the latest order
-    date, without a filter (the scores rank the customers in scope against each other)."""
+def held_at_latest(con: duckdb.DuckDBPyConnection, period: Period) -> bool:
+    """Whether the rollups kept as of the latest order date without a filter (`customer_scores`,
+    `customer_order_facts`; see `store_at_latest`) answer for this period: as of that date, with no filter (the
+    scores rank the customers in scope against each other)."""
     latest = latest_order_date(con)
     return rollups_answer(period, latest) == "totals" and period.as_of == latest and not period.filters.on_customers
+
+
+def store_at_latest(con: duckdb.DuckDBPyConnection, table: str, sql: str,
+                    extra: Callable[[date], dict] = lambda latest: {}) -> None:
+    """Replace the rows of the rollup `table` (a fixed name from this package) with what `sql` (CTEs over the
+    scope, then a SELECT by the table's column names) gives as of the latest order date without a filter, with
+    `extra(latest)` as further parameters; no rows without orders."""
+    con.execute(f"DELETE FROM {table}")
+    latest = latest_order_date(con)
+    if latest is not None:
+        text, values = prepared(con, sql, resolve_period(latest), **extra(latest))
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM ({text})", values)
 
 
 def prepared(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,

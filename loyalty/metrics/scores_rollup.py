@@ -7,15 +7,14 @@ for the super customers alone).
 The scores rank the customers against each other, so any new order can move anybody's: `store_scores`
 recomputes the table whole, inside every write's transaction, after the other rollups (`loyalty.rollups.refresh`),
 from the same common table expressions the engine computes when the rollup does not answer (`scored_quarters`;
-`scope.scores_held` says when it does).
+`scope.held_at_latest` says when it does).
 """
 from __future__ import annotations
 
 import duckdb
 
-from ..period import latest_order_date, resolve_period
 from .rfm import MEASURED_AS_OF, RFM, scores
-from .scope import prepared
+from .scope import store_at_latest
 from .stages import ORDER_CELLS, quarters_with_orders, snapshot_params
 
 FIVE_SCORES = {**RFM, "q": ("quantity", "ASC"), "t": ("tenure_days", "ASC")}
@@ -31,16 +30,11 @@ scored_quarters AS NOT MATERIALIZED (SELECT * FROM customer_scores)"""
 
 
 def scored_quarters(held: bool) -> str:
-    """The CTE `scored_quarters` (and ORDER_CELLS'), read from the rollup when `held` (`scope.scores_held`)."""
+    """The CTE `scored_quarters` (and ORDER_CELLS'), read from the rollup when `held` (`scope.held_at_latest`)."""
     return HELD_QUARTERS if held else SCORED_QUARTERS
 
 
 def store_scores(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute `customer_scores` from the current rollups (empty without orders)."""
-    con.execute("DELETE FROM customer_scores")
-    latest = latest_order_date(con)
-    if latest is None:
-        return
-    text, values = prepared(con, SCORED_QUARTERS + " SELECT * FROM scored_quarters", resolve_period(latest),
-                            **snapshot_params([latest]))
-    con.execute(f"INSERT INTO customer_scores BY NAME SELECT * FROM ({text})", values)
+    store_at_latest(con, "customer_scores", SCORED_QUARTERS + " SELECT * FROM scored_quarters",
+                    lambda latest: snapshot_params([latest]))

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..period import Period
 from .experience import BAD, bad_experiences_unavailable, bad_params
-from .scope import Inputs, Unavailable, frame, plural
+from .scope import Inputs, Unavailable, frame, held_at_latest, plural, store_at_latest
 
 SIGNALS = ["overdue", "declining_spend", "routine_only", "no_outreach_90d", "discount_dependent",
            "single_contact", "price_complaints"]
@@ -31,7 +31,7 @@ NEEDS = {  # signal -> its inputs (all needed; single contact: either)
     "single_contact": ("customers.account_team", "orders.sales_rep"),
 }
 
-FACTS = f"""
+ORDER_FACTS = """
 recent AS (  -- per customer: the last 12 months' orders
     SELECT customer_id,
            sum(amount) FILTER (WHERE order_date > $as_of - INTERVAL 6 MONTH)::DOUBLE AS last_6m,
@@ -43,6 +43,19 @@ recent AS (  -- per customer: the last 12 months' orders
            min(sales_rep) AS some_rep, min(sales_rep) = max(sales_rep) AS one_rep
     FROM orders_in_scope WHERE order_date > $as_of - INTERVAL 12 MONTH GROUP BY customer_id
 ),
+order_facts AS (  -- per customer with an order: what its signals take from the orders
+    SELECT b.customer_id, b.orders, b.last_order, b.median_gap, r.last_6m, r.prior_6m,
+           coalesce(r.orders_12m, 0) AS orders_12m, r.email_orders_12m, coalesce(r.revenue_12m, 0) AS revenue_12m,
+           r.discounted_12m, r.some_rep, r.one_rep
+    FROM buyers_and_gaps b LEFT JOIN recent r USING (customer_id)
+)"""
+
+HELD_ORDER_FACTS = """
+order_facts AS NOT MATERIALIZED (  -- the same as held by the rollup kept at the latest order date (`store_order_facts`)
+    SELECT * FROM customer_order_facts
+)"""
+
+OTHER_FACTS = f"""
 outreach AS (
     SELECT customer_id, max(opened_at)::DATE AS last_outreach FROM tickets_in_scope WHERE kind = 'outreach' GROUP BY customer_id
 ),
@@ -51,12 +64,10 @@ teams AS (
     FROM customers_in_scope WHERE account_team IS NOT NULL
 ),
 facts AS (
-    SELECT b.customer_id, b.orders, date_diff('day', b.last_order, $as_of) AS days_since_last, b.median_gap,
-           r.last_6m, r.prior_6m, coalesce(r.orders_12m, 0) AS orders_12m, r.email_orders_12m,
-           coalesce(r.revenue_12m, 0) AS revenue_12m, r.discounted_12m, o.last_outreach,
-           t.team, r.some_rep, r.one_rep
-    FROM buyers_and_gaps b
-    LEFT JOIN recent r USING (customer_id)
+    SELECT f.customer_id, f.orders, date_diff('day', f.last_order, $as_of) AS days_since_last, f.median_gap,
+           f.last_6m, f.prior_6m, f.orders_12m, f.email_orders_12m, f.revenue_12m, f.discounted_12m, o.last_outreach,
+           t.team, f.some_rep, f.one_rep
+    FROM order_facts f
     LEFT JOIN outreach o USING (customer_id) LEFT JOIN teams t USING (customer_id)
 ),
 flagged AS (  -- one column per signal: its reason, or NULL (text joined by || where no thousands separator is needed:
@@ -97,6 +108,17 @@ signalled AS (
 """
 
 
+def facts(held: bool) -> str:
+    """The CTEs up to `signalled`, the orders' part from the rollup when `held` (`scope.held_at_latest`)."""
+    return (HELD_ORDER_FACTS if held else ORDER_FACTS) + "," + OTHER_FACTS
+
+
+def store_order_facts(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute `customer_order_facts` (every customer's `order_facts` as of the latest order date, without a
+    filter) from the current orders and rollups."""
+    store_at_latest(con, "customer_order_facts", ORDER_FACTS + " SELECT * FROM order_facts")
+
+
 def signal_params(con: duckdb.DuckDBPyConnection, inputs: Inputs | None = None) -> dict:
     """Which signals the inputs allow."""
     inputs = inputs or Inputs(con)
@@ -107,23 +129,23 @@ def signal_params(con: duckdb.DuckDBPyConnection, inputs: Inputs | None = None) 
 def customer_signals(con: duckdb.DuckDBPyConnection, period: Period, customer: str | None = None) -> pd.DataFrame:
     """One row per customer with at least one signal (or just `customer`): a column per signal holding its
     reason (or NULL), the number of signals, all reasons, and the last 12 months' revenue at stake, largest first."""
-    return frame(con, FACTS + """
+    return frame(con, facts(held_at_latest(con, period)) + """
         SELECT * FROM signalled WHERE signals > 0 AND ($customer IS NULL OR customer_id = $customer)
         ORDER BY revenue_12m DESC, customer_id""", period, customer=customer, **signal_params(con))
 
 
 REASONS = ", ".join(f"s.{name}" for name in NEEDS)  # the signals' reason columns (price complaints never has one)
 
-AT_RISK = FACTS + "," + BAD + f"""
+AT_RISK = "," + BAD + f"""
 SELECT coalesce(s.customer_id, b.customer_id) AS customer_id, coalesce(s.revenue_12m, r.revenue_12m, 0) AS revenue_12m,
        b.reason AS bad_experiences, {REASONS}
 FROM (SELECT * FROM signalled WHERE signals > 0) s
 FULL JOIN (SELECT * FROM bad_counts WHERE bad_experiences >= 2) b ON b.customer_id = s.customer_id
-LEFT JOIN recent r ON r.customer_id = b.customer_id AND s.customer_id IS NULL   -- revenue of those without a signal
+LEFT JOIN order_facts r ON r.customer_id = b.customer_id AND s.customer_id IS NULL   -- revenue of those without a signal
 ORDER BY revenue_12m DESC, customer_id
 """
 
-AT_RISK_BY_SIGNALS = FACTS + f"""  -- the same when no kind of bad experience can be counted: signals alone
+AT_RISK_BY_SIGNALS = f"""  -- the same when no kind of bad experience can be counted: signals alone
 SELECT s.customer_id, s.revenue_12m, NULL::VARCHAR AS bad_experiences, {REASONS}
 FROM signalled s WHERE signals > 0
 ORDER BY revenue_12m DESC, customer_id
@@ -135,10 +157,11 @@ def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.Data
     months) first: one column per signal holding its reason (or NULL), `bad_experiences` holding what
     happened (or NULL below two; signals alone, without counting anybody's bad experiences, when none can
     be counted)."""
-    inputs = Inputs(con)
+    inputs, held = Inputs(con), held_at_latest(con, period)
     if bad_experiences_unavailable(con, inputs):
-        return frame(con, AT_RISK_BY_SIGNALS, period, many_rows=True, **signal_params(con, inputs))
-    return frame(con, AT_RISK, period, many_rows=True, **signal_params(con, inputs), **bad_params(con, period.as_of))
+        return frame(con, facts(held) + AT_RISK_BY_SIGNALS, period, many_rows=True, **signal_params(con, inputs))
+    return frame(con, facts(held) + AT_RISK, period, many_rows=True, **signal_params(con, inputs),
+                 **bad_params(con, period.as_of))
 
 
 def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:

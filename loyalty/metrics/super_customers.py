@@ -17,13 +17,13 @@ import pandas as pd
 from ..period import Period
 from ..settings import get_settings
 from .experience import BAD, bad_experiences_unavailable, bad_params
-from .scope import Inputs, Unavailable, empty_frame, frame, scores_held
+from .scope import Inputs, Unavailable, empty_frame, frame, held_at_latest
 from .scores_rollup import scored_quarters
 from .stages import referrals_by, snapshot_params
 
 
 def criteria(held: bool) -> str:
-    """The CTEs up to `super_criteria`, over the held scores when `held` (`scope.scores_held`)."""
+    """The CTEs up to `super_criteria`, over the held scores when `held` (`scope.held_at_latest`)."""
     return scored_quarters(held) + f""",
 criteria AS (  -- per customer with an order: the four criteria at the as-of date
     SELECT s.customer_id, s.monetary AS revenue, s.frequency AS orders, s.tenure_days, s.quantity,
@@ -65,7 +65,7 @@ def super_customer_availability(con: duckdb.DuckDBPyConnection, inputs: Inputs |
 def super_customers(con: duckdb.DuckDBPyConnection, period: Period, only_super: bool = True) -> pd.DataFrame:
     """Customers with the criteria each meets (`meets`, `criteria_met`, one column per criterion) and
     `is_super`; by default only those meeting the threshold; most criteria, then largest revenue first."""
-    return frame(con, criteria(scores_held(con, period)) + """
+    return frame(con, criteria(held_at_latest(con, period)) + """
         SELECT *, criteria_met >= $threshold AS is_super FROM super_criteria
         WHERE NOT $only_super OR criteria_met >= $threshold
         ORDER BY criteria_met DESC, revenue DESC, customer_id""",
@@ -81,7 +81,7 @@ def at_risk_super_customers(con: duckdb.DuckDBPyConnection, period: Period) -> p
     without scoring anybody, when the store holds nothing any kind of bad experience is made of)."""
     if bad_experiences_unavailable(con):
         return empty_frame(AT_RISK_COLUMNS)
-    return frame(con, criteria(scores_held(con, period)) + "," + BAD + """
+    return frame(con, criteria(held_at_latest(con, period)) + "," + BAD + """
         SELECT s.customer_id, s.revenue, s.meets, b.bad_experiences::BIGINT AS bad_experiences, b.reason
         FROM super_criteria s JOIN bad_counts b USING (customer_id)
         WHERE s.criteria_met >= $threshold AND b.bad_experiences >= 2

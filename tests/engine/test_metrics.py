@@ -185,7 +185,7 @@ def test_a_customer_list_converts_by_arrow_to_the_same_frame(shop, year):
                                                                                money, total, names, small)"""
     pd.testing.assert_frame_equal(texts_by_arrow(shop, shop.sql(query)), text_columns_as_strings(shop.execute(query)))
     pd.testing.assert_frame_equal(signals.at_risk_customers(shop, year),
-                                  frame(shop, signals.AT_RISK, year, **signals.signal_params(shop),
+                                  frame(shop, signals.facts(False) + signals.AT_RISK, year, **signals.signal_params(shop),
                                         **experience.bad_params(shop, year.as_of)))
 
 
