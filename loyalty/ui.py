@@ -328,11 +328,12 @@ def page_rows(total: int, key: str) -> slice:
     caption 'Rows a–b of N'. Streamlit keeps the chosen page within range when `total` shrinks."""
     if total <= TABLE_ROWS:
         return slice(0, total)
-    with st.container(horizontal=True, vertical_alignment="center"):
-        page = st.pagination(-(-total // TABLE_ROWS), key=f"page-{key}")
-        first = (page - 1) * TABLE_ROWS
-        last = min(first + TABLE_ROWS, total)
-        st.caption(f"Rows {first + 1:,}–{last:,} of {total:,}, {TABLE_ROWS:,} a page; the download has them all.")
+    # the selector in a row of its own: beside the caption it showed "1" alone for 2 pages and "1 … 3" for 3
+    # (Streamlit's pagination hides page buttons to fit the room it measures there)
+    page = st.pagination(-(-total // TABLE_ROWS), key=f"page-{key}")
+    first = (page - 1) * TABLE_ROWS
+    last = min(first + TABLE_ROWS, total)
+    st.caption(f"Rows {first + 1:,}–{last:,} of {total:,}, {TABLE_ROWS:,} a page; the download has them all.")
     return slice(first, last)
 
 

@@ -89,3 +89,18 @@ def test_a_table_downloads_as_csv_and_as_xlsx_with_the_same_rows(demo_server, pa
     assert [c.value for c in sheet[1]] == csv_rows[0]
     assert sheet.max_row == len(csv_rows) > 1
     assert [str(c.value) for c in sheet["A"]] == [row[0] for row in csv_rows]   # customer ids, in order
+
+
+def test_every_page_of_a_short_table_has_its_button(demo_server, page):
+    """The at-risk list of the demo store fills three pages: each has its button (beside the caption, Streamlit's
+    selector showed "1 … 3"), and the second shows the second 500 rows."""
+    page.goto(f"{demo_server}/at_risk")
+    settle(page)
+    caption = page.get_by_text(re.compile(r"^Rows 1–500 of [\d,]+, 500 a page"))
+    caption.wait_for()
+    total = int(re.search(r"of ([\d,]+),", caption.inner_text()).group(1).replace(",", ""))
+    assert 1000 < total <= 1500
+    for number in (1, 2, 3):
+        expect(page.get_by_role("button", name=f"Page {number}", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Page 2", exact=True).click()
+    page.get_by_text(re.compile(rf"^Rows 501–1,000 of {total:,}")).wait_for()
