@@ -144,4 +144,5 @@ def lapsed_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataF
     settings = get_settings(con)
     # the gaps need a sort of every order unless the rollups hold them: only when asked
     buyers = "buyers_and_gaps" if settings["lapsed_by_own_gap"] else "buyers_without_gaps"
-    return frame(con, BUYERS_WITHOUT_GAPS + "," + LAPSED.format(buyers=buyers), period, window=settings["churn_window_days"])
+    return frame(con, BUYERS_WITHOUT_GAPS + "," + LAPSED.format(buyers=buyers), period,
+                 window=settings["churn_window_days"])

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..period import Period, month_ends  # noqa: F401  (month_ends is part of this module's interface)
 from ..settings import get_settings
-from .scope import frame, plural, held_at_latest
+from .scope import frame, held_at_latest, plural
 
 
 def _better_is_larger(value: str, worse_first: str) -> str:
@@ -132,7 +132,8 @@ def scored(con: duckdb.DuckDBPyConnection, period: Period) -> str:
 def customer_segment(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> pd.DataFrame:
     """The segment, reason and scores of one customer (no row without an order by the as-of date), as in
     `rfm_customers`."""
-    return frame(con, scored(con, period) + " SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer",
+    return frame(con, scored(con, period) + """
+        SELECT segment, reason, r, f, m FROM segmented WHERE customer_id = $customer""",
                  period, customer=customer_id, rules=_rules(con))
 
 

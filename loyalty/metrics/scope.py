@@ -6,14 +6,15 @@ the windows a query can compute several periods in at once, the helpers that run
 Values always arrive as named parameters ($as_of, $regions, …); the only names put into SQL text are
 fixed table and column names from `loyalty.schema`.
 
-Rollups (`loyalty.rollups`): `buyers`, `buyers_and_gaps` and `customer_months_in_scope` read the rollup tables
-instead of every order when they hold the same answer (`rollups_answer`), which needs no channel or
+Rollups (`loyalty.rollups`): `buyers`, `buyers_and_gaps` and `customer_months_in_scope` read the rollup
+tables instead of every order when they hold the same answer (`rollups_answer`), which needs no channel or
 sales-rep filter (the rollups keep neither). With an as-of date on or after the latest order in the store
 (no order cut off) they read the customer totals and months as they are ("totals"); with an earlier as-of
 date ("months"), the customer months before the as-of date's month come from the rollup and that month
 from its orders up to the as-of date (the orders are stored in date order, so that reads a few blocks),
-the customers' totals are summed from those months, and only the median gaps of `buyers_and_gaps` read every order. Otherwise the
-same CTEs compute from `orders_in_scope`; a query reads the same columns either way.
+the customers' totals are summed from those months, and only the median gaps of `buyers_and_gaps` read
+every order. Otherwise the same CTEs compute from `orders_in_scope`; a query reads the same columns either
+way. The rollups kept at the latest order date (`held_at_latest`) answer only as of that date, unfiltered.
 `dated_orders` (per customer and day: orders, revenue) likewise reads the customer months, each dated its
 first day, when the rollups answer and the period spans whole months: a filter on whole months of the
 period and the one before then holds the same orders as on the order dates.

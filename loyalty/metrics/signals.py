@@ -136,6 +136,7 @@ def customer_signals(con: duckdb.DuckDBPyConnection, period: Period, customer: s
 
 REASONS = ", ".join(f"s.{name}" for name in NEEDS)  # the signals' reason columns (price complaints never has one)
 
+# AT_RISK and AT_RISK_BY_SIGNALS follow `facts(held)`.
 AT_RISK = "," + BAD + f"""
 SELECT coalesce(s.customer_id, b.customer_id) AS customer_id, coalesce(s.revenue_12m, r.revenue_12m, 0) AS revenue_12m,
        b.reason AS bad_experiences, {REASONS}
