@@ -156,3 +156,17 @@ def test_rollups_kept_at_the_latest_order_date_answer_as_computing_does(demo_db,
         monkeypatch.setattr(signals, "held_at_latest", lambda con, period: False)
         for name, figure in figures.items():   # revenue sums may add up in another order: equal to 1e-12
             pd.testing.assert_frame_equal(held[name], figure(), rtol=1e-12, obj=name)
+
+
+@pytest.mark.parametrize("table", ["customer_scores", "customer_order_facts"])
+def test_a_store_made_before_a_rollup_existed_gets_it_built_when_opened(tmp_path, batches, table):
+    """A database without one of the rollups kept at the latest date (made by an older version) gets it on
+    opening, with the rows an import builds."""
+    path = tmp_path / "store.duckdb"
+    with session(path) as con:
+        import_files(con, "orders", [batches[0]], user=BENCH_USER)
+        built = con.execute(f"SELECT * FROM {table} ORDER BY customer_id").df()
+        assert len(built) > 100
+        con.execute(f"DROP TABLE {table}")
+    with session(path) as con:
+        pd.testing.assert_frame_equal(con.execute(f"SELECT * FROM {table} ORDER BY customer_id").df(), built)
