@@ -239,7 +239,7 @@ def empty(con: duckdb.DuckDBPyConnection) -> bool:
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
     """Recompute the rollup rows of the customer months noted by `mark_touched` and of their customers, from the
-    current orders."""
+    current orders, and the rollups kept at the latest order date when any order changed."""
     # Empty rollups (a first import, a rebuild) are built from every order, without picking out what was touched.
     everyone = empty(con)
     customers = "TRUE" if everyone else "customer_id IN (SELECT customer_id FROM rollup_touched)"
@@ -253,13 +253,15 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DELETE FROM customer_totals WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
     con.execute(CUSTOMER_TOTALS_OF_TOUCHED.format(touched=customers))
     refresh_spans(con, customers)
+    orders_changed = everyone or con.execute("SELECT count(*) > 0 FROM rollup_touched").fetchall()[0][0]
     con.execute("DROP TABLE rollup_touched")
     count_columns(con)
     list_filter_values(con)
-    from .metrics.scores_rollup import store_scores   # the engine's own queries, which read the rollups above
-    from .metrics.signals import store_order_facts
-    store_scores(con)
-    store_order_facts(con)
+    if orders_changed:   # the rollups kept at the latest date read the orders' rollups alone
+        from .metrics.scores_rollup import store_scores   # the engine's own queries, which read the rollups above
+        from .metrics.signals import store_order_facts
+        store_scores(con)
+        store_order_facts(con)
 
 
 def refresh_spans(con: duckdb.DuckDBPyConnection, touched: str) -> None:

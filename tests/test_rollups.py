@@ -170,3 +170,29 @@ def test_a_store_made_before_a_rollup_existed_gets_it_built_when_opened(tmp_path
         con.execute(f"DROP TABLE {table}")
     with session(path) as con:
         pd.testing.assert_frame_equal(con.execute(f"SELECT * FROM {table} ORDER BY customer_id").df(), built)
+
+
+def test_the_rollups_kept_at_the_latest_date_are_rebuilt_only_when_orders_change(tmp_path, batches, monkeypatch):
+    """An orders import or undo rebuilds customer_scores and customer_order_facts; a customers or tickets
+    import leaves them as they are (the orders' rollups alone feed them)."""
+    from loyalty.metrics import scores_rollup
+
+    built = []
+    monkeypatch.setattr(scores_rollup, "store_scores", lambda con, real=scores_rollup.store_scores: (
+        built.append("scores"), real(con)))
+    monkeypatch.setattr(signals, "store_order_facts", lambda con, real=signals.store_order_facts: (
+        built.append("facts"), real(con)))
+    customers = tmp_path / "customers.csv"
+    customers.write_text("customer_id,region\nK000001,North\n")
+    tickets = tmp_path / "tickets.csv"
+    tickets.write_text("ticket_id,customer_id,opened_at,kind\nT1,K000001,2026-01-05 10:00:00,complaint\n")
+    with session(tmp_path / "store.duckdb") as con:
+        built.clear()   # (opening a new store builds its rollups, empty)
+        batch = import_files(con, "orders", [batches[0]], user=BENCH_USER)[0].batch_id
+        assert built == ["scores", "facts"]
+        import_files(con, "customers", [customers], user=BENCH_USER)
+        import_files(con, "tickets", [tickets], user=BENCH_USER)
+        assert built == ["scores", "facts"]
+        undo_batch(con, batch, user=BENCH_USER)
+        assert built == ["scores", "facts"] * 2
+        assert con.execute("SELECT count(*) FROM customer_scores").fetchall() == [(0,)]
