@@ -84,18 +84,18 @@ APP_PAGES = {"Executive scorecard": "scorecard", "Super customers": "super_custo
 
 class Recording:
     """Page calls (see bench/pages.py `PageCalls`) that note each call's key, and each side-by-side group's
-    keys, in order, then hand the call to `inner` (None: nothing is computed)."""
+    keys, in order, then hand the call to `one` or the group to `together` (None: nothing is computed)."""
 
-    def __init__(self, inner=None):
-        self.inner, self.log = inner, []
+    def __init__(self, one=None, together=None):
+        self.one, self.group, self.log = one, together, []
 
     def __call__(self, fn, *args, **kwargs):
         self.log.append(("one", Call(fn, *args, **kwargs).key))
-        return self.inner(fn, *args, **kwargs) if self.inner else None
+        return self.one(fn, *args, **kwargs) if self.one else None
 
     def together(self, *calls):
         self.log.append(("together", tuple(None if c is None else c.key for c in calls)))
-        return self.inner.together(*calls) if self.inner else [None] * len(calls)
+        return self.group(*calls) if self.group else [None] * len(calls)
 
 
 def test_the_benchmark_times_what_each_page_computes_on_its_first_load(demo_db, monkeypatch):
@@ -108,25 +108,16 @@ def test_the_benchmark_times_what_each_page_computes_on_its_first_load(demo_db, 
         probe = Recording()
         compute(probe, None)
         models[probe.log[0][1][0]] = pages
-    app_log = []
-    plain, together = ui.cached, ui.cached_together
-
-    def cached(fn, *args, **kwargs):
-        app_log.append(("one", Call(fn, *args, **kwargs).key))
-        return plain(fn, *args, **kwargs)
-
-    def cached_together(*calls):
-        app_log.append(("together", tuple(None if c is None else c.key for c in calls)))
-        return together(*calls)
-
-    monkeypatch.setattr(ui, "cached", cached)
-    monkeypatch.setattr(ui, "cached_together", cached_together)
+    app = Recording(ui.cached, ui.cached_together)   # the app's own calls, noted on their way
+    monkeypatch.setattr(ui, "cached", app)
+    monkeypatch.setattr(ui, "cached_together", app.together)
     for page, compute in PAGES.items():
-        app_log.clear()
+        app.log.clear()
         AppTest.from_file(APP, default_timeout=90).switch_page(f"app_pages/{APP_PAGES[page]}.py").run()
-        made = [(kind, key) for kind, key in app_log if kind != "one" or key[0] not in models]
-        assert all(page in models[key[0]] for kind, key in app_log if kind == "one" and key[0] in models), page
+        made = [(kind, key) for kind, key in app.log if kind != "one" or key[0] not in models]
+        assert all(page in models[key[0]] for kind, key in app.log if kind == "one" and key[0] in models), page
         with session(demo_db) as con:
-            bench_calls = Recording(bench.EngineCalls(con))
+            engine = bench.EngineCalls(con)
+            bench_calls = Recording(engine, engine.together)
             compute(bench_calls, default_period(con))
         assert made == bench_calls.log, page

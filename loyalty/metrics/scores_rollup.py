@@ -15,7 +15,7 @@ import duckdb
 
 from .rfm import MEASURED_AS_OF, RFM, scores
 from .scope import store_at_latest
-from .stages import ORDER_CELLS, quarters_with_orders, snapshot_params
+from .stages import ORDER_CELLS, REFERRAL_LISTS, quarters_with_orders, snapshot_params
 
 FIVE_SCORES = {**RFM, "q": ("quantity", "ASC"), "t": ("tenure_days", "ASC")}
 
@@ -25,12 +25,13 @@ scored_quarters AS (  -- every scored customer with how many of the as-of date's
     FROM scored s CROSS JOIN snapshots n LEFT JOIN customer_cells k USING (customer_id)
 )"""
 
-HELD_QUARTERS = ORDER_CELLS + """,   -- (for its referral lists)
+HELD_QUARTERS = REFERRAL_LISTS + """,
 scored_quarters AS NOT MATERIALIZED (SELECT * FROM customer_scores)"""
 
 
 def scored_quarters(held: bool) -> str:
-    """The CTE `scored_quarters` (and ORDER_CELLS'), read from the rollup when `held` (`scope.held_at_latest`)."""
+    """The CTEs `scored_quarters` and `referral_lists`, the former read from the rollup when `held`
+    (`scope.held_at_latest`)."""
     return HELD_QUARTERS if held else SCORED_QUARTERS
 
 

@@ -27,6 +27,12 @@ from .scope import Inputs, Unavailable, frame
 
 STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
 
+REFERRAL_LISTS = """
+referral_lists AS (  -- per referrer: the dates of its referrals
+    SELECT customer_id, list(coalesce(referred_on, DATE '-infinity')) AS referred_on FROM referral_dates GROUP BY customer_id
+)
+"""
+
 ORDER_CELLS = """
 snapshots AS (  -- snap: a date; i: its position among them; q1..q4: bit masks of the cells making up its last 4 quarters
     SELECT unnest($snapshots, recursive := true)
@@ -43,10 +49,7 @@ customer_cells AS (  -- per customer: one bit per cell that overlaps one of its 
       ON c.month = m.month AND c.cell_start <= m.last_day AND c.cell_end >= m.first_day
     GROUP BY m.customer_id
 ),
-referral_lists AS (  -- per referrer: the dates of its referrals
-    SELECT customer_id, list(coalesce(referred_on, DATE '-infinity')) AS referred_on FROM referral_dates GROUP BY customer_id
-)
-"""
+""" + REFERRAL_LISTS
 
 
 def quarters_with_orders(cells: str, snapshot: str) -> str:
