@@ -3,12 +3,14 @@
 `Money` to the cent, `Share` to 1e-9. `engine_figures` reduces a page's engine output (bench/pages.py)
 to the figures bench/baseline.py computes for it.
 
-The bench data holds orders only (customer_id, order_id, order_date, amount, channel): a figure that
-needs customers, tickets or survey answers is unavailable (or empty) on both sides, and compared as such.
+The bench data holds orders (customer_id, order_id, order_date, amount, channel) and support tickets: a
+figure that needs customers, survey answers or delivery dates is unavailable (or empty) on both sides, and
+compared as such.
 """
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime
 
 import pandas as pd
@@ -21,6 +23,7 @@ ORDER_KPIS = ["revenue", "active_customers", "new_customers", "repeat_customer_r
               "churned_customers", "top20_revenue_share"]
 MONEY_KPIS = {"revenue"}
 COUNT_KPIS = {"active_customers", "new_customers", "churned_customers"}
+COUNT_FIGURES = {"tickets", "complaints", "open_backlog", "csat_answers", "nps_answers"}   # of the service figures
 
 
 class Money(float):
@@ -81,9 +84,16 @@ def _rows(table: pd.DataFrame, columns: dict[str, object]) -> list[list]:
 
 
 def _signal_names(reasons: str | None) -> list[str]:
-    """The signals named in a customer's `reasons`, sorted ('overdue: …; declining spend: …' -> ['declining spend',
-    'overdue'])."""
-    return sorted(part.split(":")[0] for part in reasons.split("; ")) if reasons else []
+    """The signals named in a customer's `reasons`, sorted ('overdue: …; no outreach in 90 days (never)' ->
+    ['no outreach in 90 days', 'overdue'])."""
+    return sorted(re.split(r":| \(", part)[0] for part in reasons.split("; ")) if reasons else []
+
+
+def _figure(name: str, value):
+    """A service figure: a count, a share (hours and means too: compared to 1e-9), None or unavailable."""
+    if isinstance(value, Unavailable):
+        return UNAVAILABLE
+    return int(value) if name in COUNT_FIGURES else _share(value)
 
 
 def _filter_options(options: dict) -> dict:
@@ -134,27 +144,31 @@ def funnel_figures(out: dict) -> dict:
 
 
 def responsiveness_figures(out: dict) -> dict:
-    spread = out["spread"]
     return {
-        "available_figures": {k: int(v) for k, v in out["figures"].items() if not isinstance(v, Unavailable)},
-        "tickets_in_spread": {"first_response": int(spread["first_response"].sum()),
-                              "resolution": int(spread["resolution"].sum())},
-        "months": len(out["monthly"]), "channels": len(out["channels"]),
+        "figures": {name: _figure(name, value) for name, value in out["figures"].items()},
+        "monthly": [{name: value if name == "month" else _figure(name, value) for name, value in month.items()}
+                    for month in out["monthly"].to_dict("records")],
+        "channels": _rows(out["channels"], {"channel": str, "tickets": int, "first_response_median_hours": _share,
+                                            "first_response_sla_share": _share, "resolution_sla_share": _share}),
+        "spread": _rows(out["spread"], {"bucket": str, "first_response": int, "resolution": int}),
         "churn_by_experience": UNAVAILABLE if out["churn"] is None else _rows(
             out["churn"], {"customers_with": str, "customers": int, "churned": int, "churn_rate": Share}),
     }
 
 
+SHOWN_SIGNALS = ["overdue", "declining_spend", "routine_only", "no_outreach_90d"]   # the bench data can raise these
+
+
 def at_risk_figures(out: dict) -> dict:
     table = out["table"].sort_values("customer_id")
     signals = table[table[[s for s in SIGNALS if s in table.columns]].notna().any(axis=1)]
+    bad = table[table["bad_experiences"].notna()]
     return {
-        "signals": _rows(signals, {"customer_id": str, "revenue_12m": Money, "overdue": pd.notna,
-                                   "declining_spend": pd.notna}),
-        "raised": sorted(s for s in ("routine_only", "no_outreach_90d", "discount_dependent", "single_contact")
-                         if signals[s].notna().any()),
-        "two_or_more_bad_experiences": int(table["bad_experiences"].notna().sum()),
-        "available_signals": sorted(name for name, missing in out["available"].items() if missing is None),
+        "signals": _rows(signals, {"customer_id": str, "revenue_12m": Money, **{s: pd.notna for s in SHOWN_SIGNALS}}),
+        "bad_experiences": _rows(bad, {"customer_id": str, "revenue_12m": Money, "bad_experiences": str}),
+        "raised": sorted(s for s in SIGNALS if s in table.columns and table[s].notna().any()),
+        "available_signals": sorted(name for name, missing in out["available"].items()
+                                    if missing is None and name != "bad_experiences"),
     }
 
 
@@ -166,6 +180,7 @@ def customer_360_figures(out: dict) -> dict:
         "other_records": {k: len(records[k]) for k in ("customer", "tickets", "surveys", "referred")},
         "segment": summary["segment"], "stage": summary["stage"],
         "bad_experiences": UNAVAILABLE if isinstance(summary["bad_experiences"], Unavailable) else summary["bad_experiences"],
+        "bad_reason": summary["bad_reason"],
         "signals": _signal_names(summary["signals"]),
         "stage_history": _rows(out["history"], {"month_end": _day, "stage": str}),
     }

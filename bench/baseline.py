@@ -1,17 +1,18 @@
 """The plain-pandas baseline: for each analytics page, the figures it shows on first load, computed with
-pandas and numpy only (no DuckDB) from the raw generated orders, at the default period. bench/run.py
-times these in a separate process and checks them against the engine (bench/agreement.py).
+pandas and numpy only (no DuckDB) from the raw generated orders and tickets, at the default period.
+bench/run.py times these in a separate process and checks them against the engine (bench/agreement.py).
 
-`prepare` turns the raw frame (customer_id, order_id, order_date as text, amount, channel) into typed
-arrays once, as the import does for the engine: customer codes in id order (so "ties by customer id"
-is "ties by code"), days since 1970-01-01, amounts in whole cents (summed exactly, as the engine's
-DECIMAL). Its time is reported in its own row, not in the pages'.
+`prepare` turns the raw frames (orders: customer_id, order_id, order_date as text, amount, channel; tickets:
+ticket_id, customer_id, opened_at, first_response_at, resolved_at, channel, kind, csat, reopened) into typed
+arrays once, as the import does for the engine: customer codes in id order (so "ties by customer id" is "ties
+by code"), days since 1970-01-01, amounts in whole cents (summed exactly, as the engine's DECIMAL), ticket
+times in seconds since 1970. Its time is reported in its own row, not in the pages'.
 
 The definitions are the engine's (the module docstrings of loyalty/metrics/*): the bench data has no
-customers, tickets or survey answers, so every figure needing them is unavailable or empty, and a
-customer's stage never goes beyond Client (the advocate step needs referrals, references or NPS).
-Calendar helpers (`Period`, `last_quarters`, `month_ends`, `shift_months`) and the default segment
-rules come from the product: they are definitions, not computations.
+customers, survey answers or delivery dates, so every figure needing them is unavailable or empty (NPS among
+them), and a customer's stage never goes beyond Client (the advocate step needs referrals, references or NPS).
+Calendar helpers (`Period`, `last_quarters`, `month_ends`, `shift_months`), the default segment rules and SLA
+hours come from the product: they are definitions, not computations.
 """
 from __future__ import annotations
 
@@ -30,8 +31,9 @@ from .agreement import ORDER_KPIS, UNAVAILABLE, Money, Share
 
 EPOCH = date(1970, 1, 1)
 STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
-SERVICE_KPIS = ["csat", "nps", "maintenance_share", "referrals", "reference_willing", "median_first_response_hours",
-                "sla_share", "complaints_per_100"]
+SERVICE_KPIS = {"csat": "csat_mean", "nps": "nps", "median_first_response_hours": "first_response_median_hours",
+                "sla_share": "first_response_sla_share", "complaints_per_100": "complaints_per_100"}  # KPI -> service figure
+CUSTOMER_KPIS = ["maintenance_share", "referrals", "reference_willing"]
 
 
 @dataclass
@@ -41,21 +43,66 @@ class Orders:
     day: np.ndarray            # int64 days since EPOCH
     cents: np.ndarray          # int64
     channel: np.ndarray        # str
-    ids: np.ndarray            # customer ids in code (= id) order
+    ids: np.ndarray            # customer ids in code (= id) order, those with tickets alone too
 
     @property
     def customers(self) -> int:
         return len(self.ids)
 
 
-def prepare(frame: pd.DataFrame) -> Orders:
-    """Typed arrays from the raw generated frame, sorted by customer and day."""
-    codes, ids = pd.factorize(frame["customer_id"], sort=True)
+@dataclass
+class Tickets:
+    """The tickets as arrays; times in seconds since EPOCH (NaN where missing)."""
+    customer: np.ndarray       # int64 codes of Orders.ids
+    opened: np.ndarray         # int64
+    first: np.ndarray          # float64
+    resolved: np.ndarray       # float64
+    kind: np.ndarray           # str
+    channel: np.ndarray        # str, 'unknown' where missing
+    csat: np.ndarray           # float64, NaN where missing
+    reopened: np.ndarray       # bool
+
+    @property
+    def request(self) -> np.ndarray:
+        """Requests to answer: every ticket but our own outreach."""
+        return self.kind != "outreach"
+
+
+@dataclass
+class Data:
+    orders: Orders
+    tickets: Tickets
+
+
+def prepare_orders(frame: pd.DataFrame, ids: np.ndarray) -> Orders:
+    """Typed arrays from the raw orders, sorted by customer and day; `ids`: every customer id, sorted."""
+    codes = np.searchsorted(ids, frame["customer_id"].to_numpy())
     days = pd.to_datetime(frame["order_date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
     cents = np.round(frame["amount"].to_numpy() * 100).astype(np.int64)
     order = np.lexsort((days, codes))
-    return Orders(codes[order].astype(np.int64), days[order], cents[order], frame["channel"].to_numpy()[order],
-                  np.asarray(ids, dtype=object))
+    return Orders(codes[order].astype(np.int64), days[order], cents[order], frame["channel"].to_numpy()[order], ids)
+
+
+def seconds_of(column: pd.Series) -> np.ndarray:
+    """Timestamps as float seconds since EPOCH, NaN where missing."""
+    values = column.to_numpy().astype("datetime64[s]")
+    return np.where(np.isnat(values), np.nan, values.astype(np.int64).astype(np.float64))
+
+
+def prepare_tickets(frame: pd.DataFrame, orders: Orders) -> Tickets:
+    """Typed arrays from the raw tickets (every ticket's customer is in `orders.ids`)."""
+    return Tickets(np.searchsorted(orders.ids, frame["customer_id"].to_numpy()).astype(np.int64),
+                   seconds_of(frame["opened_at"]).astype(np.int64), seconds_of(frame["first_response_at"]),
+                   seconds_of(frame["resolved_at"]), frame["kind"].to_numpy(dtype=object),
+                   frame["channel"].fillna("unknown").to_numpy(dtype=object),
+                   frame["csat"].astype("float64").to_numpy(), frame["reopened"].to_numpy(dtype=bool))
+
+
+def prepare(orders: pd.DataFrame, tickets: pd.DataFrame) -> Data:
+    """The orders and tickets as arrays, customers coded over both (one with tickets alone is never known)."""
+    ids = np.union1d(orders["customer_id"].to_numpy(dtype=object), tickets["customer_id"].to_numpy(dtype=object))
+    prepared = prepare_orders(orders, ids)
+    return Data(prepared, prepare_tickets(tickets, prepared))
 
 
 def day_of(d: date) -> int:
@@ -233,11 +280,12 @@ def stage_count(stage: np.ndarray) -> dict[str, int]:
     return {s: int((stage == s).sum()) for s in STAGES}
 
 
-def overdue_and_declining(orders: Orders, b: Buyers, as_of: date, codes: np.ndarray | None = None) -> pd.DataFrame:
-    """signals.py's order-only signals for every known customer (or those of `codes`): revenue of the last
-    12 months, overdue (≥ 3 orders, days since the last > 2× the median gap) and declining spend."""
+def order_signals(orders: Orders, b: Buyers, as_of: date, codes: np.ndarray | None = None) -> pd.DataFrame:
+    """signals.py's order-only facts and signals for every known customer (or those of `codes`): revenue, orders
+    and email orders of the last 12 months, overdue (≥ 3 orders, days since the last > 2× the median gap) and
+    declining spend."""
     keep = in_scope(orders, as_of) if codes is None else in_scope(orders, as_of) & np.isin(orders.customer, codes)
-    customer, day, cents = orders.customer[keep], orders.day[keep], orders.cents[keep]
+    customer, day, cents, channel = orders.customer[keep], orders.day[keep], orders.cents[keep], orders.channel[keep]
     same = np.r_[False, customer[1:] == customer[:-1]]
     gaps = pd.Series(np.diff(day, prepend=0)[same]).groupby(customer[same]).median()
     median_gap = np.full(orders.customers, np.nan)
@@ -252,9 +300,29 @@ def overdue_and_declining(orders: Orders, b: Buyers, as_of: date, codes: np.ndar
     prior_6m = np.bincount(customer[prior6], weights=cents[prior6], minlength=n)
     declining = (prior_6m > 0) & (last_6m < 0.7 * prior_6m)
     revenue_12m = np.bincount(customer[recent], weights=cents[recent], minlength=n).astype(np.int64)
+    orders_12m = np.bincount(customer[recent], minlength=n)
+    by_email = recent & (channel == "email")
+    email_orders_12m = np.bincount(customer[by_email], minlength=n)
     chosen = np.flatnonzero(b.known) if codes is None else codes
-    return pd.DataFrame({"code": chosen, "revenue_12m": revenue_12m[chosen], "overdue": overdue[chosen],
+    return pd.DataFrame({"code": chosen, "revenue_12m": revenue_12m[chosen], "orders_12m": orders_12m[chosen],
+                         "email_orders_12m": email_orders_12m[chosen], "overdue": overdue[chosen],
                          "declining_spend": declining[chosen]})
+
+
+def signals(data: Data, b: Buyers, as_of: date, codes: np.ndarray | None = None) -> pd.DataFrame:
+    """`order_signals` and the two the tickets decide: routine-only (every order of the last 12 months by email,
+    no outreach in them) and no outreach in 90 days (ordered in the last 12 months)."""
+    out = order_signals(data.orders, b, as_of, codes)
+    last = last_outreach_day(data.tickets, data.orders.customers, as_of)[out["code"].to_numpy()]
+    ordered = out["orders_12m"] > 0
+    out["routine_only"] = ordered & (out["email_orders_12m"] == out["orders_12m"]) & (
+        last <= day_of(months_before(as_of, 12)))
+    out["no_outreach_90d"] = ordered & (last <= day_of(as_of) - 90)
+    return out
+
+
+SIGNAL_LABELS = {"overdue": "overdue", "declining_spend": "declining spend", "routine_only": "routine-only",
+                 "no_outreach_90d": "no outreach in 90 days"}
 
 
 def filter_options(orders: Orders) -> dict:
@@ -263,19 +331,118 @@ def filter_options(orders: Orders) -> dict:
             "first_order": date_of(orders.day.min()), "last_order": date_of(orders.day.max())}
 
 
+# ------------------------------------------------------------------------------------ tickets (service)
+
+SLA_FIRST = DEFAULTS["sla_first_response_hours"] * 3600
+SLA_RESOLUTION = DEFAULTS["sla_resolution_hours"] * 3600
+BUCKETS = [("under 1 h", 0, 1), ("1–4 h", 1, 4), ("4–8 h", 4, 8), ("8–24 h", 8, 24), ("1–2 days", 24, 48),
+           ("2–7 days", 48, 168), ("over 7 days", 168, math.inf)]
+
+
+def end_of(d: date) -> int:
+    """The first second after the day d."""
+    return (day_of(d) + 1) * 86400
+
+
+def sla_met(t: Tickets, done: np.ndarray, limit: int, as_of: date) -> np.ndarray:
+    """Per ticket: 1 when done within the SLA, 0 when late or still not done with the SLA passed by the end of
+    the as-of day, NaN when not done and the SLA still running."""
+    due = t.opened + limit
+    return np.where(~np.isnan(done), (done <= due).astype(float), np.where(end_of(as_of) > due, 0.0, np.nan))
+
+
+def share_met(met: np.ndarray) -> Share | None:
+    known = met[~np.isnan(met)]
+    return Share(known.sum() / len(known)) if len(known) else None
+
+
+def hours_between(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    hours = (end - start) / 3600
+    return hours[~np.isnan(hours)]
+
+
+def quantile(values: np.ndarray, q: float) -> Share | None:
+    """The continuous quantile (DuckDB's quantile_cont; the median at 0.5), None of nothing."""
+    return Share(np.quantile(values, q)) if len(values) else None
+
+
+def opened_in(t: Tickets, start: date, end: date) -> np.ndarray:
+    return (t.opened >= day_of(start) * 86400) & (t.opened < end_of(end))
+
+
+def service(t: Tickets, window: Period, as_of: date, active: int) -> dict:
+    """responsiveness.BY_WINDOW for one window, the tickets in scope up to `as_of` (the query's), with
+    complaints per 100 of its `active` customers; NPS is unavailable (no survey answers)."""
+    scope = t.opened < end_of(as_of)
+    asked = scope & t.request & opened_in(t, window.start, window.end)
+    first, resolved = sla_met(t, t.first, SLA_FIRST, as_of), sla_met(t, t.resolved, SLA_RESOLUTION, as_of)
+    first_hours, resolution_hours = hours_between(t.opened[asked], t.first[asked]), hours_between(
+        t.opened[asked], t.resolved[asked])
+    complaints = int((asked & (t.kind == "complaint")).sum())
+    rated = scope & opened_in(t, window.start, window.end) & ~np.isnan(t.csat)
+    backlog = scope & t.request & (t.opened < end_of(window.as_of)) & ~(t.resolved < end_of(window.as_of))
+    return {
+        "tickets": int(asked.sum()), "first_response_median_hours": quantile(first_hours, 0.5),
+        "first_response_p90_hours": quantile(first_hours, 0.9), "first_response_sla_share": share_met(first[asked]),
+        "resolution_median_hours": quantile(resolution_hours, 0.5),
+        "resolution_p90_hours": quantile(resolution_hours, 0.9),
+        "resolution_sla_share": share_met(resolved[asked]), "complaints": complaints,
+        "reopen_rate": ratio(int(t.reopened[asked].sum()), int(asked.sum())), "open_backlog": int(backlog.sum()),
+        "csat_mean": Share(t.csat[rated].mean()) if rated.any() else None,
+        "csat_share_4_5": ratio(int((t.csat[rated] >= 4).sum()), int(rated.sum())),
+        "csat_answers": int(rated.sum()), "nps": UNAVAILABLE, "nps_answers": 0,
+        "complaints_per_100": ratio(complaints * 100, active),
+    }
+
+
+def bad_experiences(t: Tickets, customers: int, window_end: date, as_of: date) -> pd.DataFrame:
+    """experience.BAD per customer code: complaints, first responses over the SLA and CSAT ≤ 2 in the 12 months
+    up to `window_end` (SLA passed as of `as_of`), their total and the reason."""
+    inside = (t.opened < end_of(as_of)) & (t.opened >= (day_of(months_before(window_end, 12)) + 1) * 86400) & (
+        t.opened < end_of(window_end))
+    kinds = {"complaints": inside & (t.kind == "complaint"),
+             "slow_responses": inside & t.request & (sla_met(t, t.first, SLA_FIRST, as_of) == 0),
+             "low_csat": inside & (t.csat <= 2)}
+    bad = pd.DataFrame({name: np.bincount(t.customer[chosen], minlength=customers) for name, chosen in kinds.items()})
+    bad["total"] = bad.sum(axis=1)
+    words = {"complaints": ("complaint", "complaints"), "slow_responses": ("slow first response", "slow first responses"),
+             "low_csat": ("CSAT ≤ 2", "CSAT ≤ 2")}
+    bad["reason"] = [", ".join(f"{n} {words[name][n != 1]}" for name, n in zip(words, counts) if n > 0)
+                     if total else "" for *counts, total in bad[list(words) + ["total"]].itertuples(index=False)]
+    return bad
+
+
+def last_outreach_day(t: Tickets, customers: int, as_of: date) -> np.ndarray:
+    """Per customer code, the day of its last outreach ticket up to the as-of date (-1 when none)."""
+    outreach = (t.kind == "outreach") & (t.opened < end_of(as_of))
+    last = np.full(customers, -1)
+    np.maximum.at(last, t.customer[outreach], t.opened[outreach] // 86400)
+    return last
+
+
 # ----------------------------------------------------------------------------------------------- the pages
 
-def scorecard_page(orders: Orders, period: Period) -> dict:
-    """Executive scorecard: the order-based KPIs for the period, the previous period and the 12 trend
-    months (the service and customer KPIs are unavailable), the top 5 rising and falling customers, and
-    no at-risk super customers (bad experiences need tickets, surveys or delivery dates)."""
+def scorecard_page(data: Data, period: Period) -> dict:
+    """Executive scorecard: the order and service KPIs for the period, the previous period and the 12 trend
+    months (the customer KPIs and NPS are unavailable), the top 5 rising and falling customers, and how many
+    super customers had 2+ bad experiences in the last 12 months."""
+    orders = data.orders
     b = buyers(orders, period.as_of)
-    windows = [kpis(orders, b, p) for p in [period, period.previous(), *period.months(12)]]
-    out = {name: {"value": windows[0][name], "previous": windows[1][name], "trend": [w[name] for w in windows[2:]]}
-           for name in ORDER_KPIS}
-    out.update({name: {"value": UNAVAILABLE, "previous": UNAVAILABLE, "trend": [None] * 12} for name in SERVICE_KPIS})
+    periods = [period, period.previous(), *period.months(12)]
+    windows = []
+    for p in periods:
+        figures = kpis(orders, b, p)
+        service_figures = service(data.tickets, p, period.as_of, figures["active_customers"])
+        windows.append({**figures, **{kpi: service_figures[name] for kpi, name in SERVICE_KPIS.items()}})
+    out = {name: {"value": windows[0][name], "previous": windows[1][name],
+                  "trend": [None if w[name] == UNAVAILABLE else w[name] for w in windows[2:]]}
+           for name in [*ORDER_KPIS, *SERVICE_KPIS]}
+    out.update({name: {"value": UNAVAILABLE, "previous": UNAVAILABLE, "trend": [None] * 12} for name in CUSTOMER_KPIS})
+    supers = np.searchsorted(orders.ids, [row[0] for row in super_customers(orders, b, rfm(b, period.as_of),
+                                                                            period.as_of)])
+    bad = bad_experiences(data.tickets, orders.customers, period.as_of, period.as_of)
     return {"filter_options": filter_options(orders), "kpis": out, "movers": movers(orders, period),
-            "at_risk_super_customers": 0}
+            "at_risk_super_customers": int((bad["total"].to_numpy()[supers] >= 2).sum())}
 
 
 def movers(orders: Orders, period: Period, n: int = 5) -> list[list]:
@@ -294,11 +461,12 @@ def movers(orders: Orders, period: Period, n: int = 5) -> list[list]:
     return rows
 
 
-def super_customers_page(orders: Orders, period: Period) -> dict:
+def super_customers_page(data: Data, period: Period) -> dict:
     """Super customers: the 25-cell RFM grid and the segments (customers, revenue to date), the top-20%
     share and the Pareto curve of the period, the customers meeting 3 of the 4 criteria (with orders only:
     regular, large by M, long-standing; bringing others needs customers), no circumstantial loyalty
     (needs discounts and products), account-team coverage (all unknown)."""
+    orders = data.orders
     b = buyers(orders, period.as_of)
     scores = rfm(b, period.as_of)
     grid = []
@@ -348,9 +516,10 @@ def super_customers(orders: Orders, b: Buyers, scores: Rfm, as_of: date) -> list
     return rows
 
 
-def funnel_page(orders: Orders, period: Period) -> dict:
+def funnel_page(data: Data, period: Period) -> dict:
     """Loyalty funnel: stage counts at the as-of date, stages at the last 12 month ends, the movement between
     the oldest and newest of the last 13 month ends, 24 monthly cohorts, and NRR and GRR."""
+    orders = data.orders
     b = buyers(orders, period.as_of)
     history = []
     for end in month_ends(period.as_of, 12):
@@ -406,45 +575,107 @@ def revenue_retention(orders: Orders, period: Period) -> dict:
             "grr": ratio(int(capped.sum()) / 100, total_previous / 100)}
 
 
-def responsiveness_page(orders: Orders, period: Period) -> dict:
-    """Responsiveness: no tickets, survey answers or delivery dates in the bench data, so every service
-    figure is unavailable or empty, and churn by experience is unavailable (no bad experience can be counted)."""
-    return {"available_figures": {"tickets": 0, "csat_answers": 0, "nps_answers": 0},
-            "tickets_in_spread": {"first_response": 0, "resolution": 0}, "months": 0, "channels": 0,
-            "churn_by_experience": UNAVAILABLE}
+def period_months(period: Period) -> list[Period]:
+    """The calendar months the period touches, each cut to the period and as of its own last day."""
+    months, start = [], period.start
+    while start <= period.end:
+        end = min(date(start.year, start.month, calendar.monthrange(start.year, start.month)[1]), period.end)
+        months.append(Period(start, end, end, period.filters))
+        start = end + timedelta(days=1)
+    return months
 
 
-def at_risk_page(orders: Orders, period: Period) -> dict:
-    """At-risk customers: the signals orders alone decide (overdue, declining spend) with the last 12
-    months' revenue; routine-only and no-outreach need tickets, discount-dependent discounts, single-contact
-    an account team or sales reps, so they are never raised; nobody has 2+ bad experiences."""
+def active_in(orders: Orders, p: Period) -> int:
+    return int((window(orders, p).orders > 0).sum())
+
+
+def by_channel(t: Tickets, period: Period) -> list[list]:
+    """Per ticket channel, the requests opened in the period: tickets, median first response, SLA shares."""
+    asked = (t.opened < end_of(period.as_of)) & t.request & opened_in(t, period.start, period.end)
+    first, resolved = sla_met(t, t.first, SLA_FIRST, period.as_of), sla_met(t, t.resolved, SLA_RESOLUTION, period.as_of)
+    rows = []
+    for channel in np.unique(t.channel[asked]):
+        mine = asked & (t.channel == channel)
+        rows.append([channel, int(mine.sum()), quantile(hours_between(t.opened[mine], t.first[mine]), 0.5),
+                     share_met(first[mine]), share_met(resolved[mine])])
+    return sorted(rows, key=lambda r: (-r[1], r[0]))
+
+
+def spread(t: Tickets, period: Period) -> list[list]:
+    """The requests opened in the period per bucket of first-response and of resolution time."""
+    asked = (t.opened < end_of(period.as_of)) & t.request & opened_in(t, period.start, period.end)
+    first, resolution = hours_between(t.opened[asked], t.first[asked]), hours_between(t.opened[asked], t.resolved[asked])
+    return [[bucket, int(((first >= low) & (first < high)).sum()), int(((resolution >= low) & (resolution < high)).sum())]
+            for bucket, low, high in BUCKETS]
+
+
+def churn_by_experience(data: Data, period: Period) -> list[list]:
+    """Of the previous period's customers, how many did not order in this one, with 2+ bad experiences in the
+    12 months up to the previous period's end and with fewer."""
+    w = window(data.orders, period)
+    bad = bad_experiences(data.tickets, data.orders.customers, period.previous().end, period.as_of)["total"].to_numpy()
+    rows = []
+    for label, group in (("2 or more bad experiences", bad >= 2), ("fewer than 2", bad < 2)):
+        customers = w.was_active & group
+        churned = int((customers & (w.orders == 0)).sum())
+        if customers.any():
+            rows.append([label, int(customers.sum()), churned, Share(churned / customers.sum())])
+    return rows
+
+
+def responsiveness_page(data: Data, period: Period) -> dict:
+    """Responsiveness: the service figures of the period, month by month (the months with tickets or ratings),
+    by channel, the response-time buckets, and churn by bad experience."""
+    orders, t = data.orders, data.tickets
+    months = period_months(period)
+    monthly = [{"month": month.start, **{name: None if value == UNAVAILABLE else value for name, value in
+                                          service(t, month, months[-1].as_of, active_in(orders, month)).items()}}
+               for month in months]   # as of the latest month's as-of date (one query); unavailable: left empty
+    return {"figures": service(t, period, period.as_of, active_in(orders, period)),
+            "monthly": [m for m in monthly if m["tickets"] > 0 or m["csat_answers"] > 0],
+            "channels": by_channel(t, period), "spread": spread(t, period),
+            "churn_by_experience": churn_by_experience(data, period)}
+
+
+def at_risk_page(data: Data, period: Period) -> dict:
+    """At-risk customers: the signals orders and tickets decide (overdue, declining spend, routine-only, no
+    outreach in 90 days) with the last 12 months' revenue, and the customers with 2+ bad experiences with what
+    happened; discount-dependent needs discounts, single-contact an account team or sales reps."""
+    orders = data.orders
     b = buyers(orders, period.as_of)
-    signals = overdue_and_declining(orders, b, period.as_of)
-    signals = signals[signals["overdue"] | signals["declining_spend"]]
-    return {"signals": [[orders.ids[code], money(cents), bool(overdue), bool(declining)]
-                        for code, cents, overdue, declining in signals.itertuples(index=False, name=None)],
-            "raised": [], "two_or_more_bad_experiences": 0, "available_signals": ["declining_spend", "overdue"]}
+    flags = signals(data, b, period.as_of)
+    raised = flags[list(SIGNAL_LABELS)].any(axis=1)
+    bad = bad_experiences(data.tickets, orders.customers, period.as_of, period.as_of)
+    revenue = dict(zip(flags["code"], flags["revenue_12m"]))
+    at_risk = np.flatnonzero((bad["total"].to_numpy() >= 2) & b.known)
+    return {"signals": [[orders.ids[row[0]], money(row[1]), *map(bool, row[2:])]
+                        for row in flags.loc[raised, ["code", "revenue_12m", *SIGNAL_LABELS]].itertuples(index=False)],
+            "bad_experiences": [[orders.ids[code], money(revenue[code]), bad.at[code, "reason"]] for code in at_risk],
+            "raised": sorted(name for name in SIGNAL_LABELS if flags[name].any()),
+            "available_signals": sorted(SIGNAL_LABELS)}
 
 
-def customer_360_page(orders: Orders, period: Period) -> dict:
-    """Customer 360 for the first of the 50 biggest customers to date: orders and revenue, segment, stage now
-    and at the last 12 month ends, signals; no customer row, tickets, surveys or referrals, and bad experiences
-    unavailable (nothing they are made of is on record)."""
+def customer_360_page(data: Data, period: Period) -> dict:
+    """Customer 360 for the first of the 50 biggest customers to date: orders and revenue, tickets, segment,
+    stage now and at the last 12 month ends, bad experiences, signals; no customer row, surveys or referrals."""
+    orders = data.orders
     b = buyers(orders, period.as_of)
     known = np.flatnonzero(b.known)
     top = known[np.lexsort((known, -b.cents[known]))][:50]
     code = top[0]
     scores = rfm(b, period.as_of)
-    signals = overdue_and_declining(orders, b, period.as_of, codes=np.array([code])).iloc[0]
+    flags = signals(data, b, period.as_of, codes=np.array([code])).iloc[0]
+    bad = bad_experiences(data.tickets, orders.customers, period.as_of, period.as_of).iloc[code]
     history = [[end, stages_on(orders, b, end)[code] or "—"] for end in month_ends(period.as_of, 12)]
-    on_record = orders.customer == code   # the page lists every order on record, after the as-of date too
+    on_record = orders.customer == code   # the page lists every order and ticket on record, after the as-of date too
     return {"candidates": [orders.ids[c] for c in top], "customer": orders.ids[code], "orders": int(on_record.sum()),
             "revenue_to_date": money(orders.cents[on_record].sum()),
-            "other_records": {"customer": 0, "tickets": 0, "surveys": 0, "referred": 0},
+            "other_records": {"customer": 0, "tickets": int((data.tickets.customer == code).sum()), "surveys": 0,
+                              "referred": 0},
             "segment": scores.segment[np.searchsorted(scores.codes, code)],
-            "stage": stages_on(orders, b, period.as_of)[code] or None, "bad_experiences": UNAVAILABLE,
-            "signals": sorted(label for label, yes in (("overdue", signals["overdue"]),
-                                                       ("declining spend", signals["declining_spend"])) if yes),
+            "stage": stages_on(orders, b, period.as_of)[code] or None, "bad_experiences": int(bad["total"]),
+            "bad_reason": bad["reason"] or None,
+            "signals": sorted(label for name, label in SIGNAL_LABELS.items() if flags[name]),
             "stage_history": history}
 
 

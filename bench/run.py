@@ -1,10 +1,14 @@
 """The speed benchmark: `make bench N=1000000` (or `python -m bench.run --orders N [--repeats R]`).
 
 1. Data: N orders over 500,000 customers (N/20 customers below 10M orders) with a realistic skew
-   (log-normal order values, 2% refunds, Pareto-like order counts per customer), seeded, written as CSV
-   and Parquet under bench/data/ by a child process and kept there, keyed by N and seed, for the next run.
-2. Import: both files through the product's import path (`loyalty.importer.import_files`), each into a
-   fresh database, timed once.
+   (log-normal order values, 2% refunds, Pareto-like order counts per customer), and their support tickets
+   (6 per 100 orders, each within 30 days after an order of its customer: requests of every kind with
+   log-normal response and resolution times, outreach, CSAT ratings), seeded, written as CSV and Parquet
+   under bench/data/ by a child process and kept there, keyed by N and seed, for the next run. No customers
+   file, survey answers or delivery dates: what needs them is unavailable on both sides.
+2. Import: both formats through the product's import path (`loyalty.importer.import_files`), each into a
+   fresh database: the orders (the issue's import target), then the tickets (a row of their own), each
+   timed once.
 3. Pages: every analytics page's calls on first load with the default widgets (bench/pages.py, the
    same functions and arguments as the page's `cached(...)` and `cached_together(...)` calls), at the
    default period:
@@ -20,9 +24,7 @@
 4. Baseline: the same figures per page in plain pandas (bench/baseline.py), timed in a separate
    process from the generated Parquet file, and checked against the engine's (bench/agreement.py:
    counts exactly, money to the cent, shares to 1e-9); the run stops with the differences on any
-   disagreement. Ratio = pandas median ÷ engine cold median, per page. The bench data has no tickets or
-   survey answers, so the Responsiveness baseline computes only churn by experience while the engine
-   still runs every service query (on empty tables): that page's ratio says little.
+   disagreement. Ratio = pandas median ÷ engine cold median, per page.
 5. Memory: the peak resident memory of this process (import, pages, models; generation and the
    baseline run in child processes).
 
@@ -99,13 +101,60 @@ def generate(orders: int, seed: int = SEED) -> pd.DataFrame:
     })
 
 
-def write_dataset(orders: int, seed: int, csv: Path, parquet: Path) -> None:
-    """Generate and write both files, each under a temporary name first (a half-written file is never reused)."""
-    frame = generate(orders, seed)
-    for path, write in ((csv, frame.to_csv), (parquet, frame.to_parquet)):
-        partial = path.with_name(path.name + ".partial")
-        write(partial, index=False)
-        partial.replace(path)
+TICKETS_PER_ORDER = 0.06   # 600,000 tickets at 10M orders
+TICKET_KINDS = {"inquiry": 0.45, "complaint": 0.15, "outreach": 0.2, "praise": 0.05, "other": 0.15}
+HOUR = np.timedelta64(3600, "s")
+
+
+def hours(rng: np.random.Generator, median: float, n: int) -> np.ndarray:
+    """n log-normal durations (a long tail) with the given median in hours, to the second."""
+    return np.round(rng.lognormal(np.log(median), 1.1, n) * 3600).astype("timedelta64[s]")
+
+
+def generate_tickets(orders: pd.DataFrame, seed: int = SEED) -> pd.DataFrame:
+    """Support tickets for the orders: one per ~17 orders, each opened within 30 days after an order of its
+    customer (so busy customers ask more), up to the last order day; outreach tickets (our own contacts) have
+    no response times; some requests of the last two weeks are still unanswered or unresolved (a few older ones too),
+    a third of the tickets carry a CSAT rating."""
+    rng = np.random.default_rng(seed + 1)
+    n = round(len(orders) * TICKETS_PER_ORDER)
+    source = rng.integers(0, len(orders), n)
+    order_day = orders["order_date"].to_numpy()[source].astype("datetime64[D]")
+    day = np.minimum(order_day + rng.integers(0, 31, n).astype("timedelta64[D]"), END)
+    opened = day.astype("datetime64[s]") + rng.integers(0, 86400, n).astype("timedelta64[s]")
+    kind = rng.choice(list(TICKET_KINDS), n, p=list(TICKET_KINDS.values()))
+    request = kind != "outreach"
+    recent = day > END - np.timedelta64(14, "D")   # most open requests are recent ones
+    first = opened + hours(rng, 3.0, n)
+    answered = request & (rng.random(n) >= np.where(recent, 0.1, 0.002))
+    resolved = first + hours(rng, 20.0, n)
+    closed = answered & (rng.random(n) >= np.where(recent, 0.3, 0.003))
+    csat = pd.array(rng.choice([1, 2, 3, 4, 5], n, p=[0.06, 0.08, 0.16, 0.35, 0.35]), dtype="Int64")
+    csat[rng.random(n) >= 0.35] = pd.NA
+    channel = rng.choice(["email", "phone", "web", "other", ""], n, p=[0.4, 0.3, 0.2, 0.08, 0.02])   # the stored vocabulary
+    return pd.DataFrame({
+        "ticket_id": [f"T{i:09d}" for i in range(n)],
+        "customer_id": orders["customer_id"].to_numpy()[source],
+        "opened_at": opened,
+        "first_response_at": np.where(answered, first, np.datetime64("NaT")),
+        "resolved_at": np.where(closed, resolved, np.datetime64("NaT")),
+        "channel": pd.Series(channel).replace("", None),
+        "kind": kind,
+        "csat": csat,
+        "reopened": closed & (rng.random(n) < 0.07),
+    })
+
+
+def write_dataset(orders: int, seed: int, files: dict[str, dict[str, Path]]) -> None:
+    """Generate the orders and their tickets and write each as CSV and Parquet, under a temporary name first
+    (a half-written file is never reused)."""
+    frames = {"orders": generate(orders, seed)}
+    frames["tickets"] = generate_tickets(frames["orders"], seed)
+    for kind, frame in frames.items():
+        for path, write in ((files[kind]["CSV"], frame.to_csv), (files[kind]["Parquet"], frame.to_parquet)):
+            partial = path.with_name(path.name + ".partial")
+            write(partial, index=False)
+            partial.replace(path)
 
 
 def in_child(fn: Callable, *args):
@@ -114,15 +163,16 @@ def in_child(fn: Callable, *args):
         return pool.apply(fn, args)
 
 
-def dataset(orders: int, seed: int, folder: Path) -> tuple[Path, Path, bool]:
-    """The CSV and Parquet files of N orders for a seed, generated (in a child process) only when missing;
-    also whether they were generated now."""
+def dataset(orders: int, seed: int, folder: Path) -> tuple[dict[str, dict[str, Path]], bool]:
+    """The files of N orders and their tickets for a seed ({"orders": {"CSV": path, "Parquet": path},
+    "tickets": …}), generated (in a child process) only when missing; also whether they were generated now."""
     folder.mkdir(parents=True, exist_ok=True)
-    csv, parquet = folder / f"orders_{orders}_seed{seed}_{END}.csv", folder / f"orders_{orders}_seed{seed}_{END}.parquet"
-    if csv.exists() and parquet.exists():
-        return csv, parquet, False
-    in_child(write_dataset, orders, seed, csv, parquet)
-    return csv, parquet, True
+    files = {kind: {"CSV": folder / f"{kind}_{orders}_seed{seed}_{END}.csv",
+                    "Parquet": folder / f"{kind}_{orders}_seed{seed}_{END}.parquet"} for kind in ("orders", "tickets")}
+    if all(path.exists() for formats in files.values() for path in formats.values()):
+        return files, False
+    in_child(write_dataset, orders, seed, files)
+    return files, True
 
 
 # ------------------------------------------------------------------------------------------------ timing
@@ -177,14 +227,14 @@ class WarmCache:
         return pickle.loads(self.results[key])
 
 
-def pandas_side(parquet: Path, period: Period, repeats: int) -> dict:
-    """In a child process: the raw orders from the generated Parquet file, the time to prepare them, each
-    page's baseline times and figures, and the child's peak memory."""
-    frame = pd.read_parquet(parquet)
-    prepare_times, orders = timed(lambda: baseline.prepare(frame), repeats)
+def pandas_side(orders: Path, tickets: Path, period: Period, repeats: int) -> dict:
+    """In a child process: the raw orders and tickets from the generated Parquet files, the time to prepare
+    them, each page's baseline times and figures, and the child's peak memory."""
+    frames = pd.read_parquet(orders), pd.read_parquet(tickets)
+    prepare_times, data = timed(lambda: baseline.prepare(*frames), repeats)
     pages = {}
     for page, compute in baseline.PAGES.items():
-        pages[page] = timed(lambda compute=compute: compute(orders, period), repeats)
+        pages[page] = timed(lambda compute=compute: compute(data, period), repeats)
     return {"prepare": prepare_times, "pages": pages,
             "peak_gb": own_peak_memory()}
 
@@ -223,14 +273,21 @@ def row(figure: str, times: list[float] | None, target: float | None = None, med
             "met": None if target is None else median <= target, **extra}
 
 
-def import_rows(csv: Path, parquet: Path, folder: Path) -> list[dict]:
+IMPORT_TARGETS = {"CSV": 6.0, "Parquet": 3.0}   # the orders' import; the tickets' has no target of its own
+
+
+def import_rows(files: dict[str, dict[str, Path]], folder: Path) -> list[dict]:
+    """Each format into a fresh database (bench_csv / bench_parquet.duckdb): the orders, then their tickets,
+    each import timed once."""
     rows = []
-    for label, path, target in (("import from CSV", csv, 6.0), ("import from Parquet", parquet, 3.0)):
-        db = folder / f"bench_{path.suffix[1:]}.duckdb"
+    for fmt, target in IMPORT_TARGETS.items():
+        db = folder / f"bench_{fmt.lower()}.duckdb"
         db.unlink(missing_ok=True)
         with session(db) as con:
-            times, _ = timed(lambda: import_files(con, "orders", [path], user=BENCH_USER), 1)
-        rows.append(row(label, times, target))
+            for kind, label, goal in (("orders", f"import from {fmt}", target),
+                                      ("tickets", f"import tickets from {fmt}", None)):
+                times, _ = timed(lambda: import_files(con, kind, [files[kind][fmt]], user=BENCH_USER), 1)
+                rows.append(row(label, times, goal))
     return rows
 
 
@@ -285,8 +342,8 @@ def machine() -> dict:
 
 def run(orders: int, repeats: int = 3, seed: int = SEED) -> list[dict]:
     data = HERE / "data"
-    csv, parquet, generated = dataset(orders, seed, data)
-    rows = import_rows(csv, parquet, data)
+    files, generated = dataset(orders, seed, data)
+    rows = import_rows(files, data)
     db = data / "bench_parquet.duckdb"
     with session(db) as con:
         period = default_period(con)
@@ -295,10 +352,10 @@ def run(orders: int, repeats: int = 3, seed: int = SEED) -> list[dict]:
     rows.append(row("open a session (once a page run)", timed(lambda: open_session(db), repeats)[0]))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
     rows.append(row("peak memory of this process (GB)", None, 3.0, median=peak, unit="GB"))
-    pandas = in_child(pandas_side, parquet, period, repeats)
+    pandas = in_child(pandas_side, files["orders"]["Parquet"], files["tickets"]["Parquet"], period, repeats)
     check_agreement(outputs, pandas["pages"])
     add_ratios(rows, pandas, orders)
-    rows.append(row("pandas: prepare the orders (not in the pages)", pandas["prepare"]))
+    rows.append(row("pandas: prepare the data (not in the pages)", pandas["prepare"]))
     rows.append(row("pandas: peak memory of its process (GB)", None, median=pandas["peak_gb"], unit="GB"))
     header = (f"{orders:,} orders, {customers_for(orders):,} customers (seed {seed}, "
               f"{'generated now' if generated else 'reused from ' + str(data)}); period {period.start} – "
@@ -346,11 +403,11 @@ def run_models(customers: int, seed: int = SEED) -> list[dict]:
     """Only the models, at a given customer count (20 orders each, imported from Parquet): each trained once."""
     data = HERE / "data"
     orders = customers * 20
-    _, parquet, _ = dataset(orders, seed, data)
+    files, _ = dataset(orders, seed, data)
     db = data / "bench_models.duckdb"
     db.unlink(missing_ok=True)
     with session(db) as con:
-        import_files(con, "orders", [parquet], user=BENCH_USER)
+        import_files(con, "orders", [files["orders"]["Parquet"]], user=BENCH_USER)
         period = default_period(con)
         rows = [row(label, timed(lambda: train(EngineCalls(con), period), 1)[0], pages=pages)
                 for label, (train, pages) in MODELS.items()]

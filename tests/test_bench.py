@@ -20,13 +20,16 @@ from loyalty.period import default_period
 from .test_pages import APP
 
 
+SMALL = 20_000   # orders: 1,000 customers, 1,200 tickets (enough for every kind of ticket figure to count some)
+
+
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     here = tmp_path_factory.mktemp("bench")
     patch = pytest.MonkeyPatch()
     patch.setattr(bench, "HERE", here)
     try:
-        yield here, bench.run(2000, repeats=1)
+        yield here, bench.run(SMALL, repeats=1)
     finally:
         patch.undo()
 
@@ -34,7 +37,9 @@ def small_run(tmp_path_factory):
 def test_every_page_and_model_has_its_rows_and_targets(small_run, capsys):
     here, rows = small_run
     by_figure = {r["figure"]: r for r in rows}
-    assert [r["figure"] for r in rows[:2]] == ["import from CSV", "import from Parquet"]
+    assert [(r["figure"], r["target"]) for r in rows[:4]] == [
+        ("import from CSV", 6), ("import tickets from CSV", None), ("import from Parquet", 3),
+        ("import tickets from Parquet", None)]
     assert set(PAGES) == set(baseline.PAGES) == {"Executive scorecard", "Super customers", "Loyalty funnel",
                                                   "Responsiveness", "At-risk customers", "Customer 360"}
     for page in PAGES:
@@ -46,16 +51,24 @@ def test_every_page_and_model_has_its_rows_and_targets(small_run, capsys):
     assert total["median"] == pytest.approx(sum(by_figure[f"{p}, cold"]["median"] for p in PAGES))
     assert "Super customers" in by_figure["Predictions: lifetime value"]["pages"]
     assert set(MODELS) <= set(by_figure) and 0 < by_figure["peak memory of this process (GB)"]["median"] < 3
-    saved = json.loads((here / "results" / "bench_2000.json").read_text())
-    assert saved["orders"] == 2000 and saved["customers"] == 100 and saved["machine"]["cores"] >= 1
+    saved = json.loads((here / "results" / f"bench_{SMALL}.json").read_text())
+    assert saved["orders"] == SMALL and saved["customers"] == 1000 and saved["machine"]["cores"] >= 1
     assert [r["figure"] for r in saved["rows"]] == [r["figure"] for r in rows]
 
 
 def test_data_is_generated_once_per_size_and_seed(small_run):
     here, _ = small_run
-    csv, parquet, generated = bench.dataset(2000, bench.SEED, here / "data")
-    assert not generated and csv.exists() and parquet.exists()
+    files, generated = bench.dataset(SMALL, bench.SEED, here / "data")
+    assert not generated and all(path.exists() for formats in files.values() for path in formats.values())
     assert bench.generate(2000).equals(bench.generate(2000))
+    orders, tickets = bench.generate(2000), bench.generate_tickets(bench.generate(2000))
+    assert tickets.equals(bench.generate_tickets(orders)) and len(tickets) == 120
+    assert set(tickets["customer_id"]) <= set(orders["customer_id"])
+    assert (tickets["opened_at"] < np.datetime64(bench.END) + np.timedelta64(1, "D")).all()
+    outreach = tickets["kind"] == "outreach"
+    assert tickets.loc[outreach, ["first_response_at", "resolved_at"]].isna().all().all()
+    assert (tickets["first_response_at"].dropna() >= tickets["opened_at"][tickets["first_response_at"].notna()]).all()
+    assert (tickets["resolved_at"].dropna() >= tickets["first_response_at"][tickets["resolved_at"].notna()]).all()
     assert bench.generate(2000)["customer_id"].nunique() <= 100 == bench.customers_for(2000)
     assert bench.customers_for(10_000_000) == bench.customers_for(20_000_000) == 500_000
     assert bench.ratio_target(10_000_000) == 8 and bench.ratio_target(9_999_999) is None

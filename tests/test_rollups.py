@@ -1,7 +1,8 @@
 """Rollups and caches stay right through imports and undo: orders imported in two batches (the second
-changes some orders of the first and adds new ones), then one batch undone, and after every write each
-page's figures equal a plain-pandas recomputation (bench/baseline.py, no DuckDB) from the raw rows left in
-`orders` — straight engine calls and calls through a cache keyed on the data version alike. The rollup
+changes some orders of the first and adds new ones; their tickets beside them), then one batch undone, and
+after every write each page's figures equal a plain-pandas recomputation (bench/baseline.py, no DuckDB) from
+the raw rows left in `orders` and `tickets` — straight engine calls and calls through a cache keyed on the
+data version alike. The rollup
 tables themselves are checked against a pandas grouping of the same raw rows; the second batch moves the latest
 order into a later month, so the spans of `customer_spans` move with it (and back when it is undone)."""
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from bench import baseline
 from bench.agreement import ENGINE_FIGURES, disagreements
 from bench.pages import PAGES
-from bench.run import BENCH_USER, EngineCalls, WarmCache, generate
+from bench.run import BENCH_USER, EngineCalls, WarmCache, generate, generate_tickets
 from loyalty.db import data_version, session
 from loyalty.importer import import_files, undo_batch
 from loyalty.metrics import rfm, signals, super_customers
@@ -27,6 +28,11 @@ from loyalty.period import Filters, Period, default_period
 def raw_orders(con) -> pd.DataFrame:
     return con.execute("""SELECT order_id, customer_id, strftime(order_date, '%Y-%m-%d') AS order_date,
                                  amount::DOUBLE AS amount, channel FROM orders""").df()
+
+
+def raw_tickets(con) -> pd.DataFrame:
+    return con.execute("""SELECT ticket_id, customer_id, opened_at, first_response_at, resolved_at, channel, kind, csat,
+                                 reopened FROM tickets""").df()
 
 
 def expected_rollup(raw: pd.DataFrame) -> pd.DataFrame:
@@ -73,12 +79,12 @@ def stored_spans(con) -> pd.DataFrame:
 
 def check_every_page(con, cache: WarmCache) -> None:
     raw = raw_orders(con)
-    orders = baseline.prepare(raw)
+    data = baseline.prepare(raw, raw_tickets(con))
     latest = default_period(con)
     mid = latest.as_of - timedelta(days=40)   # an as-of before the latest order: earlier months from the rollup, its month from the orders
     for period in (latest, Period(mid - timedelta(days=200), mid, mid)):
         for page, compute in PAGES.items():
-            theirs = baseline.PAGES[page](orders, period)
+            theirs = baseline.PAGES[page](data, period)
             for output in (compute(EngineCalls(con), period), compute(cache.page_load(), period)):
                 assert disagreements(ENGINE_FIGURES[page](output), theirs) == [], (page, period)
     expected = expected_rollup(raw)
@@ -98,7 +104,7 @@ def batches(tmp_path):
     second.loc[second.index % 11 == 0, "order_date"] = "2026-11-16"  # and some to the latest day
     second.loc[second.index % 13 == 0, "order_date"] = "2026-12-02"  # or a later month: the default period moves
     paths = []
-    for name, part in (("first", first), ("second", second)):
+    for name, part in (("first", first), ("second", second), ("tickets", generate_tickets(frame, seed=5))):
         paths.append(tmp_path / f"{name}.parquet")
         part.to_parquet(paths[-1], index=False)
     return paths
@@ -109,6 +115,7 @@ def test_rollups_and_cached_pages_follow_imports_and_undo(tmp_path, batches):
         cache = WarmCache(con)
         versions = []
         first = import_files(con, "orders", [batches[0]], user=BENCH_USER)[0].batch_id
+        import_files(con, "tickets", [batches[2]], user=BENCH_USER)   # stay through every undo of orders below
         second = import_files(con, "orders", [batches[1]], user=BENCH_USER)[0]
         assert second.updated == 500 and second.inserted == 1000
         versions.append(data_version(con))

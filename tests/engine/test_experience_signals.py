@@ -44,6 +44,17 @@ def test_bad_experiences_per_customer(store, rough_year):
     assert table.at["D", "reason"] == ""
 
 
+def test_the_twelve_months_start_the_day_after_the_same_day_a_year_before(store, add, mk):
+    """As of 31 December 2024: a complaint on 31 December 2023 is too old, one opened at midnight of 1 January
+    2024 counts, as do one on the as-of day and its unanswered request over the SLA; one the day after does not."""
+    add("orders", [mk.order("A", "2024-03-01", 100)])
+    add("tickets", [{"customer_id": "A", "opened_at": mk.ts(at), "first_response_at": mk.ts(at), "kind": "complaint"}
+                    for at in ("2023-12-31 23:59:59", "2024-01-01 00:00", "2025-01-01 00:00")]
+        + [{"customer_id": "A", "opened_at": mk.ts("2024-12-31 10:00"), "kind": "complaint"}])
+    table = experience.bad_experiences(store, YEAR).set_index("customer_id")
+    assert table.at["A", "reason"] == "2 complaints, 1 slow first response"
+
+
 def test_at_risk_list_has_two_or_more_by_revenue_at_stake(store, rough_year):
     risky = experience.bad_experiences(store, YEAR, at_risk_only=True)
     assert risky[["customer_id", "revenue_12m"]].values.tolist() == [["B", 500], ["A", 200], ["E", 50]]

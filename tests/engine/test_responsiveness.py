@@ -129,3 +129,12 @@ def test_a_quiet_period_has_no_figures_rather_than_zeros(store, desk):
     assert out["first_response_sla_share"] is None and out["csat_mean"] is None and out["nps"] is None
     assert out["complaints_per_100"] is None                            # nobody was active
     assert responsiveness.responsiveness_by_month(store, quiet).empty
+
+
+def test_the_backlog_holds_what_is_open_at_the_end_of_the_as_of_day(store, add, mk):
+    """Resolved a second before midnight: closed by then; resolved at midnight (or later) or never: open."""
+    add("orders", [mk.order("A", "2024-02-02", 10)])
+    add("tickets", [{"customer_id": "A", "opened_at": mk.ts("2024-03-30 09:00"), "resolved_at": resolved, "kind": "inquiry"}
+                    for resolved in (mk.ts("2024-03-31 23:59:59"), mk.ts("2024-04-01 00:00"), mk.ts("2024-04-02 10:00"),
+                                     None)])
+    assert responsiveness.responsiveness(store, Q1)["open_backlog"] == 3
