@@ -74,13 +74,13 @@ class Data:
     tickets: Tickets
 
 
-def prepare_orders(frame: pd.DataFrame, ids: np.ndarray) -> Orders:
-    """Typed arrays from the raw orders, sorted by customer and day; `ids`: every customer id, sorted."""
-    codes = np.searchsorted(ids, frame["customer_id"].to_numpy())
+def prepare_orders(frame: pd.DataFrame, codes: np.ndarray, ids: np.ndarray) -> Orders:
+    """Typed arrays from the raw orders, sorted by customer and day; `codes`: each order's customer code in
+    `ids`, every customer id sorted."""
     days = pd.to_datetime(frame["order_date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
     cents = np.round(frame["amount"].to_numpy() * 100).astype(np.int64)
     order = np.lexsort((days, codes))
-    return Orders(codes[order].astype(np.int64), days[order], cents[order], frame["channel"].to_numpy()[order], ids)
+    return Orders(codes[order], days[order], cents[order], frame["channel"].to_numpy()[order], ids)
 
 
 def seconds_of(column: pd.Series) -> np.ndarray:
@@ -89,10 +89,9 @@ def seconds_of(column: pd.Series) -> np.ndarray:
     return np.where(np.isnat(values), np.nan, values.astype(np.int64).astype(np.float64))
 
 
-def prepare_tickets(frame: pd.DataFrame, orders: Orders) -> Tickets:
-    """Typed arrays from the raw tickets (every ticket's customer is in `orders.ids`)."""
-    return Tickets(np.searchsorted(orders.ids, frame["customer_id"].to_numpy()).astype(np.int64),
-                   seconds_of(frame["opened_at"]).astype(np.int64), seconds_of(frame["first_response_at"]),
+def prepare_tickets(frame: pd.DataFrame, codes: np.ndarray) -> Tickets:
+    """Typed arrays from the raw tickets; `codes`: each ticket's customer code."""
+    return Tickets(codes, seconds_of(frame["opened_at"]).astype(np.int64), seconds_of(frame["first_response_at"]),
                    seconds_of(frame["resolved_at"]), frame["kind"].to_numpy(dtype=object),
                    frame["channel"].fillna("unknown").to_numpy(dtype=object),
                    frame["csat"].astype("float64").to_numpy(), frame["reopened"].to_numpy(dtype=bool))
@@ -100,9 +99,10 @@ def prepare_tickets(frame: pd.DataFrame, orders: Orders) -> Tickets:
 
 def prepare(orders: pd.DataFrame, tickets: pd.DataFrame) -> Data:
     """The orders and tickets as arrays, customers coded over both (one with tickets alone is never known)."""
-    ids = np.union1d(orders["customer_id"].to_numpy(dtype=object), tickets["customer_id"].to_numpy(dtype=object))
-    prepared = prepare_orders(orders, ids)
-    return Data(prepared, prepare_tickets(tickets, prepared))
+    codes, ids = pd.factorize(pd.concat([orders["customer_id"], tickets["customer_id"]]), sort=True)
+    codes = codes.astype(np.int64)
+    return Data(prepare_orders(orders, codes[:len(orders)], np.asarray(ids, dtype=object)),
+                prepare_tickets(tickets, codes[len(orders):]))
 
 
 def day_of(d: date) -> int:
