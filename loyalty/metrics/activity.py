@@ -107,6 +107,30 @@ def activity_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period]) ->
     return out
 
 
+ACTIVE_FROM_SPANS = """
+SELECT w.w, count(s.customer_id) AS active  -- a window the spans hold: its customers' rows of the span
+FROM windows w LEFT JOIN customer_spans_in_scope s ON s.span_start = w.w_start AND s.span_end = w.w_end
+WHERE w.w_spanned GROUP BY w.w
+"""
+
+ACTIVE_FROM = """
+SELECT w.w, count(DISTINCT d.customer_id) AS active  -- else the customers with an order between its first and last day
+FROM windows w LEFT JOIN {source} d ON d.{day} BETWEEN w.w_start AND w.w_end
+WHERE NOT w.w_spanned GROUP BY w.w
+"""
+
+
+def active_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period]) -> list[int]:
+    """Per period, its active customers (≥1 order in it; `activity_by_window`'s `active`) without the rest of the
+    activity figures: from the spans' rows for a calendar month or a span they hold, else from the customer months
+    when every period spans whole months (the months then hold the same orders), else from the orders."""
+    source = ("customer_months_in_scope", "month") if all(p.whole_months for p in periods) else ("orders_in_scope",
+                                                                                               "order_date")
+    sql = ("windowed AS (" + ACTIVE_FROM_SPANS + " UNION ALL " + ACTIVE_FROM.format(source=source[0], day=source[1])
+           + ") SELECT active FROM windowed ORDER BY w")
+    return [int(row["active"]) for row in records(frame(con, sql, anchor(periods), windows=periods))]
+
+
 def activity(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
     """Active, new and returning customers, orders, net revenue and the repeat-customer rate of the period
     (see `activity_by_window`)."""

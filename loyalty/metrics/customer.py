@@ -6,7 +6,7 @@ import pandas as pd
 
 from ..db import Call, side_by_side
 from ..period import Period, month_ends
-from .experience import BAD, bad_experiences_unavailable, bad_params
+from .experience import BAD_FOR_EVERYONE, bad_experiences_unavailable, bad_params
 from .rfm import customer_segment
 from .scope import frame, plain
 from .signals import customer_signals
@@ -81,5 +81,5 @@ def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id
 
 def _bad_experiences(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> pd.DataFrame:
     """The customer's bad experiences in the last 12 months and what they were (no row without any)."""
-    return frame(con, BAD + " SELECT bad_experiences, reason FROM bad_counts WHERE customer_id = $customer",
+    return frame(con, BAD_FOR_EVERYONE + " SELECT bad_experiences, reason FROM bad_counts WHERE customer_id = $customer",
                  period, customer=customer_id, **bad_params(con, period.as_of))

@@ -20,7 +20,7 @@ from ..period import Period
 from .responsiveness import TICKET_TIMES, _sla
 from .scope import Inputs, Unavailable, frame, plural
 
-BAD = TICKET_TIMES + f""",
+BAD_OF = TICKET_TIMES + f""",
 late AS (
     SELECT customer_id, count(*) AS late_deliveries FROM orders_in_scope
     WHERE delivered_date > promised_date
@@ -42,14 +42,19 @@ rating_events AS (
     WHERE happened_at >= $window_end - INTERVAL 12 MONTH + INTERVAL 1 DAY AND happened_at < $window_end + INTERVAL 1 DAY
     GROUP BY customer_id
 ),
-events AS (  -- per known customer: each kind of bad experience (NULL when its inputs are absent)
+counted AS (  -- the known customers with an event counted in the window (every other one counts none)
+    SELECT customer_id
+    FROM (SELECT customer_id FROM late UNION SELECT customer_id FROM ticket_events UNION SELECT customer_id FROM rating_events)
+    WHERE customer_id IN (SELECT customer_id FROM known_customers)
+),
+events AS (  -- per customer of {{customers}}: each kind of bad experience (NULL when its inputs are absent)
     SELECT k.customer_id,
            CASE WHEN $has_late THEN coalesce(l.late_deliveries, 0) END AS late_deliveries,
            CASE WHEN $has_complaints THEN coalesce(t.complaints, 0) END AS complaints,
            CASE WHEN $has_responses THEN coalesce(t.slow_responses, 0) END AS slow_responses,
            CASE WHEN $has_csat THEN coalesce(r.low_csat, 0) END AS low_csat,
            CASE WHEN $has_nps THEN coalesce(r.low_nps, 0) END AS low_nps
-    FROM known_customers k
+    FROM {{customers}} k
     LEFT JOIN late l USING (customer_id) LEFT JOIN ticket_events t USING (customer_id)
     LEFT JOIN rating_events r USING (customer_id)
 ),
@@ -65,6 +70,8 @@ bad_counts AS (  -- the total and the reason
     FROM events
 )
 """
+BAD = BAD_OF.format(customers="counted")   # enough for whoever needs 2 or more
+BAD_FOR_EVERYONE = BAD_OF.format(customers="known_customers")   # zeros included
 
 KINDS = {  # bad-experience column -> the inputs it needs (all of them; CSAT: either)
     "late_deliveries": ("orders.promised_date", "orders.delivered_date"),
@@ -102,7 +109,7 @@ def bad_params(con: duckdb.DuckDBPyConnection, window_end) -> dict:
 def bad_experiences(con: duckdb.DuckDBPyConnection, period: Period, at_risk_only: bool = False) -> pd.DataFrame:
     """Per known customer: each kind of bad experience in the trailing 12 months, the total and a reason,
     largest revenue at stake (last 12 months) first; with `at_risk_only`, just the customers with 2 or more."""
-    return frame(con, BAD + """,
+    return frame(con, BAD_FOR_EVERYONE + """,
         recent_revenue AS (
             SELECT customer_id, sum(amount)::DOUBLE AS revenue_12m FROM orders_in_scope
             WHERE order_date > $window_end - INTERVAL 12 MONTH AND order_date <= $window_end GROUP BY customer_id
@@ -118,7 +125,7 @@ CHURN_BY_EXPERIENCE = BAD + """
 SELECT CASE WHEN c.bad_experiences >= 2 THEN '2 or more bad experiences' ELSE 'fewer than 2' END AS customers_with,
        count(*) AS customers, count(*) FILTER (WHERE NOT w.active_now) AS churned,
        count(*) FILTER (WHERE NOT w.active_now) / count(*) AS churn_rate
-FROM previous_customers w JOIN bad_counts c USING (customer_id)
+FROM previous_customers w LEFT JOIN bad_counts c USING (customer_id)   -- (known: they ordered in the previous period)
 GROUP BY ALL ORDER BY customers_with
 """
 

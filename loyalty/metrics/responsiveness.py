@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..period import Period, month_end
 from ..settings import get_settings
-from .activity import activity_by_window
+from .activity import active_by_window
 from .scope import Inputs, anchor, available, frame, ratio, records
 
 TICKET_TIMES = """
@@ -57,10 +57,13 @@ window_tickets AS (  -- per window: the ticket figures of the requests opened in
     FROM windows w LEFT JOIN ticket_times t ON t.opened_at >= w.w_start AND t.opened_at < w.w_end + INTERVAL 1 DAY
     GROUP BY w.w
 ),
-backlog AS (  -- per window: requests open at the end of its as-of day
+backlog AS (  -- per window: requests open at the end of its as-of day (those resolved before the earliest such end
+              -- are left out first: the range join then compares a few months of tickets, not all of them)
     SELECT w.w, count(t.opened_at) AS open_backlog
-    FROM windows w LEFT JOIN ticket_times t
-      ON t.opened_at < w.w_as_of + INTERVAL 1 DAY AND coalesce(t.resolved_at, TIMESTAMP 'infinity') >= w.w_as_of + INTERVAL 1 DAY
+    FROM windows w LEFT JOIN (
+        SELECT opened_at, coalesce(resolved_at, TIMESTAMP 'infinity') AS resolved_at FROM ticket_times
+        WHERE coalesce(resolved_at, TIMESTAMP 'infinity') >= (SELECT min(w_as_of) FROM windows) + INTERVAL 1 DAY
+    ) t ON t.opened_at < w.w_as_of + INTERVAL 1 DAY AND t.resolved_at >= w.w_as_of + INTERVAL 1 DAY
     GROUP BY w.w
 ),
 ratings AS (  -- every CSAT rating (tickets and surveys) and NPS answer with its time
@@ -132,7 +135,7 @@ def active_customers(con: duckdb.DuckDBPyConnection, periods: list[Period], inpu
     figure is then unavailable)."""
     if not inputs.has("tickets.kind"):
         return [None] * len(periods)
-    return [figures["active"] for figures in activity_by_window(con, periods)]
+    return active_by_window(con, periods)
 
 
 def responsiveness(con: duckdb.DuckDBPyConnection, period: Period, active: int | None = None,

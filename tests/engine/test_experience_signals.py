@@ -64,12 +64,14 @@ def test_at_risk_list_has_two_or_more_by_revenue_at_stake(store, rough_year):
 def test_at_risk_customers_joins_the_signals_and_the_bad_experiences(store, rough_year, add, mk):
     """Everyone with a signal or 2+ bad experiences, once, by revenue at stake: D has no order in the last 12
     months (so no signal) but two complaints; F has an order of 80 in them, two complaints and no signal (an
-    outreach ticket in the last 90 days); C has a signal and one bad experience."""
-    add("orders", [mk.order("F", "2024-11-20", 80)])
+    outreach ticket in the last 90 days); C has a signal and one bad experience. G, whose first order comes after
+    the as-of date, is not known yet: its two complaints put nobody on the list."""
+    add("orders", [mk.order("F", "2024-11-20", 80), mk.order("G", "2025-02-01", 60)])
     add("tickets", [{"customer_id": who, "opened_at": mk.ts(f"{day} 09:00"), "first_response_at": mk.ts(f"{day} 09:05"),
                      "kind": kind} for who, day, kind in [("D", "2024-04-01", "complaint"), ("D", "2024-05-01", "complaint"),
                                                           ("F", "2024-12-01", "outreach"), ("F", "2024-12-02", "complaint"),
-                                                          ("F", "2024-12-03", "complaint")]])
+                                                          ("F", "2024-12-03", "complaint"), ("G", "2024-06-01", "complaint"),
+                                                          ("G", "2024-07-01", "complaint")]])
     table = signals.at_risk_customers(store, YEAR)
     assert table[["customer_id", "revenue_12m"]].values.tolist() == [["B", 500], ["A", 200], ["F", 80], ["C", 70], ["E", 50],
                                                                      ["D", 0]]
