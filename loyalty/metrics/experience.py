@@ -42,10 +42,9 @@ rating_events AS (
     WHERE happened_at >= $window_end - INTERVAL 12 MONTH + INTERVAL 1 DAY AND happened_at < $window_end + INTERVAL 1 DAY
     GROUP BY customer_id
 ),
-counted AS (  -- the known customers with an event counted in the window (every other one counts none)
-    SELECT customer_id
-    FROM (SELECT customer_id FROM late UNION SELECT customer_id FROM ticket_events UNION SELECT customer_id FROM rating_events)
-    WHERE customer_id IN (SELECT customer_id FROM known_customers)
+counted AS (  -- the customers with an event counted in the window (every other one counts none), known or not:
+              -- each reader keeps to known customers its own way (super customers, the previous period's, ...)
+    SELECT customer_id FROM late UNION SELECT customer_id FROM ticket_events UNION SELECT customer_id FROM rating_events
 ),
 events AS (  -- per customer of {{customers}}: each kind of bad experience (NULL when its inputs are absent)
     SELECT k.customer_id,
@@ -70,7 +69,7 @@ bad_counts AS (  -- the total and the reason
     FROM events
 )
 """
-BAD = BAD_OF.format(customers="counted")   # enough for whoever needs 2 or more
+BAD = BAD_OF.format(customers="counted")   # enough for whoever needs 2 or more, of customers it knows
 BAD_FOR_EVERYONE = BAD_OF.format(customers="known_customers")   # zeros included
 
 KINDS = {  # bad-experience column -> the inputs it needs (all of them; CSAT: either)

@@ -141,7 +141,9 @@ AT_RISK = "," + BAD + f"""
 SELECT coalesce(s.customer_id, b.customer_id) AS customer_id, coalesce(s.revenue_12m, r.revenue_12m, 0) AS revenue_12m,
        b.reason AS bad_experiences, {REASONS}
 FROM (SELECT * FROM signalled WHERE signals > 0) s
-FULL JOIN (SELECT * FROM bad_counts WHERE bad_experiences >= 2) b ON b.customer_id = s.customer_id
+FULL JOIN (SELECT * FROM bad_counts
+           WHERE bad_experiences >= 2 AND customer_id IN (SELECT customer_id FROM known_customers)) b
+  ON b.customer_id = s.customer_id
 LEFT JOIN order_facts r ON r.customer_id = b.customer_id AND s.customer_id IS NULL   -- revenue of those without a signal
 ORDER BY revenue_12m DESC, customer_id
 """
