@@ -60,19 +60,22 @@ KPIS = [
     Kpi("complaints_per_100", "Complaints / 100 customers", "per100", False),
 ]
 
-CUSTOMER_KPIS = """
+CUSTOMER_KPIS = {  # per window, from the customers table: CTE name -> (the column it reads, what it gives, its SQL)
+    "maintenance": ("customers.on_maintenance_plan", "DOUBLE AS maintenance_share", """
 maintenance AS (  -- per window: the share of its active customers on a maintenance plan
     SELECT w.w, count(*) FILTER (WHERE c.on_maintenance_plan) / nullif(count(c.on_maintenance_plan), 0) AS maintenance_share
     FROM windows w LEFT JOIN window_customers a ON a.w = w.w AND a.orders > 0
     LEFT JOIN customers_in_scope c ON c.customer_id = a.customer_id
     GROUP BY w.w
-),
+)"""),
+    "referred": ("customers.referred_by", "BIGINT AS referrals", """
 referred AS (  -- per window: customers referred in it by a customer in scope
     SELECT w.w, count(r.customer_id) AS referrals
     FROM windows w LEFT JOIN referral_dates r
       ON r.referred_on BETWEEN w.w_start AND w.w_end AND r.customer_id IN (SELECT customer_id FROM known_customers)
     GROUP BY w.w
-),
+)"""),
+    "reference_counts": ("customers.reference_willing", "BIGINT AS reference_willing", """
 reference_counts AS (  -- per window: reference-willing customers known at its as-of date
     SELECT w.w, count(r.customer_id) AS reference_willing
     FROM windows w LEFT JOIN (
@@ -82,22 +85,29 @@ reference_counts AS (  -- per window: reference-willing customers known at its a
         FROM customers_in_scope c LEFT JOIN buyers b USING (customer_id) WHERE c.reference_willing
     ) r ON r.known_since <= w.w_as_of
     GROUP BY w.w
-)
-"""
+)"""),
+}
 
-ORDER_AND_CUSTOMER_KPIS = (WINDOW_REVENUE + "," + TOP20 + "," + CUSTOMER_KPIS
-                           + "," + ACTIVITY_BY_WINDOW
-                           + """
+
+def customer_kpis(inputs: Inputs) -> str:
+    """The CTEs of CUSTOMER_KPIS; one whose column holds nothing gives NULL without a query (the KPI is then
+    unavailable: at 10M orders without a customers table, the maintenance share joined 900k window customers)."""
+    return ",".join(sql if inputs.has(column) else f"\n{name} AS (SELECT w, NULL::{figure} FROM windows)"
+                    for name, (column, figure, sql) in CUSTOMER_KPIS.items())
+
+
+WINDOW_KPIS = WINDOW_REVENUE + "," + TOP20 + ",{customer_kpis}," + ACTIVITY_BY_WINDOW + """
 SELECT * FROM activity JOIN shares USING (w) JOIN maintenance USING (w) JOIN referred USING (w)
 JOIN reference_counts USING (w) ORDER BY w
-""")
+"""
 
 
 def kpi_values_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period],
                          inputs: Inputs | None = None) -> list[dict[str, object]]:
     """The value of every KPI for each period (an `Unavailable` where the inputs are absent)."""
     inputs = inputs or Inputs(con)
-    base = records(frame(con, window_customers(periods) + "," + ORDER_AND_CUSTOMER_KPIS, anchor(periods), windows=periods))
+    sql = window_customers(periods) + "," + WINDOW_KPIS.format(customer_kpis=customer_kpis(inputs))
+    base = records(frame(con, sql, anchor(periods), windows=periods))
     service = responsiveness_by_window(con, periods, [b["active"] for b in base], inputs)
     values = []
     for b, s in zip(base, service):
