@@ -344,10 +344,10 @@ def end_of(d: date) -> int:
     return (day_of(d) + 1) * 86400
 
 
-def sla_met(t: Tickets, done: np.ndarray, limit: int, as_of: date) -> np.ndarray:
+def sla_met(opened: np.ndarray, done: np.ndarray, limit: int, as_of: date) -> np.ndarray:
     """Per ticket: 1 when done within the SLA, 0 when late or still not done with the SLA passed by the end of
     the as-of day, NaN when not done and the SLA still running."""
-    due = t.opened + limit
+    due = opened + limit
     return np.where(~np.isnan(done), (done <= due).astype(float), np.where(end_of(as_of) > due, 0.0, np.nan))
 
 
@@ -375,18 +375,18 @@ def service(t: Tickets, window: Period, as_of: date, active: int) -> dict:
     complaints per 100 of its `active` customers; NPS is unavailable (no survey answers)."""
     scope = t.opened < end_of(as_of)
     asked = scope & t.request & opened_in(t, window.start, window.end)
-    first, resolved = sla_met(t, t.first, SLA_FIRST, as_of), sla_met(t, t.resolved, SLA_RESOLUTION, as_of)
-    first_hours, resolution_hours = hours_between(t.opened[asked], t.first[asked]), hours_between(
-        t.opened[asked], t.resolved[asked])
+    opened, first, resolved = t.opened[asked], t.first[asked], t.resolved[asked]
+    first_hours, resolution_hours = hours_between(opened, first), hours_between(opened, resolved)
     complaints = int((asked & (t.kind == "complaint")).sum())
     rated = scope & opened_in(t, window.start, window.end) & ~np.isnan(t.csat)
     backlog = scope & t.request & (t.opened < end_of(window.as_of)) & ~(t.resolved < end_of(window.as_of))
     return {
         "tickets": int(asked.sum()), "first_response_median_hours": quantile(first_hours, 0.5),
-        "first_response_p90_hours": quantile(first_hours, 0.9), "first_response_sla_share": share_met(first[asked]),
+        "first_response_p90_hours": quantile(first_hours, 0.9),
+        "first_response_sla_share": share_met(sla_met(opened, first, SLA_FIRST, as_of)),
         "resolution_median_hours": quantile(resolution_hours, 0.5),
         "resolution_p90_hours": quantile(resolution_hours, 0.9),
-        "resolution_sla_share": share_met(resolved[asked]), "complaints": complaints,
+        "resolution_sla_share": share_met(sla_met(opened, resolved, SLA_RESOLUTION, as_of)), "complaints": complaints,
         "reopen_rate": ratio(int(t.reopened[asked].sum()), int(asked.sum())), "open_backlog": int(backlog.sum()),
         "csat_mean": Share(t.csat[rated].mean()) if rated.any() else None,
         "csat_share_4_5": ratio(int((t.csat[rated] >= 4).sum()), int(rated.sum())),
@@ -401,7 +401,7 @@ def bad_experiences(t: Tickets, customers: int, window_end: date, as_of: date) -
     inside = (t.opened < end_of(as_of)) & (t.opened >= (day_of(months_before(window_end, 12)) + 1) * 86400) & (
         t.opened < end_of(window_end))
     kinds = {"complaints": inside & (t.kind == "complaint"),
-             "slow_responses": inside & t.request & (sla_met(t, t.first, SLA_FIRST, as_of) == 0),
+             "slow_responses": inside & t.request & (sla_met(t.opened, t.first, SLA_FIRST, as_of) == 0),
              "low_csat": inside & (t.csat <= 2)}
     bad = pd.DataFrame({name: np.bincount(t.customer[chosen], minlength=customers) for name, chosen in kinds.items()})
     bad["total"] = bad.sum(axis=1)
@@ -592,12 +592,13 @@ def active_in(orders: Orders, p: Period) -> int:
 def by_channel(t: Tickets, period: Period) -> list[list]:
     """Per ticket channel, the requests opened in the period: tickets, median first response, SLA shares."""
     asked = (t.opened < end_of(period.as_of)) & t.request & opened_in(t, period.start, period.end)
-    first, resolved = sla_met(t, t.first, SLA_FIRST, period.as_of), sla_met(t, t.resolved, SLA_RESOLUTION, period.as_of)
     rows = []
     for channel in np.unique(t.channel[asked]):
         mine = asked & (t.channel == channel)
-        rows.append([channel, int(mine.sum()), quantile(hours_between(t.opened[mine], t.first[mine]), 0.5),
-                     share_met(first[mine]), share_met(resolved[mine])])
+        opened, first, resolved = t.opened[mine], t.first[mine], t.resolved[mine]
+        rows.append([channel, int(mine.sum()), quantile(hours_between(opened, first), 0.5),
+                     share_met(sla_met(opened, first, SLA_FIRST, period.as_of)),
+                     share_met(sla_met(opened, resolved, SLA_RESOLUTION, period.as_of))])
     return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 

@@ -22,7 +22,7 @@
    version: each is timed once, cold, in its own "Predictions: …" row naming the pages that use it, and
    is not part of any page row.
 4. Baseline: the same figures per page in plain pandas (bench/baseline.py), timed in a separate
-   process from the generated Parquet file, and checked against the engine's (bench/agreement.py:
+   process from the generated Parquet files, and checked against the engine's (bench/agreement.py:
    counts exactly, money to the cent, shares to 1e-9); the run stops with the differences on any
    disagreement. Ratio = pandas median ÷ engine cold median, per page.
 5. Memory: the peak resident memory of this process (import, pages, models; generation and the
@@ -103,7 +103,6 @@ def generate(orders: int, seed: int = SEED) -> pd.DataFrame:
 
 TICKETS_PER_ORDER = 0.06   # 600,000 tickets at 10M orders
 TICKET_KINDS = {"inquiry": 0.45, "complaint": 0.15, "outreach": 0.2, "praise": 0.05, "other": 0.15}
-HOUR = np.timedelta64(3600, "s")
 
 
 def hours(rng: np.random.Generator, median: float, n: int) -> np.ndarray:
@@ -114,8 +113,8 @@ def hours(rng: np.random.Generator, median: float, n: int) -> np.ndarray:
 def generate_tickets(orders: pd.DataFrame, seed: int = SEED) -> pd.DataFrame:
     """Support tickets for the orders: one per ~17 orders, each opened within 30 days after an order of its
     customer (so busy customers ask more), up to the last order day; outreach tickets (our own contacts) have
-    no response times; some requests of the last two weeks are still unanswered or unresolved (a few older ones too),
-    a third of the tickets carry a CSAT rating."""
+    no response times; some requests of the last two weeks are still unanswered or unresolved (a few older
+    ones too); a third of the tickets carry a CSAT rating."""
     rng = np.random.default_rng(seed + 1)
     n = round(len(orders) * TICKETS_PER_ORDER)
     source = rng.integers(0, len(orders), n)

@@ -124,9 +124,9 @@ def active_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period]) -> l
     """Per period, its active customers (≥1 order in it; `activity_by_window`'s `active`) without the rest of the
     activity figures: from the spans' rows for a calendar month or a span they hold, else from the customer months
     when every period spans whole months (the months then hold the same orders), else from the orders."""
-    source = ("customer_months_in_scope", "month") if all(p.whole_months for p in periods) else ("orders_in_scope",
-                                                                                               "order_date")
-    sql = ("windowed AS (" + ACTIVE_FROM_SPANS + " UNION ALL " + ACTIVE_FROM.format(source=source[0], day=source[1])
+    source, day = (("customer_months_in_scope", "month") if all(p.whole_months for p in periods)
+                   else ("orders_in_scope", "order_date"))
+    sql = ("windowed AS (" + ACTIVE_FROM_SPANS + " UNION ALL " + ACTIVE_FROM.format(source=source, day=day)
            + ") SELECT active FROM windowed ORDER BY w")
     return [int(row["active"]) for row in records(frame(con, sql, anchor(periods), windows=periods))]
 

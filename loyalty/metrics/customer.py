@@ -80,6 +80,7 @@ def customer_summary(con: duckdb.DuckDBPyConnection, period: Period, customer_id
 
 
 def _bad_experiences(con: duckdb.DuckDBPyConnection, period: Period, customer_id: str) -> pd.DataFrame:
-    """The customer's bad experiences in the last 12 months and what they were (no row without any)."""
+    """The customer's bad experiences in the last 12 months and what they were (0 and no reason without any; no
+    row for a customer not known by the as-of date)."""
     return frame(con, BAD_FOR_EVERYONE + " SELECT bad_experiences, reason FROM bad_counts WHERE customer_id = $customer",
                  period, customer=customer_id, **bad_params(con, period.as_of))
