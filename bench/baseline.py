@@ -407,8 +407,10 @@ def bad_experiences(t: Tickets, customers: int, window_end: date, as_of: date) -
     bad["total"] = bad.sum(axis=1)
     words = {"complaints": ("complaint", "complaints"), "slow_responses": ("slow first response", "slow first responses"),
              "low_csat": ("CSAT ≤ 2", "CSAT ≤ 2")}
-    bad["reason"] = [", ".join(f"{n} {words[name][n != 1]}" for name, n in zip(words, counts) if n > 0)
-                     if total else "" for *counts, total in bad[list(words) + ["total"]].itertuples(index=False)]
+    bad["reason"] = ""   # worded for the customers with one or more (a few percent of them)
+    some = bad["total"] > 0
+    bad.loc[some, "reason"] = [", ".join(f"{n} {words[name][n != 1]}" for name, n in zip(words, counts) if n > 0)
+                               for counts in bad.loc[some, list(words)].itertuples(index=False)]
     return bad
 
 
