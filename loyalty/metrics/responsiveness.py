@@ -116,11 +116,21 @@ def responsiveness_by_window(con: duckdb.DuckDBPyConnection, periods: list[Perio
     active customers) and `inputs` spare their queries when the caller has them."""
     inputs = inputs or Inputs(con)
     active = active or active_customers(con, periods, inputs)
+    return per_customer_and_input(service_by_window(con, periods, inputs), active, inputs)
+
+
+def service_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period], inputs: Inputs) -> list[dict]:
+    """BY_WINDOW's figures for each period, as counted (`per_customer_and_input` completes them): a caller that
+    counts the periods' active customers itself can run both queries side by side."""
     if inputs.has("tickets.customer_id") or inputs.has("surveys.customer_id"):
-        out = [{k: v for k, v in figures.items() if k != "w"}
-               for figures in records(frame(con, BY_WINDOW, anchor(periods), windows=periods, **_sla(con)))]
-    else:  # no ticket and no survey answer on record: nothing to query
-        out = [{name: NOTHING_TO_MEASURE.get(name) for name in FIGURES} for _ in periods]
+        return [{k: v for k, v in figures.items() if k != "w"}
+                for figures in records(frame(con, BY_WINDOW, anchor(periods), windows=periods, **_sla(con)))]
+    return [{name: NOTHING_TO_MEASURE.get(name) for name in FIGURES} for _ in periods]   # no ticket, no answer: no query
+
+
+def per_customer_and_input(out: list[dict], active: list[int | None], inputs: Inputs) -> list[dict]:
+    """`service_by_window`'s figures with complaints per 100 of each period's `active` customers, and an
+    `Unavailable` for each figure whose inputs are absent."""
     for figures, customers in zip(out, active):
         figures["complaints_per_100"] = ratio(figures["complaints"] * 100, customers)
         for name, needs in NEEDS.items():
