@@ -366,20 +366,20 @@ def quantile(values: np.ndarray, q: float) -> Share | None:
     return Share(np.quantile(values, q)) if len(values) else None
 
 
-def opened_in(t: Tickets, start: date, end: date) -> np.ndarray:
-    return (t.opened >= day_of(start) * 86400) & (t.opened < end_of(end))
+def opened_in(t: Tickets, start: date, end: date, as_of: date) -> np.ndarray:
+    """The tickets in scope (opened by the end of the as-of day) opened from the first to the last day."""
+    return (t.opened >= day_of(start) * 86400) & (t.opened < end_of(min(end, as_of)))
 
 
 def service(t: Tickets, window: Period, as_of: date, active: int) -> dict:
     """responsiveness.BY_WINDOW for one window, the tickets in scope up to `as_of` (the query's), with
     complaints per 100 of its `active` customers; NPS is unavailable (no survey answers)."""
-    scope = t.opened < end_of(as_of)
-    asked = scope & t.request & opened_in(t, window.start, window.end)
+    inside = opened_in(t, window.start, window.end, as_of)
+    asked, rated = inside & t.request, inside & ~np.isnan(t.csat)
     opened, first, resolved = t.opened[asked], t.first[asked], t.resolved[asked]
     first_hours, resolution_hours = hours_between(opened, first), hours_between(opened, resolved)
     complaints = int((asked & (t.kind == "complaint")).sum())
-    rated = scope & opened_in(t, window.start, window.end) & ~np.isnan(t.csat)
-    backlog = scope & t.request & (t.opened < end_of(window.as_of)) & ~(t.resolved < end_of(window.as_of))
+    backlog = t.request & (t.opened < end_of(min(window.as_of, as_of))) & ~(t.resolved < end_of(window.as_of))
     return {
         "tickets": int(asked.sum()), "first_response_median_hours": quantile(first_hours, 0.5),
         "first_response_p90_hours": quantile(first_hours, 0.9),
@@ -398,8 +398,7 @@ def service(t: Tickets, window: Period, as_of: date, active: int) -> dict:
 def bad_experiences(t: Tickets, customers: int, window_end: date, as_of: date) -> pd.DataFrame:
     """experience.BAD per customer code: complaints, first responses over the SLA and CSAT ≤ 2 in the 12 months
     up to `window_end` (SLA passed as of `as_of`), their total and the reason."""
-    inside = (t.opened < end_of(as_of)) & (t.opened >= (day_of(months_before(window_end, 12)) + 1) * 86400) & (
-        t.opened < end_of(window_end))
+    inside = opened_in(t, months_before(window_end, 12) + timedelta(days=1), window_end, as_of)
     kinds = {"complaints": inside & (t.kind == "complaint"),
              "slow_responses": inside & t.request & (sla_met(t.opened, t.first, SLA_FIRST, as_of) == 0),
              "low_csat": inside & (t.csat <= 2)}
@@ -591,22 +590,20 @@ def active_in(orders: Orders, p: Period) -> int:
     return int((window(orders, p).orders > 0).sum())
 
 
-def by_channel(t: Tickets, period: Period) -> list[list]:
-    """Per ticket channel, the requests opened in the period: tickets, median first response, SLA shares."""
-    asked = (t.opened < end_of(period.as_of)) & t.request & opened_in(t, period.start, period.end)
+def by_channel(t: Tickets, asked: np.ndarray, as_of: date) -> list[list]:
+    """Per ticket channel, the requests `asked` (opened in the period): tickets, median first response, SLA shares."""
     rows = []
     for channel in np.unique(t.channel[asked]):
         mine = asked & (t.channel == channel)
         opened, first, resolved = t.opened[mine], t.first[mine], t.resolved[mine]
         rows.append([channel, int(mine.sum()), quantile(hours_between(opened, first), 0.5),
-                     share_met(sla_met(opened, first, SLA_FIRST, period.as_of)),
-                     share_met(sla_met(opened, resolved, SLA_RESOLUTION, period.as_of))])
+                     share_met(sla_met(opened, first, SLA_FIRST, as_of)),
+                     share_met(sla_met(opened, resolved, SLA_RESOLUTION, as_of))])
     return sorted(rows, key=lambda r: (-r[1], r[0]))
 
 
-def spread(t: Tickets, period: Period) -> list[list]:
-    """The requests opened in the period per bucket of first-response and of resolution time."""
-    asked = (t.opened < end_of(period.as_of)) & t.request & opened_in(t, period.start, period.end)
+def spread(t: Tickets, asked: np.ndarray) -> list[list]:
+    """The requests `asked` (opened in the period) per bucket of first-response and of resolution time."""
     first, resolution = hours_between(t.opened[asked], t.first[asked]), hours_between(t.opened[asked], t.resolved[asked])
     return [[bucket, int(((first >= low) & (first < high)).sum()), int(((resolution >= low) & (resolution < high)).sum())]
             for bucket, low, high in BUCKETS]
@@ -634,9 +631,10 @@ def responsiveness_page(data: Data, period: Period) -> dict:
     monthly = [{"month": month.start, **{name: None if value == UNAVAILABLE else value for name, value in
                                           service(t, month, months[-1].as_of, active_in(orders, month)).items()}}
                for month in months]   # as of the latest month's as-of date (one query); unavailable: left empty
+    asked = opened_in(t, period.start, period.end, period.as_of) & t.request
     return {"figures": service(t, period, period.as_of, active_in(orders, period)),
             "monthly": [m for m in monthly if m["tickets"] > 0 or m["csat_answers"] > 0],
-            "channels": by_channel(t, period), "spread": spread(t, period),
+            "channels": by_channel(t, asked, period.as_of), "spread": spread(t, asked),
             "churn_by_experience": churn_by_experience(data, period)}
 
 
