@@ -4,8 +4,8 @@ import streamlit as st
 
 from loyalty.db import Call
 from loyalty.formatting import joined_texts
-from loyalty.metrics.signals import SIGNALS, at_risk_customers, signal_availability
-from loyalty.ui import analytics_page, cached_together, caption_missing, show_rows
+from loyalty.metrics.signals import at_risk_counts, at_risk_customers, at_risk_reasons, signal_availability
+from loyalty.ui import TABLE_ROWS, analytics_page, cached, cached_together, caption_missing, page_start, show_rows
 
 LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declining_spend": "Declining spend",
           "routine_only": "Routine only", "no_outreach_90d": "No outreach in 90 days",
@@ -14,25 +14,40 @@ LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declin
 
 period = analytics_page("At-risk customers")
 
-table, available = cached_together(   # one row per customer at risk, a reason column per signal; what is missing
-    Call(at_risk_customers, period), Call(signal_availability))
+available = cached(signal_availability)   # per reason, what is missing for it
 caption_missing(available, LABELS)
-options = [s for s in ["bad_experiences", *SIGNALS] if available[s] is None]
-counts = {name: int(table[name].notna().sum()) for name in options}
+options = list(at_risk_reasons(available))
+
+
+def rows_of(reasons: list[str], start: int) -> Call:
+    """A page of the customers at risk for any of `reasons` (one column per reason), from row `start`."""
+    return Call(at_risk_customers, period, tuple(reasons), offset=start, limit=TABLE_ROWS)
+
+
+# the page of rows the last run showed (the first one at first) is fetched beside the counts
+before, start = st.session_state.get("risk-signals", options), page_start("risk")
+fetched, combos = cached_together(rows_of(before, start) if before else None, Call(at_risk_counts, period))
+counts = {name: int(combos.loc[combos[name], "customers"].sum()) for name in options}   # combos: one row a combination
 chosen = st.multiselect("Show customers with any of", options, default=options, key="risk-signals",
                         format_func=lambda s: f"{LABELS[s]} ({counts[s]:,})")
-shown = table[table[chosen].notna().any(axis=1)] if chosen else table.iloc[0:0]
+total = int(combos.loc[combos[chosen].any(axis=1), "customers"].sum()) if chosen else 0
 
 
-def view(rows: slice) -> pd.DataFrame:
+def view(part: pd.DataFrame) -> pd.DataFrame:
     """The rows shown (the reasons of the chosen signals joined), built only for a page or a download."""
-    part = shown.iloc[rows]
     return pd.DataFrame({"customer_id": part["customer_id"], "revenue at stake (12 months)": part["revenue_12m"],
                          "signals": part[chosen].notna().sum(axis=1), "why": joined_texts(part, chosen)})
 
 
-st.caption(f"{len(shown):,} customers, largest revenue at stake first. Select a row to open the customer's 360° view.")
-picked = show_rows(len(shown), view, lambda: view(slice(None)), "at_risk_customers", key="risk", selectable=True,
+def page(rows: slice) -> pd.DataFrame:
+    """The page shown: the one fetched above when the choice and the page are still the last run's."""
+    same = chosen == before and rows.start == start
+    return view(fetched if same else cached_together(rows_of(chosen, rows.start))[0])
+
+
+st.caption(f"{total:,} customers, largest revenue at stake first. Select a row to open the customer's 360° view.")
+picked = show_rows(total, page, lambda: view(cached(at_risk_customers, period, tuple(chosen))), "at_risk_customers",
+                   key="risk", selectable=True,
                    column_config={"revenue at stake (12 months)": st.column_config.NumberColumn(format="%,.0f")})
 st.caption("How to read this: each signal is a reason to call the customer; 'why' gives the facts behind it. "
            "About 42% of customers stop buying after two bad experiences, and only about 1 in 10 complains.")

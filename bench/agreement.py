@@ -16,7 +16,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from loyalty.metrics.scope import Unavailable
-from loyalty.metrics.signals import SIGNALS
+from loyalty.metrics.signals import AT_RISK_REASONS, SIGNALS
 
 UNAVAILABLE = "unavailable"
 ORDER_KPIS = ["revenue", "active_customers", "new_customers", "repeat_customer_rate", "retention",
@@ -67,6 +67,10 @@ def _money(value) -> Money | None:
 
 def _share(value) -> Share | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else Share(value)
+
+
+def _text(value) -> str | None:
+    return None if pd.isna(value) else str(value)
 
 
 def _kpi(name: str, value):
@@ -160,13 +164,12 @@ SHOWN_SIGNALS = ["overdue", "declining_spend", "routine_only", "no_outreach_90d"
 
 
 def at_risk_figures(out: dict) -> dict:
-    table = out["table"].sort_values("customer_id")
-    signals = table[table[[s for s in SIGNALS if s in table.columns]].notna().any(axis=1)]
-    bad = table[table["bad_experiences"].notna()]
+    counts, first = out["counts"], out["first_page"]
     return {
-        "signals": _rows(signals, {"customer_id": str, "revenue_12m": Money, **{s: pd.notna for s in SHOWN_SIGNALS}}),
-        "bad_experiences": _rows(bad, {"customer_id": str, "revenue_12m": Money, "bad_experiences": str}),
-        "raised": sorted(s for s in SIGNALS if s in table.columns and table[s].notna().any()),
+        "combinations": sorted(_rows(counts, {**{name: bool for name in AT_RISK_REASONS}, "customers": int})),
+        "first_page": _rows(first, {"customer_id": str, "revenue_12m": Money, "bad_experiences": _text,
+                                    **{s: pd.notna for s in SHOWN_SIGNALS}}),
+        "raised": sorted(s for s in SIGNALS if s in counts.columns and counts.loc[counts[s], "customers"].sum() > 0),
         "available_signals": sorted(name for name, missing in out["available"].items()
                                     if missing is None and name != "bad_experiences"),
     }

@@ -26,6 +26,7 @@ import pandas as pd
 
 from loyalty.period import Period, last_quarters, month_ends, shift_months
 from loyalty.settings import DEFAULTS, SEGMENT_RULES
+from loyalty.ui import TABLE_ROWS
 
 from .agreement import ORDER_KPIS, UNAVAILABLE, Money, Share
 
@@ -639,20 +640,24 @@ def responsiveness_page(data: Data, period: Period) -> dict:
 
 
 def at_risk_page(data: Data, period: Period) -> dict:
-    """At-risk customers: the signals orders and tickets decide (overdue, declining spend, routine-only, no
-    outreach in 90 days) with the last 12 months' revenue, and the customers with 2+ bad experiences with what
-    happened; discount-dependent needs discounts, single-contact an account team or sales reps."""
+    """At-risk customers: how many customers each combination of reasons puts at risk (2+ bad experiences and
+    the signals orders and tickets decide: overdue, declining spend, routine-only, no outreach in 90 days;
+    discount-dependent needs discounts, single-contact an account team or sales reps), and the first page
+    of them by the last 12 months' revenue: what happened to those with 2+ bad experiences, their signals."""
     orders = data.orders
     b = buyers(orders, period.as_of)
-    flags = signals(data, b, period.as_of)
-    raised = flags[list(SIGNAL_LABELS)].any(axis=1)
+    flags = signals(data, b, period.as_of)   # a row per known customer, by code
     bad = bad_experiences(data.tickets, orders.customers, period.as_of, period.as_of)
-    revenue = dict(zip(flags["code"], flags["revenue_12m"]))
-    at_risk = np.flatnonzero((bad["total"].to_numpy() >= 2) & b.known)
-    return {"signals": [[orders.ids[row[0]], money(row[1]), *map(bool, row[2:])]
-                        for row in flags.loc[raised, ["code", "revenue_12m", *SIGNAL_LABELS]].itertuples(index=False)],
-            "bad_experiences": [[orders.ids[code], money(revenue[code]), bad.at[code, "reason"]] for code in at_risk],
-            "raised": sorted(name for name in SIGNAL_LABELS if flags[name].any()),
+    flags["bad_experiences"] = bad["total"].to_numpy()[flags["code"]] >= 2
+    reasons = ["bad_experiences", *SIGNAL_LABELS]
+    at_risk = flags[flags[reasons].any(axis=1)]
+    combinations = at_risk.groupby(reasons).size()
+    first = at_risk.iloc[np.lexsort((at_risk["code"], -at_risk["revenue_12m"]))[:TABLE_ROWS]]
+    return {"combinations": [[*map(bool, flagged), False, False, int(n)] for flagged, n in combinations.items()],
+            "first_page": [[orders.ids[row.code], money(row.revenue_12m),
+                            bad.at[row.code, "reason"] if row.bad_experiences else None,
+                            *(bool(getattr(row, name)) for name in SIGNAL_LABELS)] for row in first.itertuples()],
+            "raised": sorted(name for name in SIGNAL_LABELS if at_risk[name].any()),
             "available_signals": sorted(SIGNAL_LABELS)}
 
 

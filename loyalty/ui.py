@@ -325,7 +325,7 @@ def show_frame(frame: pd.DataFrame, column_config: dict | None = None, **options
 
 def page_rows(total: int, key: str) -> slice:
     """The rows of the page chosen in a selector drawn here (only when `total` exceeds one page), with a
-    caption 'Rows a–b of N'. Streamlit keeps the chosen page within range when `total` shrinks."""
+    caption 'Rows a–b of N'. Streamlit starts over at the first page when the number of pages changes."""
     if total <= TABLE_ROWS:
         return slice(0, total)
     # the selector in a row of its own: beside the caption it showed "1" alone for 2 pages and "1 … 3" for 3
@@ -335,6 +335,12 @@ def page_rows(total: int, key: str) -> slice:
     last = min(first + TABLE_ROWS, total)
     st.caption(f"Rows {first + 1:,}–{last:,} of {total:,}, {TABLE_ROWS:,} a page; the download has them all.")
     return slice(first, last)
+
+
+def page_start(key: str) -> int:
+    """The first row of the page that the table keyed `key` (see `page_rows`) showed in the session's last
+    run, 0 before: to fetch that page beside other calls before the table is drawn."""
+    return (st.session_state.get(f"page-{key}", 1) - 1) * TABLE_ROWS
 
 
 def show_table(frame: pd.DataFrame, name: str, key: str, column_config: dict | None = None,

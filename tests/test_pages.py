@@ -109,6 +109,38 @@ def test_at_risk_page_offers_only_the_signals_it_can_judge(db_file):
         [c.value for c in at.caption]
 
 
+def test_at_risk_page_fetches_each_page_and_choice_from_the_database(db_file):
+    """1,200 customers bought three times, a month apart, early in 2024 (customer i for i + 1 each time); every
+    third also in December, for i + 1 again. As of 31 Dec 2024 (Z's order) all of them spend less in the last 6
+    months than in the 6 before, and those without a December order are overdue (305 days since the last order,
+    usually 30 between): the list is sorted by the last 12 months' revenue, 4 (i + 1) or 3 (i + 1)."""
+    days = ["2024-01-01", "2024-01-31", "2024-03-01"]
+    ids = [f"C{i:04d}" for i in range(1200)]
+    december = {who for i, who in enumerate(ids) if i % 3 == 0}
+    with session(db_file) as con:
+        insert(con, "orders", [{"customer_id": who, "order_date": date.fromisoformat(day), "amount": i + 1}
+                               for i, who in enumerate(ids) for day in days + (["2024-12-01"] if who in december else [])]
+               + [{"customer_id": "Z", "order_date": date(2024, 12, 31), "amount": 5}])
+    revenue = {who: (4 if who in december else 3) * (i + 1) for i, who in enumerate(ids)}
+    listed = sorted(ids, key=lambda who: (-revenue[who], who))
+    overdue = [who for who in listed if who not in december]
+    at = open_page("at_risk")
+    assert at.multiselect(key="risk-signals").options == ["Overdue (800)", "Declining spend (1,200)"]
+    at.pagination(key="page-risk").set_value(2).run()
+    assert any(c.value.startswith("1,200 customers, largest revenue") for c in at.caption)
+    assert at.dataframe[0].value["customer_id"].tolist() == listed[500:1000]
+    at.pagination(key="page-risk").set_value(3).run()
+    assert at.dataframe[0].value["customer_id"].tolist() == listed[1000:]
+    at.multiselect(key="risk-signals").set_value(["overdue"]).run()     # 800 rows, from the first page again
+    assert not at.exception and any(c.value.startswith("800 customers, largest revenue") for c in at.caption)
+    assert at.dataframe[0].value["customer_id"].tolist() == overdue[:500]
+    at.pagination(key="page-risk").set_value(2).run()
+    view = at.dataframe[0].value
+    assert view["customer_id"].tolist() == overdue[500:]
+    assert view.iloc[0]["why"] == "overdue: 305 days since the last order, usually one every 30 days"
+    assert view["signals"].tolist() == [1] * 300
+
+
 def test_customer_360(db_file):
     load_shop(db_file)
     at = open_page("customer_360", customer="A")

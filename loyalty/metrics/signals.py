@@ -70,46 +70,52 @@ facts AS (
     FROM order_facts f
     LEFT JOIN outreach o USING (customer_id) LEFT JOIN teams t USING (customer_id)
 ),
-flagged AS (  -- one column per signal: its reason, or NULL (text joined by || where no thousands separator is needed:
-              -- printf costs about 2.5 times as much a row)
-    SELECT customer_id, revenue_12m,
-        CASE WHEN orders >= 3 AND days_since_last > 2 * median_gap
-             THEN 'overdue: ' || days_since_last || ' day' || {plural('days_since_last')} || ' since the last order, usually '
-                  || CASE CAST(round(median_gap) AS INTEGER) WHEN 0 THEN 'several orders the same day'
-                          WHEN 1 THEN 'one every day'
-                          ELSE 'one every ' || CAST(round(median_gap) AS INTEGER) || ' days' END END AS overdue,
-        CASE WHEN prior_6m > 0 AND coalesce(last_6m, 0) < 0.7 * prior_6m
-             THEN printf('declining spend: %,.0f in the last 6 months against %,.0f before',
-                         coalesce(last_6m, 0), prior_6m) END AS declining_spend,
-        CASE WHEN $has_channels AND $has_tickets AND orders_12m > 0 AND email_orders_12m = orders_12m
-                  AND (last_outreach IS NULL OR last_outreach <= $as_of - INTERVAL 12 MONTH)
-             THEN printf('routine-only: all %d order%s of the last 12 months by email, no outreach', orders_12m,
-                         {plural('orders_12m')}) END AS routine_only,
-        CASE WHEN $has_tickets AND orders_12m > 0 AND (last_outreach IS NULL OR last_outreach <= $as_of - INTERVAL 90 DAY)
-             THEN 'no outreach in 90 days'
-                  || CASE WHEN last_outreach IS NULL THEN ' (never)' ELSE printf(' (last %s)', last_outreach) END
-             END AS no_outreach_90d,
-        CASE WHEN $has_discount AND revenue_12m > 0 AND coalesce(discounted_12m, 0) >= 0.8 * revenue_12m
-             THEN printf('discount-dependent: %d%% of the last 12 months'' revenue discounted',
-                         CAST(round(100 * discounted_12m / revenue_12m) AS INTEGER)) END AS discount_dependent,
-        CASE WHEN len(team) = 1 THEN printf('single-contact account: a team of one (%s)', trim(team[1]))
-             WHEN $has_reps AND team IS NULL AND one_rep  -- without sales reps on record, no rep is even looked for
-             THEN printf('single-contact account: every order of the last 12 months from %s', some_rep)
-             END AS single_contact
+flagged AS (  -- the facts, with a flag per signal: raised or not (never NULL)
+    SELECT *,
+        coalesce(orders >= 3 AND days_since_last > 2 * median_gap, FALSE) AS overdue,
+        coalesce(prior_6m > 0 AND coalesce(last_6m, 0) < 0.7 * prior_6m, FALSE) AS declining_spend,
+        coalesce($has_channels AND $has_tickets AND orders_12m > 0 AND email_orders_12m = orders_12m
+                 AND (last_outreach IS NULL OR last_outreach <= $as_of - INTERVAL 12 MONTH), FALSE) AS routine_only,
+        coalesce($has_tickets AND orders_12m > 0
+                 AND (last_outreach IS NULL OR last_outreach <= $as_of - INTERVAL 90 DAY), FALSE) AS no_outreach_90d,
+        coalesce($has_discount AND revenue_12m > 0 AND coalesce(discounted_12m, 0) >= 0.8 * revenue_12m, FALSE)
+            AS discount_dependent,
+        coalesce(len(team) = 1 OR ($has_reps AND team IS NULL AND one_rep), FALSE) AS single_contact
+            -- without sales reps on record, no rep is even looked for
     FROM facts
-),
-signalled AS (
-    SELECT *, (overdue IS NOT NULL)::INTEGER + (declining_spend IS NOT NULL)::INTEGER
-              + (routine_only IS NOT NULL)::INTEGER + (no_outreach_90d IS NOT NULL)::INTEGER
-              + (discount_dependent IS NOT NULL)::INTEGER + (single_contact IS NOT NULL)::INTEGER AS signals,
-           concat_ws('; ', overdue, declining_spend, routine_only, no_outreach_90d, discount_dependent, single_contact) AS reasons
-    FROM flagged
 )
 """
 
+# A select list over rows of `flagged`: each raised signal's reason in plain words, else NULL (text joined by ||
+# where no thousands separator is needed: printf costs about 2.5 times as much a row).
+REASONS = f"""
+    CASE WHEN overdue
+         THEN 'overdue: ' || days_since_last || ' day' || {plural('days_since_last')} || ' since the last order, usually '
+              || CASE CAST(round(median_gap) AS INTEGER) WHEN 0 THEN 'several orders the same day'
+                      WHEN 1 THEN 'one every day'
+                      ELSE 'one every ' || CAST(round(median_gap) AS INTEGER) || ' days' END END AS overdue,
+    CASE WHEN declining_spend
+         THEN printf('declining spend: %,.0f in the last 6 months against %,.0f before', coalesce(last_6m, 0), prior_6m)
+         END AS declining_spend,
+    CASE WHEN routine_only
+         THEN printf('routine-only: all %d order%s of the last 12 months by email, no outreach', orders_12m,
+                     {plural('orders_12m')}) END AS routine_only,
+    CASE WHEN no_outreach_90d
+         THEN 'no outreach in 90 days' || CASE WHEN last_outreach IS NULL THEN ' (never)' ELSE printf(' (last %s)', last_outreach) END
+         END AS no_outreach_90d,
+    CASE WHEN discount_dependent
+         THEN printf('discount-dependent: %d%% of the last 12 months'' revenue discounted',
+                     CAST(round(100 * discounted_12m / revenue_12m) AS INTEGER)) END AS discount_dependent,
+    CASE WHEN single_contact
+         THEN CASE WHEN len(team) = 1 THEN printf('single-contact account: a team of one (%s)', trim(team[1]))
+                   WHEN $has_reps THEN printf('single-contact account: every order of the last 12 months from %s', some_rep)
+                   END END AS single_contact"""
+
+ANY_SIGNAL = " OR ".join(NEEDS)   # over a row of `flagged`: some signal is raised
+
 
 def facts(held: bool) -> str:
-    """The CTEs up to `signalled`, the orders' part from the rollup when `held` (`scope.held_at_latest`)."""
+    """The CTEs up to `flagged`, the orders' part from the rollup when `held` (`scope.held_at_latest`)."""
     return (HELD_ORDER_FACTS if held else ORDER_FACTS) + "," + OTHER_FACTS
 
 
@@ -129,42 +135,77 @@ def signal_params(con: duckdb.DuckDBPyConnection, inputs: Inputs | None = None) 
 def customer_signals(con: duckdb.DuckDBPyConnection, period: Period, customer: str | None = None) -> pd.DataFrame:
     """One row per customer with at least one signal (or just `customer`): a column per signal holding its
     reason (or NULL), the number of signals, all reasons, and the last 12 months' revenue at stake, largest first."""
-    return frame(con, facts(held_at_latest(con, period)) + """
-        SELECT * FROM signalled WHERE signals > 0 AND ($customer IS NULL OR customer_id = $customer)
+    raised = " + ".join(f"{name}::INTEGER" for name in NEEDS)
+    return frame(con, facts(held_at_latest(con, period)) + f"""
+        SELECT *, concat_ws('; ', {", ".join(NEEDS)}) AS reasons
+        FROM (SELECT customer_id, revenue_12m, {REASONS}, {raised} AS signals FROM flagged
+              WHERE ({ANY_SIGNAL}) AND ($customer IS NULL OR customer_id = $customer))
         ORDER BY revenue_12m DESC, customer_id""", period, customer=customer, **signal_params(con))
 
 
-REASONS = ", ".join(f"s.{name}" for name in NEEDS)  # the signals' reason columns (price complaints never has one)
+AT_RISK_REASONS = ("bad_experiences", *NEEDS)   # what puts a customer on the at-risk list (price complaints never can)
 
-# AT_RISK and AT_RISK_BY_SIGNALS follow `facts(held)`.
-AT_RISK = "," + BAD + f"""
-SELECT coalesce(s.customer_id, b.customer_id) AS customer_id, coalesce(s.revenue_12m, r.revenue_12m, 0) AS revenue_12m,
-       b.reason AS bad_experiences, {REASONS}
-FROM (SELECT * FROM signalled WHERE signals > 0) s
-FULL JOIN (SELECT * FROM bad_counts
-           WHERE bad_experiences >= 2 AND customer_id IN (SELECT customer_id FROM known_customers)) b
-  ON b.customer_id = s.customer_id
-LEFT JOIN order_facts r ON r.customer_id = b.customer_id AND s.customer_id IS NULL   -- revenue of those without a signal
-ORDER BY revenue_12m DESC, customer_id
-"""
+# AT_RISK and AT_RISK_BY_SIGNALS follow `facts(held)`; AT_RISK_COUNTS or AT_RISK_ROWS follow them.
+AT_RISK = "," + BAD + f""",
+at_risk AS (  -- every customer with a signal or 2+ bad experiences: what happened (`bad_experiences`, else NULL), the
+              -- flags and the facts they rest on (NULL for a prospect)
+    SELECT coalesce(f.customer_id, b.customer_id) AS customer_id, coalesce(f.revenue_12m, 0) AS revenue_12m,
+           b.reason AS bad_experiences, f.* EXCLUDE (customer_id, revenue_12m)
+    FROM flagged f
+    FULL JOIN (SELECT customer_id, reason FROM bad_counts
+               WHERE bad_experiences >= 2 AND customer_id IN (SELECT customer_id FROM known_customers)) b
+      ON b.customer_id = f.customer_id
+    WHERE b.customer_id IS NOT NULL OR {ANY_SIGNAL}
+)"""
 
-AT_RISK_BY_SIGNALS = f"""  -- the same when no kind of bad experience can be counted: signals alone
-SELECT s.customer_id, s.revenue_12m, NULL::VARCHAR AS bad_experiences, {REASONS}
-FROM signalled s WHERE signals > 0
-ORDER BY revenue_12m DESC, customer_id
-"""
+AT_RISK_BY_SIGNALS = f""",
+at_risk AS (  -- the same when no kind of bad experience can be counted: signals alone
+    SELECT customer_id, revenue_12m, NULL::VARCHAR AS bad_experiences, * EXCLUDE (customer_id, revenue_12m)
+    FROM flagged WHERE {ANY_SIGNAL}
+)"""
+
+AT_RISK_COUNTS = f"""
+SELECT bad_experiences IS NOT NULL AS bad_experiences, {", ".join(f"{name} IS TRUE AS {name}" for name in NEEDS)},
+       count(*) AS customers
+FROM at_risk GROUP BY ALL ORDER BY ALL"""
+
+CHOSEN = " OR ".join(  # over a row of `at_risk`: it has one of the reasons listed in $reasons
+    ["(list_contains($reasons, 'bad_experiences') AND bad_experiences IS NOT NULL)"]
+    + [f"(list_contains($reasons, '{name}') AND {name})" for name in NEEDS])
+
+AT_RISK_ROWS = f"""  -- the reasons are worded for the rows returned only
+SELECT customer_id, revenue_12m, bad_experiences, {REASONS}
+FROM (SELECT * FROM at_risk WHERE {CHOSEN} ORDER BY revenue_12m DESC, customer_id LIMIT $limit OFFSET $offset)
+ORDER BY revenue_12m DESC, customer_id"""
 
 
-def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """Every customer with a disloyalty signal or 2+ bad experiences, largest revenue at stake (last 12
-    months) first: one column per signal holding its reason (or NULL), `bad_experiences` holding what
-    happened (or NULL below two; signals alone, without counting anybody's bad experiences, when none can
-    be counted)."""
+def _at_risk(con: duckdb.DuckDBPyConnection, period: Period, select: str, **params) -> pd.DataFrame:
+    """`select` over the at-risk customers (signals alone, without counting anybody's bad experiences, when
+    none can be counted)."""
     inputs, held = Inputs(con), held_at_latest(con, period)
     if bad_experiences_unavailable(con, inputs):
-        return frame(con, facts(held) + AT_RISK_BY_SIGNALS, period, many_rows=True, **signal_params(con, inputs))
-    return frame(con, facts(held) + AT_RISK, period, many_rows=True, **signal_params(con, inputs),
-                 **bad_params(con, period.as_of))
+        return frame(con, facts(held) + AT_RISK_BY_SIGNALS + select, period, **signal_params(con, inputs), **params)
+    return frame(con, facts(held) + AT_RISK + select, period, **signal_params(con, inputs),
+                 **bad_params(con, period.as_of), **params)
+
+
+def at_risk_counts(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
+    """How many customers are at risk for each combination of reasons that occurs: a flag per reason of
+    AT_RISK_REASONS and `customers`."""
+    return _at_risk(con, period, AT_RISK_COUNTS)
+
+
+def at_risk_reasons(available: dict[str, Unavailable | None]) -> tuple[str, ...]:
+    """The reasons of AT_RISK_REASONS that can be computed (`available`: as `signal_availability` gives it)."""
+    return tuple(name for name in AT_RISK_REASONS if available[name] is None)
+
+
+def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period, reasons: tuple[str, ...] = AT_RISK_REASONS,
+                      offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+    """The customers at risk for any of `reasons` (AT_RISK_REASONS: 2+ bad experiences, each signal), largest
+    revenue at stake (last 12 months) first, `limit` of them (all when None) from `offset`: `bad_experiences`
+    holding what happened (or NULL below two), and a column per signal holding its reason (or NULL)."""
+    return _at_risk(con, period, AT_RISK_ROWS, many_rows=limit is None, reasons=list(reasons), offset=offset, limit=limit)
 
 
 def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:

@@ -61,17 +61,22 @@ def test_at_risk_list_has_two_or_more_by_revenue_at_stake(store, rough_year):
 
 
 
-def test_at_risk_customers_joins_the_signals_and_the_bad_experiences(store, rough_year, add, mk):
-    """Everyone with a signal or 2+ bad experiences, once, by revenue at stake: D has no order in the last 12
-    months (so no signal) but two complaints; F has an order of 80 in them, two complaints and no signal (an
-    outreach ticket in the last 90 days); C has a signal and one bad experience. G, whose first order comes after
-    the as-of date, is not known yet: its two complaints put nobody on the list."""
+@pytest.fixture
+def rougher_year(rough_year, add, mk):
+    """D has no order in the last 12 months (so no signal) but two complaints; F has an order of 80 in them, two
+    complaints and no signal (an outreach ticket in the last 90 days); C has a signal and one bad experience. G,
+    whose first order comes after the as-of date, is not known yet and complained twice."""
     add("orders", [mk.order("F", "2024-11-20", 80), mk.order("G", "2025-02-01", 60)])
     add("tickets", [{"customer_id": who, "opened_at": mk.ts(f"{day} 09:00"), "first_response_at": mk.ts(f"{day} 09:05"),
                      "kind": kind} for who, day, kind in [("D", "2024-04-01", "complaint"), ("D", "2024-05-01", "complaint"),
                                                           ("F", "2024-12-01", "outreach"), ("F", "2024-12-02", "complaint"),
                                                           ("F", "2024-12-03", "complaint"), ("G", "2024-06-01", "complaint"),
                                                           ("G", "2024-07-01", "complaint")]])
+
+
+def test_at_risk_customers_joins_the_signals_and_the_bad_experiences(store, rougher_year):
+    """Everyone with a signal or 2+ bad experiences, once, by revenue at stake (see `rougher_year`); G's
+    complaints put nobody on the list."""
     table = signals.at_risk_customers(store, YEAR)
     assert table[["customer_id", "revenue_12m"]].values.tolist() == [["B", 500], ["A", 200], ["F", 80], ["C", 70], ["E", 50],
                                                                      ["D", 0]]
@@ -84,6 +89,24 @@ def test_at_risk_customers_joins_the_signals_and_the_bad_experiences(store, roug
     for name in ("overdue", "declining_spend", "routine_only", "no_outreach_90d", "discount_dependent", "single_contact"):
         assert by_id.loc[flags.index, name].fillna("none").to_dict() == flags[name].fillna("none").to_dict(), name
         assert pd.isna(by_id.at["D", name]) and pd.isna(by_id.at["F", name])
+
+def test_the_at_risk_counts_and_pages_hold_the_list_s_customers(store, rougher_year):
+    """The counts per combination of reasons, and each page of the customers with some of the reasons, are
+    those of the whole list (checked above): B, A, E and D had 2+ bad experiences, F too, without a signal."""
+    table = signals.at_risk_customers(store, YEAR)
+    reasons = list(signals.AT_RISK_REASONS)
+    expected = table[reasons].notna().value_counts().sort_index().reset_index(name="customers")
+    pd.testing.assert_frame_equal(signals.at_risk_counts(store, YEAR), expected, check_dtype=False)
+    bad = signals.at_risk_customers(store, YEAR, ("bad_experiences",))
+    assert bad["customer_id"].tolist() == ["B", "A", "F", "E", "D"]
+    assert signals.at_risk_customers(store, YEAR, ("bad_experiences",), offset=1, limit=2)["customer_id"].tolist() == ["A", "F"]
+    for name in signals.NEEDS:
+        chosen = signals.at_risk_customers(store, YEAR, (name,))
+        assert chosen["customer_id"].tolist() == table.loc[table[name].notna(), "customer_id"].tolist(), name
+    pd.testing.assert_frame_equal(signals.at_risk_customers(store, YEAR, offset=2, limit=3),
+                                  table.iloc[2:5].reset_index(drop=True))
+    assert signals.at_risk_customers(store, YEAR, ()).empty
+
 
 def test_missing_inputs_are_empty_columns_not_zeros(store, add, mk):
     add("orders", [mk.order("A", "2024-03-01", 100)])

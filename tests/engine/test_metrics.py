@@ -185,8 +185,9 @@ def test_a_customer_list_converts_by_arrow_to_the_same_frame(shop, year):
                                                                                money, total, names, small)"""
     pd.testing.assert_frame_equal(texts_by_arrow(shop, shop.sql(query)), text_columns_as_strings(shop.execute(query)))
     pd.testing.assert_frame_equal(signals.at_risk_customers(shop, year),
-                                  frame(shop, signals.facts(False) + signals.AT_RISK, year, **signals.signal_params(shop),
-                                        **experience.bad_params(shop, year.as_of)))
+                                  frame(shop, signals.facts(False) + signals.AT_RISK + signals.AT_RISK_ROWS, year,
+                                        **signals.signal_params(shop), **experience.bad_params(shop, year.as_of),
+                                        reasons=list(signals.AT_RISK_REASONS), offset=0, limit=None))
 
 
 def test_disloyalty_signals(shop, year):
