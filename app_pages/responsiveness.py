@@ -6,17 +6,18 @@ import streamlit as st
 from loyalty.db import Call
 from loyalty.formatting import fmt
 from loyalty.metrics.experience import bad_experiences_unavailable, churn_by_experience
-from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
-                                            responsiveness_by_month)
+from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness_by_channel,
+                                            responsiveness_overview)
 from loyalty.metrics.scope import Unavailable
 from loyalty.palette import SERIES
 from loyalty.ui import analytics_page, cached, cached_together, download_table, show_frame
 
 period = analytics_page("Responsiveness")
 unknown = cached(bad_experiences_unavailable)   # then nobody can be told apart by bad experiences
-figures, monthly, channels, spread, churn = cached_together(   # side by side; churn skipped when unknown
-    Call(responsiveness, period), Call(responsiveness_by_month, period), Call(responsiveness_by_channel, period),
+overview, channels, spread, churn = cached_together(   # side by side; churn skipped when unknown
+    Call(responsiveness_overview, period), Call(responsiveness_by_channel, period),
     Call(response_time_distribution, period), None if unknown else Call(churn_by_experience, period))
+figures, monthly = overview.figures, overview.monthly
 if figures["tickets"] == 0 and isinstance(figures["first_response_median_hours"], Unavailable):
     st.info("No support tickets yet: upload a help-desk export (kind: tickets) on the Data page to see response "
             "times, SLA shares, complaints and backlog.")

@@ -31,8 +31,8 @@ from loyalty.metrics.concentration import revenue_concentration
 from loyalty.metrics.customer import (customer_ids, customer_monthly_revenue, customer_order_totals, customer_orders,
                                       customer_records, customer_summary)
 from loyalty.metrics.experience import bad_experiences_unavailable, churn_by_experience
-from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness, responsiveness_by_channel,
-                                            responsiveness_by_month)
+from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness_by_channel,
+                                            responsiveness_overview)
 from loyalty.metrics.rfm import segment_overview
 from loyalty.metrics.signals import at_risk_counts, at_risk_customers, at_risk_reasons, signal_availability
 from loyalty.metrics.stages import stage_availability, stage_overview
@@ -90,10 +90,10 @@ def responsiveness_page(call: PageCalls, period: Period) -> dict:
     (None, as the page skips it, when no kind of bad experience can be counted)."""
     options = call(filter_options)
     unknown = call(bad_experiences_unavailable)
-    figures, monthly, channels, spread, churn = call.together(
-        Call(responsiveness, period), Call(responsiveness_by_month, period), Call(responsiveness_by_channel, period),
+    overview, channels, spread, churn = call.together(
+        Call(responsiveness_overview, period), Call(responsiveness_by_channel, period),
         Call(response_time_distribution, period), None if unknown else Call(churn_by_experience, period))
-    return {"filter_options": options, "figures": figures, "spread": spread, "monthly": monthly,
+    return {"filter_options": options, "figures": overview.figures, "spread": spread, "monthly": overview.monthly,
             "channels": channels, "churn": churn}
 
 

@@ -74,14 +74,17 @@ def test_sla_settings(store, desk):
 
 
 def test_month_by_month(store, desk):
-    monthly = responsiveness.responsiveness_by_month(store, Q1).set_index("month")
+    """The overview's months beside its period, whose figures are `responsiveness`'s (checked above)."""
+    overview = responsiveness.responsiveness_overview(store, Q1)
+    assert overview.figures == responsiveness.responsiveness(store, Q1)
+    monthly = overview.monthly.set_index("month")
     assert monthly["tickets"].to_dict() == {date(2024, 1, 1): 1, date(2024, 2, 1): 1, date(2024, 3, 1): 3}
     assert monthly["first_response_median_hours"].tolist() == pytest.approx([1, 6, 2])
     assert monthly["complaints"].tolist() == [1, 0, 1]
     assert monthly["nps"].tolist()[1:] == pytest.approx([100, -50])     # February 10; March 6 and 8
     # complaints per 100 of the month's active customers: January nobody, February 0 of 4, March 1 of A and C;
     # as of a later date the same (D's April order is after every month)
-    later = responsiveness.responsiveness_by_month(store, Period(Q1.start, Q1.end, date(2024, 4, 30)))
+    later = responsiveness.responsiveness_overview(store, Period(Q1.start, Q1.end, date(2024, 4, 30))).monthly
     for table in (monthly, later):
         assert table["complaints_per_100"].fillna(-1).tolist() == [-1, 0, 50]   # -1: none (NaN)
 
@@ -128,7 +131,7 @@ def test_a_quiet_period_has_no_figures_rather_than_zeros(store, desk):
     assert out["tickets"] == 0 and out["first_response_median_hours"] is None
     assert out["first_response_sla_share"] is None and out["csat_mean"] is None and out["nps"] is None
     assert out["complaints_per_100"] is None                            # nobody was active
-    assert responsiveness.responsiveness_by_month(store, quiet).empty
+    assert responsiveness.responsiveness_overview(store, quiet).monthly.empty
 
 
 def test_the_backlog_holds_what_is_open_at_the_end_of_the_as_of_day(store, add, mk):
