@@ -630,8 +630,8 @@ def responsiveness_page(data: Data, period: Period) -> dict:
     orders, t = data.orders, data.tickets
     months = period_months(period)
     monthly = [{"month": month.start, **{name: None if value == UNAVAILABLE else value for name, value in
-                                          service(t, month, months[-1].as_of, active_in(orders, month)).items()}}
-               for month in months]   # as of the latest month's as-of date (one query); unavailable: left empty
+                                          service(t, month, period.as_of, active_in(orders, month)).items()}}
+               for month in months]   # as of the page's as-of date, each month's backlog at its end; unavailable: empty
     asked = opened_in(t, period.start, period.end, period.as_of) & t.request
     return {"figures": service(t, period, period.as_of, active_in(orders, period)),
             "monthly": [m for m in monthly if m["tickets"] > 0 or m["csat_answers"] > 0],

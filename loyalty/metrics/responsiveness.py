@@ -176,7 +176,9 @@ class ResponsivenessOverview:
 
 def responsiveness_overview(con: duckdb.DuckDBPyConnection, period: Period) -> ResponsivenessOverview:
     """What the Responsiveness page shows first, the period and its months (`period_months`) as windows of one
-    query for their active customers and one for their service figures: two queries instead of four."""
+    query for their active customers and one for their service figures. Every window is judged as of the
+    period's as-of date, as the scorecard's months are (a request still unanswered then has missed its SLA once
+    its hours are up, whichever month it was opened in); each month's backlog is counted at the month's end."""
     months = period_months(period)
     inputs = Inputs(con)
     # the months' active customers counted with the page's as-of date: a month counts no order after its end either

@@ -87,6 +87,10 @@ def test_month_by_month(store, desk):
     later = responsiveness.responsiveness_overview(store, Period(Q1.start, Q1.end, date(2024, 4, 30))).monthly
     for table in (monthly, later):
         assert table["complaints_per_100"].fillna(-1).tolist() == [-1, 0, 50]   # -1: none (NaN)
+    # every month is judged as of the as-of date, as the period is: A's request of 31 March, unanswered, is within
+    # its 4 h at the end of that day and over them by 30 April (March: C's answer met it, B's request missed it)
+    assert monthly.loc[date(2024, 3, 1), "first_response_sla_share"] == pytest.approx(1 / 2)
+    assert later["first_response_sla_share"].iloc[-1] == pytest.approx(1 / 3)
 
 
 def test_by_channel_and_time_buckets(store, desk):
