@@ -26,7 +26,6 @@ import pandas as pd
 
 from loyalty.period import Period, last_quarters, month_ends, shift_months
 from loyalty.settings import DEFAULTS, SEGMENT_RULES
-from loyalty.ui import TABLE_ROWS
 
 from .agreement import ORDER_KPIS, UNAVAILABLE, Money, Share
 
@@ -639,6 +638,10 @@ def responsiveness_page(data: Data, period: Period) -> dict:
             "churn_by_experience": churn_by_experience(data, period)}
 
 
+PAGE_ROWS = 500   # the rows a table shows at a time (loyalty.ui.TABLE_ROWS, not imported: that module loads
+                  # Streamlit; the agreement fails if the two differ)
+
+
 def at_risk_page(data: Data, period: Period) -> dict:
     """At-risk customers: how many customers each combination of reasons puts at risk (2+ bad experiences and
     the signals orders and tickets decide: overdue, declining spend, routine-only, no outreach in 90 days;
@@ -652,7 +655,7 @@ def at_risk_page(data: Data, period: Period) -> dict:
     reasons = ["bad_experiences", *SIGNAL_LABELS]
     at_risk = flags[flags[reasons].any(axis=1)]
     combinations = at_risk.groupby(reasons).size()
-    first = at_risk.iloc[np.lexsort((at_risk["code"], -at_risk["revenue_12m"]))[:TABLE_ROWS]]
+    first = at_risk.iloc[np.lexsort((at_risk["code"], -at_risk["revenue_12m"]))[:PAGE_ROWS]]
     return {"combinations": [[*map(bool, flagged), False, False, int(n)] for flagged, n in combinations.items()],
             "first_page": [[orders.ids[row.code], money(row.revenue_12m),
                             bad.at[row.code, "reason"] if row.bad_experiences else None,
