@@ -2,10 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from loyalty.db import Call
 from loyalty.formatting import joined_texts
-from loyalty.metrics.signals import at_risk_counts, at_risk_customers, at_risk_reasons, signal_availability
-from loyalty.ui import TABLE_ROWS, analytics_page, cached, cached_together, caption_missing, page_start, show_rows
+from loyalty.metrics.signals import (AtRiskOverview, at_risk_customers, at_risk_overview, at_risk_reasons,
+                                     signal_availability)
+from loyalty.ui import TABLE_ROWS, analytics_page, cached, caption_missing, page_start, show_rows
 
 LABELS = {"bad_experiences": "2+ bad experiences", "overdue": "Overdue", "declining_spend": "Declining spend",
           "routine_only": "Routine only", "no_outreach_90d": "No outreach in 90 days",
@@ -19,15 +19,16 @@ caption_missing(available, LABELS)
 options = list(at_risk_reasons(available))
 
 
-def rows_of(reasons: list[str], start: int) -> Call:
-    """A page of the customers at risk for any of `reasons` (one column per reason), from row `start`."""
-    return Call(at_risk_customers, period, tuple(reasons), offset=start, limit=TABLE_ROWS)
+def page_of(reasons: list[str], start: int) -> AtRiskOverview:
+    """The counts of every combination of reasons, and a page of the customers at risk for any of `reasons`
+    (one column per reason) from row `start`."""
+    return cached(at_risk_overview, period, tuple(reasons), offset=start, limit=TABLE_ROWS)
 
 
-# the page of rows the last run showed (the first one at first) is fetched beside the counts
 before, start = st.session_state.get("risk-signals", options), page_start("risk")
-fetched, combos = cached_together(rows_of(before, start) if before else None, Call(at_risk_counts, period))
-counts = {name: int(combos.loc[combos[name], "customers"].sum()) for name in options}   # combos: one row a combination
+fetched = page_of(before, start)   # the choice and page of the last run (the first page of every reason at first)
+combos = fetched.counts            # one row a combination of reasons
+counts = {name: int(combos.loc[combos[name], "customers"].sum()) for name in options}
 chosen = st.multiselect("Show customers with any of", options, default=options, key="risk-signals",
                         format_func=lambda s: f"{LABELS[s]} ({counts[s]:,})")
 total = int(combos.loc[combos[chosen].any(axis=1), "customers"].sum()) if chosen else 0
@@ -42,7 +43,7 @@ def view(part: pd.DataFrame) -> pd.DataFrame:
 def page(rows: slice) -> pd.DataFrame:
     """The page shown: the one fetched above when the choice and the page are still the last run's."""
     same = chosen == before and rows.start == start
-    return view(fetched if same else cached_together(rows_of(chosen, rows.start))[0])
+    return view((fetched if same else page_of(chosen, rows.start)).rows)
 
 
 st.caption(f"{total:,} customers, largest revenue at stake first. Select a row to open the customer's 360° view.")

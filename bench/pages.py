@@ -34,7 +34,7 @@ from loyalty.metrics.experience import bad_experiences_unavailable, churn_by_exp
 from loyalty.metrics.responsiveness import (response_time_distribution, responsiveness_by_channel,
                                             responsiveness_overview)
 from loyalty.metrics.rfm import segment_overview
-from loyalty.metrics.signals import at_risk_counts, at_risk_customers, at_risk_reasons, signal_availability
+from loyalty.metrics.signals import at_risk_overview, at_risk_reasons, signal_availability
 from loyalty.metrics.stages import stage_availability, stage_overview
 from loyalty.metrics.super_customers import super_customer_availability, super_customers
 from loyalty.models.churn import train_churn_model
@@ -102,10 +102,8 @@ def at_risk_page(call: PageCalls, period: Period) -> dict:
     and the first page of them (every reason chosen), not the download of all of them."""
     options = call(filter_options)
     available = call(signal_availability)
-    first_page, counts = call.together(
-        Call(at_risk_customers, period, at_risk_reasons(available), offset=0, limit=TABLE_ROWS),
-        Call(at_risk_counts, period))
-    return {"filter_options": options, "available": available, "counts": counts, "first_page": first_page}
+    first = call(at_risk_overview, period, at_risk_reasons(available), offset=0, limit=TABLE_ROWS)
+    return {"filter_options": options, "available": available, "counts": first.counts, "first_page": first.rows}
 
 
 def customer_360_page(call: PageCalls, period: Period) -> dict:

@@ -13,6 +13,8 @@ A signal whose inputs are absent is never raised; `signal_availability` says wha
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 import pandas as pd
 
@@ -164,19 +166,24 @@ at_risk AS (  -- the same when no kind of bad experience can be counted: signals
     FROM flagged WHERE {ANY_SIGNAL}
 )"""
 
-AT_RISK_COUNTS = f"""
-SELECT bad_experiences IS NOT NULL AS bad_experiences, {", ".join(f"{name} IS TRUE AS {name}" for name in NEEDS)},
-       count(*) AS customers
-FROM at_risk GROUP BY ALL ORDER BY ALL"""
-
 CHOSEN = " OR ".join(  # over a row of `at_risk`: it has one of the reasons listed in $reasons
     ["(list_contains($reasons, 'bad_experiences') AND bad_experiences IS NOT NULL)"]
     + [f"(list_contains($reasons, '{name}') AND {name})" for name in NEEDS])
 
-AT_RISK_ROWS = f"""  -- the reasons are worded for the rows returned only
+SHOWN_ROWS = f"""  -- `limit` customers at risk for the chosen reasons from `offset`, their reasons worded for those rows only
 SELECT customer_id, revenue_12m, bad_experiences, {REASONS}
-FROM (SELECT * FROM at_risk WHERE {CHOSEN} ORDER BY revenue_12m DESC, customer_id LIMIT $limit OFFSET $offset)
+FROM (SELECT * FROM at_risk WHERE {CHOSEN} ORDER BY revenue_12m DESC, customer_id LIMIT $limit OFFSET $offset)"""
+
+AT_RISK_ROWS = SHOWN_ROWS + """
 ORDER BY revenue_12m DESC, customer_id"""
+
+COUNTED = ", ".join(["bad_experiences IS NOT NULL AS with_bad_experiences"]
+                    + [f"{name} IS TRUE AS with_{name}" for name in NEEDS])   # a flag per reason, over `at_risk`
+
+AT_RISK_PAGE = SHOWN_ROWS + f"""
+UNION ALL BY NAME   -- and a row per combination of reasons that occurs: how many customers it puts at risk
+SELECT {COUNTED}, count(*) AS customers FROM at_risk GROUP BY ALL
+ORDER BY customers NULLS FIRST, revenue_12m DESC, customer_id"""
 
 
 def _at_risk(con: duckdb.DuckDBPyConnection, period: Period, select: str, **params) -> pd.DataFrame:
@@ -187,12 +194,6 @@ def _at_risk(con: duckdb.DuckDBPyConnection, period: Period, select: str, **para
         return frame(con, facts(held) + AT_RISK_BY_SIGNALS + select, period, **signal_params(con, inputs), **params)
     return frame(con, facts(held) + AT_RISK + select, period, **signal_params(con, inputs),
                  **bad_params(con, period.as_of), **params)
-
-
-def at_risk_counts(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
-    """How many customers are at risk for each combination of reasons that occurs: a flag per reason of
-    AT_RISK_REASONS and `customers`."""
-    return _at_risk(con, period, AT_RISK_COUNTS)
 
 
 def at_risk_reasons(available: dict[str, Unavailable | None]) -> tuple[str, ...]:
@@ -206,6 +207,29 @@ def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period, reasons: t
     revenue at stake (last 12 months) first, `limit` of them (all when None) from `offset`: `bad_experiences`
     holding what happened (or NULL below two), and a column per signal holding its reason (or NULL)."""
     return _at_risk(con, period, AT_RISK_ROWS, many_rows=limit is None, reasons=list(reasons), offset=offset, limit=limit)
+
+
+@dataclass(frozen=True)
+class AtRiskOverview:
+    """What the At-risk page shows: `counts`, a row per combination of reasons that occurs (a flag per reason of
+    AT_RISK_REASONS) with the `customers` it puts at risk, and `rows`, a page of `at_risk_customers`."""
+    counts: pd.DataFrame
+    rows: pd.DataFrame
+
+
+def at_risk_overview(con: duckdb.DuckDBPyConnection, period: Period, reasons: tuple[str, ...], offset: int,
+                     limit: int) -> AtRiskOverview:
+    """`at_risk_customers(reasons, offset, limit)` with the counts of every combination of reasons, from one
+    statement: the signals' facts, the costly part, are computed once (as of an earlier date at 10M orders, two
+    statements took 2.7 s where one whole list took 1.5 s)."""
+    out = _at_risk(con, period, AT_RISK_PAGE, reasons=list(reasons), offset=offset, limit=limit)
+    counted = out["customers"].notna()
+    flags = {f"with_{name}": name for name in AT_RISK_REASONS}
+    counts = out.loc[counted, [*flags, "customers"]].rename(columns=flags)
+    counts = counts.astype({**{name: bool for name in AT_RISK_REASONS}, "customers": "int64"})
+    rows = out.loc[~counted, ["customer_id", "revenue_12m", "bad_experiences", *NEEDS]]
+    counts = counts.sort_values(list(AT_RISK_REASONS)).reset_index(drop=True)
+    return AtRiskOverview(counts, rows.reset_index(drop=True))
 
 
 def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:

@@ -96,7 +96,11 @@ def test_the_at_risk_counts_and_pages_hold_the_list_s_customers(store, rougher_y
     table = signals.at_risk_customers(store, YEAR)
     reasons = list(signals.AT_RISK_REASONS)
     expected = table[reasons].notna().value_counts().sort_index().reset_index(name="customers")
-    pd.testing.assert_frame_equal(signals.at_risk_counts(store, YEAR), expected, check_dtype=False)
+    page = signals.at_risk_overview(store, YEAR, ("bad_experiences",), offset=1, limit=2)
+    pd.testing.assert_frame_equal(page.counts, expected)
+    assert page.rows["customer_id"].tolist() == ["A", "F"]
+    pd.testing.assert_frame_equal(signals.at_risk_overview(store, YEAR, signals.AT_RISK_REASONS, offset=0, limit=4).rows,
+                                  table.iloc[:4].reset_index(drop=True))
     bad = signals.at_risk_customers(store, YEAR, ("bad_experiences",))
     assert bad["customer_id"].tolist() == ["B", "A", "F", "E", "D"]
     assert signals.at_risk_customers(store, YEAR, ("bad_experiences",), offset=1, limit=2)["customer_id"].tolist() == ["A", "F"]
