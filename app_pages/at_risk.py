@@ -25,7 +25,13 @@ def page_of(reasons: list[str], start: int) -> AtRiskOverview:
     return cached(at_risk_overview, period, tuple(reasons), offset=start, limit=TABLE_ROWS)
 
 
-before, start = st.session_state.get("risk-signals", options), page_start("risk")
+def table_key(reasons: list[str]) -> str:
+    """The list's key, one per choice of reasons: a new choice starts at its first page."""
+    return "-".join(["risk", *reasons])
+
+
+before = st.session_state.get("risk-signals", options)
+start = page_start(table_key(before))
 fetched = page_of(before, start)   # the choice and page of the last run (the first page of every reason at first)
 combos = fetched.counts            # one row a combination of reasons
 counts = {name: int(combos.loc[combos[name], "customers"].sum()) for name in options}
@@ -48,7 +54,7 @@ def page(rows: slice) -> pd.DataFrame:
 
 st.caption(f"{total:,} customers, largest revenue at stake first. Select a row to open the customer's 360° view.")
 picked = show_rows(total, page, lambda: view(cached(at_risk_customers, period, tuple(chosen))), "at_risk_customers",
-                   key="risk", selectable=True,
+                   key=table_key(chosen), selectable=True,
                    column_config={"revenue at stake (12 months)": st.column_config.NumberColumn(format="%,.0f")})
 st.caption("How to read this: each signal is a reason to call the customer; 'why' gives the facts behind it. "
            "About 42% of customers stop buying after two bad experiences, and only about 1 in 10 complains.")

@@ -325,7 +325,7 @@ def show_frame(frame: pd.DataFrame, column_config: dict | None = None, **options
 
 def page_rows(total: int, key: str) -> slice:
     """The rows of the page chosen in a selector drawn here (only when `total` exceeds one page), with a
-    caption 'Rows a–b of N'. Streamlit starts over at the first page when the number of pages changes."""
+    caption 'Rows a–b of N'. Streamlit keeps the chosen page while it exists, else starts over at the first."""
     if total <= TABLE_ROWS:
         return slice(0, total)
     # the selector in a row of its own: beside the caption it showed "1" alone for 2 pages and "1 … 3" for 3

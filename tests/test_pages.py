@@ -2,6 +2,7 @@
 them; the shop's figures are worked out in tests/engine/test_metrics.py)."""
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date
 from pathlib import Path
@@ -9,8 +10,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from loyalty.access import LOCAL_USER
 from loyalty.db import session
+from loyalty.importer import import_files, undo_batch
 from loyalty.formatting import fmt
+from loyalty.metrics import signals
 from loyalty.metrics.accounts import circumstantial_loyalty
 from loyalty.metrics.cohorts import revenue_retention
 from loyalty.metrics.customer import customer_summary
@@ -109,36 +113,75 @@ def test_at_risk_page_offers_only_the_signals_it_can_judge(db_file):
         [c.value for c in at.caption]
 
 
-def test_at_risk_page_fetches_each_page_and_choice_from_the_database(db_file):
-    """1,200 customers bought three times, a month apart, early in 2024 (customer i for i + 1 each time); every
-    third also in December, for i + 1 again. As of 31 Dec 2024 (Z's order) all of them spend less in the last 6
-    months than in the 6 before, and those without a December order are overdue (305 days since the last order,
-    usually 30 between): the list is sorted by the last 12 months' revenue, 4 (i + 1) or 3 (i + 1)."""
-    days = ["2024-01-01", "2024-01-31", "2024-03-01"]
-    ids = [f"C{i:04d}" for i in range(1200)]
-    december = {who for i, who in enumerate(ids) if i % 3 == 0}
-    with session(db_file) as con:
-        insert(con, "orders", [{"customer_id": who, "order_date": date.fromisoformat(day), "amount": i + 1}
-                               for i, who in enumerate(ids) for day in days + (["2024-12-01"] if who in december else [])]
-               + [{"customer_id": "Z", "order_date": date(2024, 12, 31), "amount": 5}])
-    revenue = {who: (4 if who in december else 3) * (i + 1) for i, who in enumerate(ids)}
-    listed = sorted(ids, key=lambda who: (-revenue[who], who))
-    overdue = [who for who in listed if who not in december]
+def import_at_risk_customers(db: Path, first: int, last: int) -> int:
+    """Customers `first` to `last` - 1 (customer i paying i + 1 an order) imported as a batch (its id returned):
+    three orders a month apart early in 2024, every third customer also one in December, and Z's order on
+    31 Dec 2024. As of that day all of them spend less in the last 6 months than in the 6 before, and those
+    without a December order are overdue (305 days since the last order, usually 30 between)."""
+    rows = [("Z", "2024-12-31", 5)]
+    for i in range(first, last):
+        days = ["2024-01-01", "2024-01-31", "2024-03-01"] + (["2024-12-01"] if i % 3 == 0 else [])
+        rows += [(f"C{i:04d}", day, i + 1) for day in days]
+    path = db.with_name(f"orders_{first}.csv")
+    path.write_text("customer_id,order_date,amount\n" + "".join(f"{c},{d},{a}\n" for c, d, a in rows))
+    with session(db) as con:
+        return import_files(con, "orders", [path], user=LOCAL_USER)[0].batch_id
+
+
+def by_revenue_at_stake(first: int, last: int) -> list[str]:
+    """The customers of `import_at_risk_customers` by the last 12 months' revenue, 4 (i + 1) or 3 (i + 1)."""
+    return [f"C{i:04d}" for i in sorted(range(first, last), key=lambda i: (-(4 if i % 3 == 0 else 3) * (i + 1), i))]
+
+
+def test_at_risk_page_fetches_each_page_and_choice_from_the_database(db_file, monkeypatch):
+    """Each page and choice of reasons is one query for the page shown, until it is cached; a new choice starts
+    at its first page (`import_at_risk_customers`: 1,200 declining, 800 of them overdue)."""
+    import_at_risk_customers(db_file, 0, 1200)
+    listed = by_revenue_at_stake(0, 1200)
+    overdue = [who for who in listed if int(who[1:]) % 3]
+    queried = []
+    computed = signals.at_risk_overview
+
+    @functools.wraps(computed)
+    def noted(con, period, reasons, offset, limit):
+        queried.append((reasons, offset))
+        return computed(con, period, reasons, offset, limit)
+
+    monkeypatch.setattr(signals, "at_risk_overview", noted)
+    both = ("overdue", "declining_spend")
     at = open_page("at_risk")
     assert at.multiselect(key="risk-signals").options == ["Overdue (800)", "Declining spend (1,200)"]
-    at.pagination(key="page-risk").set_value(2).run()
+    at.pagination[0].set_value(2).run()
     assert any(c.value.startswith("1,200 customers, largest revenue") for c in at.caption)
     assert at.dataframe[0].value["customer_id"].tolist() == listed[500:1000]
-    at.pagination(key="page-risk").set_value(3).run()
+    at.pagination[0].set_value(3).run()
     assert at.dataframe[0].value["customer_id"].tolist() == listed[1000:]
-    at.multiselect(key="risk-signals").set_value(["overdue"]).run()     # 800 rows, from the first page again
+    at.multiselect(key="risk-signals").set_value(["overdue"]).run()     # 800 rows, from the first page
     assert not at.exception and any(c.value.startswith("800 customers, largest revenue") for c in at.caption)
     assert at.dataframe[0].value["customer_id"].tolist() == overdue[:500]
-    at.pagination(key="page-risk").set_value(2).run()
+    at.pagination[0].set_value(2).run()
     view = at.dataframe[0].value
     assert view["customer_id"].tolist() == overdue[500:]
     assert view.iloc[0]["why"] == "overdue: 305 days since the last order, usually one every 30 days"
     assert view["signals"].tolist() == [1] * 300
+    at.multiselect(key="risk-signals").set_value(list(both)).run()     # back to every reason: its first page, cached
+    assert at.dataframe[0].value["customer_id"].tolist() == listed[:500]
+    assert queried == [(both, 0), (both, 500), (both, 1000), (("overdue",), 0), (("overdue",), 500)]
+
+
+def test_at_risk_page_starts_over_when_its_page_is_gone(db_file):
+    """On the fourth page of 1,600 customers at risk, the batch of the last 400 is undone: three pages are left,
+    and Streamlit starts over at the first, which the page fetches though its run began on the fourth."""
+    import_at_risk_customers(db_file, 0, 1200)
+    later = import_at_risk_customers(db_file, 1200, 1600)
+    at = open_page("at_risk")
+    at.pagination[0].set_value(4).run()
+    assert at.dataframe[0].value["customer_id"].tolist() == by_revenue_at_stake(0, 1600)[1500:]
+    with session(db_file) as con:
+        undo_batch(con, later, user=LOCAL_USER)
+    at.run()
+    assert not at.exception and any(c.value.startswith("Rows 1–500 of 1,200,") for c in at.caption)
+    assert at.dataframe[0].value["customer_id"].tolist() == by_revenue_at_stake(0, 1200)[:500]
 
 
 def test_customer_360(db_file):
