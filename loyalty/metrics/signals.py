@@ -147,7 +147,7 @@ def customer_signals(con: duckdb.DuckDBPyConnection, period: Period, customer: s
 
 AT_RISK_REASONS = ("bad_experiences", *NEEDS)   # what puts a customer on the at-risk list (price complaints never can)
 
-# AT_RISK and AT_RISK_BY_SIGNALS follow `facts(held)`; AT_RISK_COUNTS or AT_RISK_ROWS follow them.
+# AT_RISK and AT_RISK_BY_SIGNALS follow `facts(held)`; AT_RISK_ROWS or AT_RISK_PAGE follow them.
 AT_RISK = "," + BAD + f""",
 at_risk AS (  -- every customer with a signal or 2+ bad experiences: what happened (`bad_experiences`, else NULL), the
               -- flags and the facts they rest on (NULL for a prospect)
@@ -170,7 +170,8 @@ CHOSEN = " OR ".join(  # over a row of `at_risk`: it has one of the reasons list
     ["(list_contains($reasons, 'bad_experiences') AND bad_experiences IS NOT NULL)"]
     + [f"(list_contains($reasons, '{name}') AND {name})" for name in NEEDS])
 
-SHOWN_ROWS = f"""  -- `limit` customers at risk for the chosen reasons from `offset`, their reasons worded for those rows only
+SHOWN_ROWS = f"""  -- $limit customers at risk for the chosen reasons from $offset (every one: NULL), their reasons worded
+                 -- for those rows only
 SELECT customer_id, revenue_12m, bad_experiences, {REASONS}
 FROM (SELECT * FROM at_risk WHERE {CHOSEN} ORDER BY revenue_12m DESC, customer_id LIMIT $limit OFFSET $offset)"""
 
@@ -201,12 +202,12 @@ def at_risk_reasons(available: dict[str, Unavailable | None]) -> tuple[str, ...]
     return tuple(name for name in AT_RISK_REASONS if available[name] is None)
 
 
-def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period, reasons: tuple[str, ...] = AT_RISK_REASONS,
-                      offset: int = 0, limit: int | None = None) -> pd.DataFrame:
-    """The customers at risk for any of `reasons` (AT_RISK_REASONS: 2+ bad experiences, each signal), largest
-    revenue at stake (last 12 months) first, `limit` of them (all when None) from `offset`: `bad_experiences`
-    holding what happened (or NULL below two), and a column per signal holding its reason (or NULL)."""
-    return _at_risk(con, period, AT_RISK_ROWS, many_rows=limit is None, reasons=list(reasons), offset=offset, limit=limit)
+def at_risk_customers(con: duckdb.DuckDBPyConnection, period: Period,
+                      reasons: tuple[str, ...] = AT_RISK_REASONS) -> pd.DataFrame:
+    """Every customer at risk for any of `reasons` (AT_RISK_REASONS: 2+ bad experiences, each signal), largest
+    revenue at stake (last 12 months) first: `bad_experiences` holding what happened (or NULL below two), and a
+    column per signal holding its reason (or NULL). The page's download; the page shows `at_risk_overview`."""
+    return _at_risk(con, period, AT_RISK_ROWS, many_rows=True, reasons=list(reasons), offset=0, limit=None)
 
 
 @dataclass(frozen=True)
@@ -219,17 +220,17 @@ class AtRiskOverview:
 
 def at_risk_overview(con: duckdb.DuckDBPyConnection, period: Period, reasons: tuple[str, ...], offset: int,
                      limit: int) -> AtRiskOverview:
-    """`at_risk_customers(reasons, offset, limit)` with the counts of every combination of reasons, from one
-    statement: the signals' facts, the costly part, are computed once (as of an earlier date at 10M orders, two
-    statements took 2.7 s where one whole list took 1.5 s)."""
+    """`limit` rows of `at_risk_customers(reasons)` from `offset`, with the counts of every combination of reasons,
+    from one statement: the signals' facts, the costly part, are computed once (as of an earlier date at 10M
+    orders, two statements took 2.7 s where one whole list took 1.5 s)."""
     out = _at_risk(con, period, AT_RISK_PAGE, reasons=list(reasons), offset=offset, limit=limit)
     counted = out["customers"].notna()
     flags = {f"with_{name}": name for name in AT_RISK_REASONS}
-    counts = out.loc[counted, [*flags, "customers"]].rename(columns=flags)
-    counts = counts.astype({**{name: bool for name in AT_RISK_REASONS}, "customers": "int64"})
-    rows = out.loc[~counted, ["customer_id", "revenue_12m", "bad_experiences", *NEEDS]]
-    counts = counts.sort_values(list(AT_RISK_REASONS)).reset_index(drop=True)
-    return AtRiskOverview(counts, rows.reset_index(drop=True))
+    counts = (out.loc[counted, [*flags, "customers"]].rename(columns=flags)
+              .astype({**{name: bool for name in AT_RISK_REASONS}, "customers": "int64"})
+              .sort_values(list(AT_RISK_REASONS)).reset_index(drop=True))
+    rows = out.loc[~counted, ["customer_id", "revenue_12m", "bad_experiences", *NEEDS]].reset_index(drop=True)
+    return AtRiskOverview(counts, rows)
 
 
 def signal_availability(con: duckdb.DuckDBPyConnection) -> dict[str, Unavailable | None]:

@@ -99,16 +99,12 @@ def test_the_at_risk_counts_and_pages_hold_the_list_s_customers(store, rougher_y
     page = signals.at_risk_overview(store, YEAR, ("bad_experiences",), offset=1, limit=2)
     pd.testing.assert_frame_equal(page.counts, expected)
     assert page.rows["customer_id"].tolist() == ["A", "F"]
-    pd.testing.assert_frame_equal(signals.at_risk_overview(store, YEAR, signals.AT_RISK_REASONS, offset=0, limit=4).rows,
-                                  table.iloc[:4].reset_index(drop=True))
-    bad = signals.at_risk_customers(store, YEAR, ("bad_experiences",))
-    assert bad["customer_id"].tolist() == ["B", "A", "F", "E", "D"]
-    assert signals.at_risk_customers(store, YEAR, ("bad_experiences",), offset=1, limit=2)["customer_id"].tolist() == ["A", "F"]
+    pd.testing.assert_frame_equal(signals.at_risk_overview(store, YEAR, signals.AT_RISK_REASONS, offset=2, limit=3).rows,
+                                  table.iloc[2:5].reset_index(drop=True))
+    assert signals.at_risk_customers(store, YEAR, ("bad_experiences",))["customer_id"].tolist() == ["B", "A", "F", "E", "D"]
     for name in signals.NEEDS:
         chosen = signals.at_risk_customers(store, YEAR, (name,))
         assert chosen["customer_id"].tolist() == table.loc[table[name].notna(), "customer_id"].tolist(), name
-    pd.testing.assert_frame_equal(signals.at_risk_customers(store, YEAR, offset=2, limit=3),
-                                  table.iloc[2:5].reset_index(drop=True))
     assert signals.at_risk_customers(store, YEAR, ()).empty
 
 
