@@ -16,7 +16,7 @@ A figure whose input columns hold no value at all is an `Unavailable` (never a z
 inputs exist but that has nothing to measure in the period is None.
 
 `responsiveness_by_window` computes all of it for several periods in one query (the scorecard's period,
-previous period and monthly trend; the month-by-month table).
+previous period and monthly trend; the Responsiveness page's period and months, `responsiveness_overview`).
 """
 from __future__ import annotations
 
@@ -148,12 +148,10 @@ def active_customers(con: duckdb.DuckDBPyConnection, periods: list[Period], inpu
     return active_by_window(con, periods)
 
 
-def responsiveness(con: duckdb.DuckDBPyConnection, period: Period, active: int | None = None,
-                   counts: dict[str, int] | None = None) -> dict:
-    """Every responsiveness figure for the period; absent inputs give `Unavailable` values. `active`
-    (the period's active customers) and `counts` (column_counts) spare queries when already known."""
-    return responsiveness_by_window(con, [period], None if active is None else [active],
-                                    Inputs(con, counts))[0]
+def responsiveness(con: duckdb.DuckDBPyConnection, period: Period) -> dict:
+    """Every responsiveness figure for the period; absent inputs give `Unavailable` values (the page takes them
+    with the months' from `responsiveness_overview`)."""
+    return responsiveness_by_window(con, [period])[0]
 
 
 def period_months(period: Period) -> list[Period]:
