@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..period import Period
 from ..settings import get_settings
-from .scope import anchor, frame, plural, ratio, records
+from .scope import anchor, frame, plural, ratio, rows
 
 WINDOW_CUSTOMERS = """
 window_customers AS MATERIALIZED (  -- per window and customer: orders and revenue in the window, and whether active in the previous one
@@ -98,9 +98,8 @@ def activity_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period]) ->
     with an order before it), orders, net revenue, repeat-customer rate (of the active customers, the
     share with ≥2 orders up to the period's as-of date), and retention over the previous period of the
     same length (active in both ÷ active in the previous; churned: active before, not now)."""
-    result = frame(con, window_customers(periods) + "," + ACTIVITY_BY_WINDOW + "SELECT * FROM activity ORDER BY w",
-                   anchor(periods), windows=periods)
-    out = [{k: v for k, v in figures.items() if k != "w"} for figures in records(result)]
+    sql = window_customers(periods) + "," + ACTIVITY_BY_WINDOW + "SELECT * FROM activity ORDER BY w"
+    out = [{k: v for k, v in figures.items() if k != "w"} for figures in rows(con, sql, anchor(periods), windows=periods)]
     for figures in out:
         figures["repeat_customer_rate"] = ratio(figures["repeat_active"], figures["active"])
         figures["retention"] = ratio(figures["retained"], figures["previous_active"])
@@ -128,7 +127,7 @@ def active_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period]) -> l
                    else ("orders_in_scope", "order_date"))
     sql = ("windowed AS (" + ACTIVE_FROM_SPANS + " UNION ALL " + ACTIVE_FROM.format(source=source, day=day)
            + ") SELECT active FROM windowed ORDER BY w")
-    return [int(row["active"]) for row in records(frame(con, sql, anchor(periods), windows=periods))]
+    return [int(row["active"]) for row in rows(con, sql, anchor(periods), windows=periods)]
 
 
 def activity(con: duckdb.DuckDBPyConnection, period: Period) -> dict:

@@ -29,7 +29,7 @@ import pandas as pd
 from ..period import Period, month_end
 from ..settings import get_settings
 from .activity import active_by_window
-from .scope import Inputs, anchor, available, frame, ratio, records
+from .scope import Inputs, anchor, available, frame, ratio, rows
 
 TICKET_TIMES = """
 ticket_times AS (  -- requests in scope with response and resolution times in hours and whether each met its SLA
@@ -124,7 +124,7 @@ def service_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period], inp
     counts the periods' active customers itself can run both queries side by side."""
     if inputs.has("tickets.customer_id") or inputs.has("surveys.customer_id"):
         return [{k: v for k, v in figures.items() if k != "w"}
-                for figures in records(frame(con, BY_WINDOW, anchor(periods), windows=periods, **_sla(con)))]
+                for figures in rows(con, BY_WINDOW, anchor(periods), windows=periods, **_sla(con))]
     return [{name: NOTHING_TO_MEASURE.get(name) for name in FIGURES} for _ in periods]   # no ticket, no answer: no query
 
 

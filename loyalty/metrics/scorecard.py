@@ -32,7 +32,7 @@ from ..settings import get_settings
 from .activity import ACTIVITY_BY_WINDOW, window_customers
 from .concentration import TOP20, WINDOW_REVENUE
 from .responsiveness import per_customer_and_input, service_by_window
-from .scope import Inputs, Unavailable, anchor, available, frame, ratio, records
+from .scope import Inputs, Unavailable, anchor, available, ratio, rows
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def kpi_values_by_window(con: duckdb.DuckDBPyConnection, periods: list[Period],
     """The value of every KPI for each period (an `Unavailable` where the inputs are absent)."""
     inputs = inputs or Inputs(con)
     sql = window_customers(periods) + "," + WINDOW_KPIS.format(customer_kpis=customer_kpis(inputs))
-    base, service = side_by_side(con, [lambda c: records(frame(c, sql, anchor(periods), windows=periods)),
+    base, service = side_by_side(con, [lambda c: rows(c, sql, anchor(periods), windows=periods),
                                        lambda c: service_by_window(c, periods, inputs)])
     service = per_customer_and_input(service, [b["active"] for b in base], inputs)
     values = []

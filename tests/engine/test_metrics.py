@@ -14,7 +14,7 @@ import pytest
 from loyalty.access import LOCAL_USER
 from loyalty.metrics import activity, cohorts, concentration, experience, responsiveness, rfm, signals, stages
 from loyalty.metrics import super_customers
-from loyalty.metrics.scope import Unavailable, frame, text_columns_as_strings, texts_by_arrow
+from loyalty.metrics.scope import Unavailable, frame, records, rows, statement, text_columns_as_strings, texts_by_arrow
 from loyalty.metrics.scorecard import KPIS, scorecard, status
 from loyalty.period import Filters, Period, default_period
 from loyalty.settings import SEGMENT_RULES, save_setting, segment_rule_problems
@@ -188,6 +188,43 @@ def test_a_customer_list_converts_by_arrow_to_the_same_frame(shop, year):
                                   frame(shop, signals.facts(False) + signals.AT_RISK + signals.AT_RISK_ROWS, year,
                                         **signals.signal_params(shop), **experience.bad_params(shop, year.as_of),
                                         reasons=list(signals.AT_RISK_REASONS), offset=0, limit=None))
+
+
+SCOPE_NAMES = ["customers_in_scope", "orders_in_scope", "buyers", "own_gap", "buyers_and_gaps", "customer_months_in_scope",
+               "dated_orders", "customer_spans_in_scope", "period_customers", "period_revenue", "previous_customers",
+               "known_since", "known_customers", "referral_dates", "tickets_in_scope", "surveys_in_scope", "windows"]
+
+
+def scope_read(text: str) -> list[str]:
+    return [name for name in SCOPE_NAMES if f"\n{name} AS " in text or text.startswith(f"WITH {name} AS ")]
+
+
+def test_a_statement_carries_the_scope_it_reads_and_nothing_else(shop, year):
+    count = "n AS (SELECT count(*) AS n FROM orders_in_scope) SELECT * FROM n"
+    assert scope_read(statement(count, Filters())) == ["orders_in_scope"]
+    assert scope_read(statement(count, Filters(regions=("North",)))) == ["customers_in_scope", "orders_in_scope"]
+    # through others: buyers_and_gaps reads buyers and own_gap, which read the orders
+    assert scope_read(statement("g AS (SELECT * FROM buyers_and_gaps) SELECT * FROM g", Filters())) == [
+        "orders_in_scope", "buyers", "own_gap", "buyers_and_gaps"]
+    assert statement("one AS (SELECT 1 AS one) SELECT * FROM one", Filters()) == "WITH one AS (SELECT 1 AS one) SELECT * FROM one"
+    assert rows(shop, count, year) == [{"n": 10}]   # A 4, B 1, C 2, D 1, F 2 orders up to the end of 2024
+    assert rows(shop, count, period(regions=("nowhere",))) == [{"n": 0}]
+    # every expression but the gaps, which nothing of these reads
+    assert [n for n in SCOPE_NAMES if n not in ("own_gap", "buyers_and_gaps")] == scope_read(statement(
+        "w AS (SELECT * FROM windows, previous_customers, known_customers, "
+        "referral_dates, tickets_in_scope, surveys_in_scope, period_revenue, customer_spans_in_scope) SELECT 1",
+        Filters(regions=("North",))))
+
+
+def test_rows_are_plain_python_values_as_records_of_a_frame_gives_them(shop, year):
+    query = """x AS (SELECT * FROM (VALUES ('A', 2.25::DECIMAL(18, 2), NULL::DOUBLE, 7::BIGINT, 0.5::DOUBLE, TRUE),
+                                          (NULL, NULL, 1.5::DOUBLE, NULL, 'NaN'::DOUBLE, NULL)) t(text, money, ratio, count, share, flag))
+               SELECT * FROM x"""
+    found = rows(shop, query, year)
+    assert found == [{"text": "A", "money": 2.25, "ratio": None, "count": 7, "share": 0.5, "flag": True},
+                     {"text": None, "money": None, "ratio": 1.5, "count": None, "share": None, "flag": None}]
+    assert [type(v) for v in found[0].values()] == [str, float, type(None), int, float, bool]
+    assert found == records(frame(shop, query, year))
 
 
 def test_disloyalty_signals(shop, year):
