@@ -97,9 +97,9 @@ def bad_experiences_unavailable(con: duckdb.DuckDBPyConnection, inputs: Inputs |
     return NOTHING_TO_COUNT if all(bad_experience_availability(con, inputs).values()) else None
 
 
-def bad_params(con: duckdb.DuckDBPyConnection, window_end) -> dict:
+def bad_params(con: duckdb.DuckDBPyConnection, window_end, inputs: Inputs | None = None) -> dict:
     """The parameters of BAD: the window's last day, the SLA, and which kinds can be counted."""
-    missing = bad_experience_availability(con)
+    missing = bad_experience_availability(con, inputs)
     return {"window_end": window_end, **_sla(con), "has_late": missing["late_deliveries"] is None,
             "has_complaints": missing["complaints"] is None, "has_responses": missing["slow_responses"] is None,
             "has_csat": missing["low_csat"] is None, "has_nps": missing["low_nps"] is None}

@@ -194,7 +194,7 @@ def _at_risk(con: duckdb.DuckDBPyConnection, period: Period, select: str, **para
     if bad_experiences_unavailable(con, inputs):
         return frame(con, facts(held) + AT_RISK_BY_SIGNALS + select, period, **signal_params(con, inputs), **params)
     return frame(con, facts(held) + AT_RISK + select, period, **signal_params(con, inputs),
-                 **bad_params(con, period.as_of), **params)
+                 **bad_params(con, period.as_of, inputs), **params)
 
 
 def at_risk_reasons(available: dict[str, Unavailable | None]) -> tuple[str, ...]:

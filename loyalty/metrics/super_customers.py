@@ -79,11 +79,12 @@ AT_RISK_COLUMNS = {"customer_id": "str", "revenue": "float64", "meets": "str", "
 def at_risk_super_customers(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
     """Super customers with 2 or more bad experiences in the last 12 months, largest revenue first (none,
     without scoring anybody, when the store holds nothing any kind of bad experience is made of)."""
-    if bad_experiences_unavailable(con):
+    inputs = Inputs(con)
+    if bad_experiences_unavailable(con, inputs):
         return empty_frame(AT_RISK_COLUMNS)
     return frame(con, criteria(held_at_latest(con, period)) + "," + BAD + """
         SELECT s.customer_id, s.revenue, s.meets, b.bad_experiences::BIGINT AS bad_experiences, b.reason
         FROM super_criteria s JOIN bad_counts b USING (customer_id)
         WHERE s.criteria_met >= $threshold AND b.bad_experiences >= 2
         ORDER BY s.revenue DESC, s.customer_id""",
-        period, **_params(con, period, Inputs(con)), **bad_params(con, period.as_of))
+        period, **_params(con, period, inputs), **bad_params(con, period.as_of, inputs))
