@@ -3,7 +3,8 @@
 DuckDB lets one process write a database file at a time. Every caller (app, CLI, tests) opens the
 file for one operation through `session()` and closes it right after, so a scheduled import can run
 while the app is up: a process that finds the file busy retries for `LOYALTY_LOCK_WAIT` seconds
-(default 30), then raises `StoreBusy` naming the process that holds it. DuckDB's memory is capped
+(default 30), then raises `StoreBusy` naming the process that holds it. The app keeps the file attached a
+few seconds after each script run (`hold_open`), so the next run does not attach it again. DuckDB's memory is capped
 (`memory_limit()`), so large imports spill to disk instead of growing without bound.
 """
 from __future__ import annotations
@@ -182,6 +183,65 @@ def close(con: duckdb.DuckDBPyConnection) -> None:
     """Close a connection from `connect`, not while another thread opens one (see `_ATTACHING`)."""
     with _ATTACHING:
         con.close()
+
+
+def hold_seconds() -> float:
+    """Seconds the app keeps the database open after a script run: $LOYALTY_HOLD_OPEN, default 5 (0: none)."""
+    return float(os.environ.get("LOYALTY_HOLD_OPEN", 5))
+
+
+class _Hold:
+    """A connection that runs nothing and keeps the database attached between the app's script runs (see
+    `hold_open`), with the timer that closes it and a count that tells a stale timer from the current one."""
+    con: duckdb.DuckDBPyConnection | None = None
+    path: Path | None = None
+    timer: threading.Timer | None = None
+    armed = 0
+
+
+_HOLD = _Hold()
+_HOLDING = threading.Lock()
+
+
+def hold_open(path: str | os.PathLike | None = None, seconds: float | None = None) -> None:
+    """Keep the database attached `seconds` longer (default `hold_seconds()`), counted from now. Call it while a
+    connection of this process to the file is still open: the next `connect` within that time then finds the
+    database attached with its data in memory (at 1M orders ~3 ms instead of ~21, and each page's first queries
+    ~6–11 ms faster; at 10M the scorecard's ~60 ms). Another process waits for the file that much longer (at
+    most `seconds` after the last run, within `LOYALTY_LOCK_WAIT`)."""
+    seconds = hold_seconds() if seconds is None else seconds
+    target = db_path(path)
+    with _HOLDING:
+        if _HOLD.path != target or seconds <= 0:
+            _let_go()
+        if seconds <= 0:
+            return
+        if _HOLD.con is None:
+            with _ATTACHING:
+                _HOLD.con = duckdb.connect(str(target), config={"memory_limit": memory_limit()})
+            _HOLD.path = target
+        if _HOLD.timer is not None:
+            _HOLD.timer.cancel()
+        _HOLD.armed += 1
+        _HOLD.timer = threading.Timer(seconds, release_hold, kwargs={"armed": _HOLD.armed})
+        _HOLD.timer.daemon = True
+        _HOLD.timer.start()
+
+
+def release_hold(armed: int | None = None) -> None:
+    """Close the held connection now (a timer passes the `armed` count it was set for: a later `hold_open` has
+    set another, and this one lets go only if none has)."""
+    with _HOLDING:
+        if armed is None or armed == _HOLD.armed:
+            _let_go()
+
+
+def _let_go() -> None:
+    if _HOLD.timer is not None:
+        _HOLD.timer.cancel()
+    if _HOLD.con is not None:
+        close(_HOLD.con)
+    _HOLD.con, _HOLD.path, _HOLD.timer = None, None, None
 
 
 def _table_ddl(kind: str, table: str) -> str:

@@ -19,7 +19,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from .access import ADMIN, LOCAL_USER, RoleMap, User
-from .db import Call, StoreBusy, close, connect, data_version, session, side_by_side
+from .db import Call, StoreBusy, close, connect, data_version, hold_open, session, side_by_side
 from .downloads import csv_bytes, xlsx_bytes
 from .formatting import header
 from .period import Filters, Period, resolve_period
@@ -54,11 +54,14 @@ def start_run() -> None:
 
 
 def end_run() -> None:
-    """End the script run: close its connection, if it opened one, so another process (a scheduled import)
-    can write the file."""
+    """End the script run: close its connection, if it opened one, keeping the database attached a few seconds
+    for the next run (`loyalty.db.hold_open`); then another process (a scheduled import) can write the file."""
     con, _RUN.con, _RUN.active = getattr(_RUN, "con", None), None, False
     if con is not None:
-        close(con)
+        try:
+            hold_open()
+        finally:
+            close(con)
 
 
 @contextmanager

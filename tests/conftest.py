@@ -37,12 +37,16 @@ def write(tmp_path):
 
 @pytest.fixture(autouse=True)
 def clear_streamlit_caches():
-    """Caches outlive AppTest instances within one pytest process: start every test cold."""
+    """Caches outlive AppTest instances within one pytest process: start every test cold, and let go of the
+    database an AppTest run left attached (`loyalty.db.hold_open`)."""
     import streamlit as st
+
+    from loyalty.db import release_hold
 
     st.cache_data.clear()
     st.cache_resource.clear()
     yield
+    release_hold()
 
 
 @pytest.fixture

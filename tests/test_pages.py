@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -348,25 +351,50 @@ def test_predictions_page_figures(demo_db, monkeypatch):
     assert all(any(rule.sample in m.value for m in at.markdown) for rule in rules)
 
 
-def test_a_page_run_opens_the_database_once_and_closes_it(db_file, monkeypatch):
-    """A cold page makes many cached calls; the run opens the file once for all of them, and closes it when
-    the run ends, so another process can write right after (a scheduled import would otherwise wait)."""
-    import subprocess
-    import sys
+def import_in_another_process(db_file: Path, lock_wait: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "loyalty", "import", "orders",
+                           str(Path(__file__).parent / "corpus" / "01_plain_comma.csv"), "--db", str(db_file)],
+                          capture_output=True, text=True, env={**os.environ, "LOYALTY_LOCK_WAIT": lock_wait},
+                          timeout=120)
 
-    from loyalty import ui
+
+def test_a_page_run_opens_the_database_once_and_holds_it_briefly(db_file, monkeypatch):
+    """A cold page makes many cached calls; the run opens the file once for all of them and closes it when the
+    run ends, keeping the database attached for the next run (`hold_open`); once the hold ends another process
+    can write (a scheduled import waits that long at most)."""
+    from loyalty import db, ui
 
     load_shop(db_file)
+    monkeypatch.setenv("LOYALTY_HOLD_OPEN", "600")
     opened, closed = [], []
     real_connect, real_close = ui.connect, ui.close
     monkeypatch.setattr(ui, "connect", lambda *a, **k: opened.append(real_connect(*a, **k)) or opened[-1])
     monkeypatch.setattr(ui, "close", lambda con: closed.append(con) or real_close(con))
     open_page("super_customers")    # caches cleared by the fixture: every cached call, the filters and the version
     assert len(opened) == 1 and closed == opened
-    writer = subprocess.run([sys.executable, "-m", "loyalty", "import", "orders", str(Path(__file__).parent / "corpus" /
-                             "01_plain_comma.csv"), "--db", str(db_file)], capture_output=True, text=True,
-                            env={**__import__("os").environ, "LOYALTY_LOCK_WAIT": "0"}, timeout=120)
+    refused = import_in_another_process(db_file, lock_wait="0")
+    assert refused.returncode == 1 and "is busy" in refused.stderr   # held by this process after the run
+    db.release_hold()
+    writer = import_in_another_process(db_file, lock_wait="0")
+    assert writer.returncode == 0, writer.stderr                     # nothing else kept it
+
+
+def test_the_hold_ends_by_itself_and_a_waiting_writer_gets_the_file(db_file, monkeypatch):
+    """The hold's timer lets go of the file: a writer waiting for it gets it (2 s of hold, 60 s of patience);
+    with LOYALTY_HOLD_OPEN=0 a run holds nothing."""
+    from loyalty import db
+
+    load_shop(db_file)
+    monkeypatch.setenv("LOYALTY_HOLD_OPEN", "2")
+    open_page("super_customers")
+    assert db._HOLD.con is not None and db._HOLD.path == db_file
+    writer = import_in_another_process(db_file, lock_wait="60")
     assert writer.returncode == 0, writer.stderr
+    assert db._HOLD.con is None
+    monkeypatch.setenv("LOYALTY_HOLD_OPEN", "0")
+    open_page("super_customers")
+    assert db._HOLD.con is None
+    assert import_in_another_process(db_file, lock_wait="0").returncode == 0
 
 
 def test_a_connection_outside_a_page_run_is_its_own_and_closed_after_use(db_file):
