@@ -289,7 +289,6 @@ def import_rows(files: dict[str, dict[str, Path]], folder: Path) -> list[dict]:
                                       ("tickets", f"import tickets from {fmt}", None)):
                 times, _ = timed(lambda: import_files(con, kind, [files[kind][fmt]], user=BENCH_USER), 1)
                 rows.append(row(label, times, goal))
-            hold_open(db)   # as the Data page's run ends (`loyalty.ui.end_run`): the pages then read the store held
     return rows
 
 
