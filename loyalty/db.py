@@ -4,8 +4,8 @@ DuckDB lets one process write a database file at a time. Every caller (app, CLI,
 file for one operation through `session()` and closes it right after, so a scheduled import can run
 while the app is up: a process that finds the file busy retries for `LOYALTY_LOCK_WAIT` seconds
 (default 30), then raises `StoreBusy` naming the process that holds it. The app keeps the file attached a
-few seconds after each script run (`hold_open`), so the next run does not attach it again. DuckDB's memory is capped
-(`memory_limit()`), so large imports spill to disk instead of growing without bound.
+few seconds after each script run (`hold_open`), so the next run does not attach it again. DuckDB's memory
+is capped (`memory_limit()`), so large imports spill to disk instead of growing without bound.
 """
 from __future__ import annotations
 
@@ -100,8 +100,7 @@ def connect(path: str | os.PathLike | None = None, wait: float | None = None) ->
     deadline = time.monotonic() + (lock_wait() if wait is None else wait)
     while True:
         try:
-            with _ATTACHING:
-                con = duckdb.connect(str(target), config={"memory_limit": memory_limit()})
+            con = _attach(target)
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
@@ -115,6 +114,13 @@ def connect(path: str | os.PathLike | None = None, wait: float | None = None) ->
     _set_up(con)
     ensure_schema(con)
     return con
+
+
+def _attach(target: Path) -> duckdb.DuckDBPyConnection:
+    """A connection to the file with this process's configuration (DuckDB refuses one with another while the file
+    is attached), not while another thread closes one (see `_ATTACHING`)."""
+    with _ATTACHING:
+        return duckdb.connect(str(target), config={"memory_limit": memory_limit()})
 
 
 def _set_up(con: duckdb.DuckDBPyConnection) -> None:
@@ -217,9 +223,7 @@ def hold_open(path: str | os.PathLike | None = None, seconds: float | None = Non
         if seconds <= 0:
             return
         if _HOLD.con is None:
-            with _ATTACHING:
-                _HOLD.con = duckdb.connect(str(target), config={"memory_limit": memory_limit()})
-            _HOLD.path = target
+            _HOLD.con, _HOLD.path = _attach(target), target
         if _HOLD.timer is not None:
             _HOLD.timer.cancel()
         _HOLD.armed += 1
