@@ -379,6 +379,26 @@ def test_a_page_run_opens_the_database_once_and_holds_it_briefly(db_file, monkey
     assert writer.returncode == 0, writer.stderr                     # nothing else kept it
 
 
+def test_a_hold_lets_go_after_half_the_writers_wait_instead_of_going_on(db_file, monkeypatch):
+    """However often runs come, a hold lasts at most half of LOYALTY_LOCK_WAIT: a writer waiting that long sees
+    the file let go between runs (0 s here: every second hold lets go, the next run holds again)."""
+    from loyalty import db
+
+    load_shop(db_file)
+    monkeypatch.setenv("LOYALTY_HOLD_OPEN", "600")
+    monkeypatch.setenv("LOYALTY_LOCK_WAIT", "0")
+    held = []
+    for _ in range(3):
+        open_page("super_customers")
+        held.append(db._HOLD.con is not None)
+    assert held == [True, False, True]
+    monkeypatch.setenv("LOYALTY_LOCK_WAIT", "600")
+    for _ in range(2):
+        open_page("super_customers")
+        held.append(db._HOLD.con is not None)
+    assert held[3:] == [True, True]
+
+
 def test_the_hold_ends_by_itself_and_a_waiting_writer_gets_the_file(db_file, monkeypatch):
     """The hold's timer lets go of the file: a writer waiting for it gets it (2 s of hold, 60 s of patience);
     with LOYALTY_HOLD_OPEN=0 a run holds nothing."""
