@@ -333,8 +333,7 @@ def page_rows(total: int, key: str) -> slice:
         return slice(0, total)
     # the selector in a row of its own: beside the caption it showed "1" alone for 2 pages and "1 … 3" for 3
     # (Streamlit's pagination hides page buttons to fit the room it measures there)
-    page = st.pagination(-(-total // TABLE_ROWS), key=f"page-{key}")
-    first = (page - 1) * TABLE_ROWS
+    first = _first_row(st.pagination(-(-total // TABLE_ROWS), key=_selector(key)))
     last = min(first + TABLE_ROWS, total)
     st.caption(f"Rows {first + 1:,}–{last:,} of {total:,}, {TABLE_ROWS:,} a page; the download has them all.")
     return slice(first, last)
@@ -343,7 +342,16 @@ def page_rows(total: int, key: str) -> slice:
 def page_start(key: str) -> int:
     """The first row of the page that the table keyed `key` (see `page_rows`) showed in the session's last
     run, 0 before: to fetch that page beside other calls before the table is drawn."""
-    return (st.session_state.get(f"page-{key}", 1) - 1) * TABLE_ROWS
+    return _first_row(st.session_state.get(_selector(key), 1))
+
+
+def _selector(key: str) -> str:
+    """The widget key of the page selector of the table keyed `key`."""
+    return f"page-{key}"
+
+
+def _first_row(page: int) -> int:
+    return (page - 1) * TABLE_ROWS
 
 
 def show_table(frame: pd.DataFrame, name: str, key: str, column_config: dict | None = None,
