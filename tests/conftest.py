@@ -2,6 +2,7 @@
 between AppTest runs."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,8 +46,11 @@ def clear_streamlit_caches():
 
     st.cache_data.clear()
     st.cache_resource.clear()
+    main = sys.modules["__main__"]
     yield
     release_hold()
+    sys.modules["__main__"] = main   # an AppTest run leaves its script there; a spawned child (the bench's pandas
+                                     # side) would run it and die, and its pool wait for good
 
 
 @pytest.fixture
