@@ -3,15 +3,18 @@ write's own transaction, so they always agree with the orders (an import, an und
 right together). The engine reads them instead of every order where a figure allows it (`metrics.scope`).
 
 customer_months: per customer and calendar month with an order: orders, net revenue, quantity (NULL when
-no order of the month has one), and the first, second (NULL for a single order) and last order day.
+no order of the month has one), the first, second (NULL for a single order) and last order day, and whether the
+customer has an order in the month before (`active_before`: who a month kept from the one before, without pairing
+the two months' rows).
 
 customer_totals: per customer with an order, over all its orders: orders, net revenue, quantity, first,
 second and last order day, and the median number of days between consecutive orders (NULL below two).
 These are the customer's figures at any as-of date on or after the latest order date in the store.
 
-customer_spans: per span and customer with an order in it: orders and net revenue. The spans (`spans`) are the
-default period for the latest order (its last 12 full months) and the two periods before it: the scorecard's
-period and previous period (and who was active before that), top movers, revenue retention and churn by
+customer_spans: per span and customer with an order in it: orders, net revenue, and whether the customer has an
+order in the span before (`active_before`; NULL in the oldest span, whose span before is not held). The spans
+(`spans`) are the default period for the latest order (its last 12 full months) and the two periods before it: the
+scorecard's period and previous period (and who was active before that), top movers, revenue retention and churn by
 experience read each customer's figures there instead of grouping its months again.
 
 customer_scores: per customer with an order, its measures and scores as of the latest order date without a filter
@@ -29,12 +32,13 @@ hold: the sidebar's choices without a DISTINCT over every order on each page (ab
 
 Keeping it right: when a batch is written or undone, `mark_touched` notes the customer and month of every
 current order it takes away and of every one it brings (new values and the ones they replace; on undo, the
-batch's orders and the versions restored in their place); `refresh` then recomputes exactly those customer
-months from the orders of those months, and those customers' totals and spans (every customer's spans when
-the latest order moved them).
+batch's orders and the versions restored in their place), and the month after each (whose `active_before` the
+month's orders decide); `refresh` then recomputes exactly those customer months from the orders of those months,
+and those customers' totals and spans (every customer's spans when the latest order moved them).
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import duckdb
@@ -51,7 +55,8 @@ CREATE TABLE IF NOT EXISTS customer_months (
     quantity DECIMAL(38, 3),
     first_day DATE NOT NULL,
     second_day DATE,
-    last_day DATE NOT NULL
+    last_day DATE NOT NULL,
+    active_before BOOLEAN NOT NULL  -- whether the customer has an order in the calendar month before
 )
 """
 
@@ -74,7 +79,8 @@ CREATE TABLE IF NOT EXISTS customer_spans (
     span_end DATE NOT NULL,       -- its last day
     customer_id VARCHAR NOT NULL,
     orders BIGINT NOT NULL,
-    revenue DECIMAL(38, 2) NOT NULL
+    revenue DECIMAL(38, 2) NOT NULL,
+    active_before BOOLEAN         -- whether the customer has an order in the span before (NULL: that span is not held)
 )
 """
 
@@ -129,8 +135,10 @@ CREATE TABLE IF NOT EXISTS filter_values (
 FILTER_COLUMNS = {"regions": ("customers", "region"), "industries": ("customers", "industry"),   # sidebar filter ->
                   "channels": ("orders", "channel"), "sales_reps": ("orders", "sales_rep")}       # the column it reads
 
-ROLLUP_TABLES = ["customer_months", "customer_totals", "customer_spans", "customer_scores", "customer_order_facts",
-                 "column_counts", "filter_values"]
+ROLLUP_TABLES = {"customer_months": CUSTOMER_MONTHS_DDL, "customer_totals": CUSTOMER_TOTALS_DDL,
+                 "customer_spans": CUSTOMER_SPANS_DDL, "customer_scores": CUSTOMER_SCORES_DDL,
+                 "customer_order_facts": CUSTOMER_ORDER_FACTS_DDL, "column_counts": COLUMN_COUNTS_DDL,
+                 "filter_values": FILTER_VALUES_DDL}
 
 # The figures of one customer-month, over orders grouped by customer_id and month (the engine computes
 # the same from its orders in scope when the rollups do not answer).
@@ -153,16 +161,27 @@ TOTALS_OF_MONTHS = """sum(orders) AS orders, sum(revenue) AS revenue, sum(quanti
 
 CUSTOMER_MONTHS_OF_TOUCHED = f"""
 INSERT INTO customer_months
-SELECT customer_id, {MONTH_FIGURES}
-FROM orders WHERE {{touched}}   -- the touched customer months: only their months' orders are read (stored by date)
-GROUP BY customer_id, month
-ORDER BY month  -- stored by month, so a query over a few months skips the row groups of the others
+WITH fresh AS MATERIALIZED (  -- the touched customer months: only their months' orders are read (stored by date)
+    SELECT customer_id, {MONTH_FIGURES}
+    FROM orders WHERE {{touched}}
+    GROUP BY customer_id, month
+),
+ordered AS (  -- the customer months with an order that a fresh one's month before can be: fresh, or kept as they are
+    SELECT customer_id, month FROM fresh
+    UNION ALL SELECT customer_id, month FROM customer_months WHERE {{kept}}
+)
+SELECT f.*, b.customer_id IS NOT NULL AS active_before
+FROM fresh f LEFT JOIN ordered b ON b.customer_id = f.customer_id AND b.month = (f.month - INTERVAL 1 MONTH)::DATE
+ORDER BY f.month  -- stored by month, so a query over a few months skips the row groups of the others
 """
 
 # The orders of the customer months noted in rollup_touched: the months from $first to $last bound the date range,
 # so only their storage blocks are read.
 TOUCHED_MONTHS = """order_date BETWEEN $first AND last_day($last)
     AND (customer_id, date_trunc('month', order_date)::DATE) IN (SELECT customer_id, month FROM rollup_touched)"""
+
+# The kept customer months a touched one's month before can be (the touched ones are deleted by then).
+MONTHS_BEFORE_TOUCHED = "month BETWEEN (CAST($first AS DATE) - INTERVAL 1 MONTH)::DATE AND $last"
 
 CUSTOMER_TOTALS_OF_TOUCHED = f"""
 INSERT INTO customer_totals
@@ -179,12 +198,16 @@ SELECT t.*, g.median_gap FROM totals t LEFT JOIN gaps g USING (customer_id)
 
 CUSTOMER_SPANS_OF_TOUCHED = """
 INSERT INTO customer_spans
-SELECT s.span_start, s.span_end, m.customer_id, sum(m.orders), sum(m.revenue)
-FROM (SELECT unnest($spans, recursive := true)) s
-JOIN customer_months m ON m.month BETWEEN s.span_start AND s.span_end
-WHERE {touched}
-GROUP BY s.span_start, s.span_end, m.customer_id
-ORDER BY s.span_start  -- stored by span, so a query for one span skips the row groups of the others
+WITH held AS (SELECT unnest($spans, recursive := true)),
+per_span AS MATERIALIZED (  -- every span of each touched customer, from its months
+    SELECT s.span_start, s.span_end, m.customer_id, sum(m.orders) AS orders, sum(m.revenue) AS revenue
+    FROM held s JOIN customer_months m ON m.month BETWEEN s.span_start AND s.span_end
+    WHERE {touched}
+    GROUP BY s.span_start, s.span_end, m.customer_id
+)
+SELECT n.*, CASE WHEN n.span_start - 1 IN (SELECT span_end FROM held) THEN b.customer_id IS NOT NULL END AS active_before
+FROM per_span n LEFT JOIN per_span b ON b.customer_id = n.customer_id AND b.span_end = n.span_start - 1
+ORDER BY n.span_start  -- stored by span, so a query for one span skips the row groups of the others
 """
 
 
@@ -201,16 +224,25 @@ def spans(latest: date | None) -> list[tuple[date, date]]:
     return held
 
 
+def ddl_columns(ddl: str) -> set[str]:
+    """The column names a CREATE TABLE of this module declares (one column a line)."""
+    return set(re.findall(r'^ +"?(\w+)"? [A-Z]', ddl, re.MULTILINE))
+
+
 def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the rollup tables when missing (a database made before they existed gets them built)."""
-    present = con.execute("SELECT count(*) FROM information_schema.tables WHERE list_contains($names, table_name)",
-                          {"names": ROLLUP_TABLES}).fetchall()[0][0]
-    if present == len(ROLLUP_TABLES):
+    """Create the rollup tables when missing or made without a column they have now (a database made before then
+    gets them built from its orders)."""
+    held = dict(con.execute(
+        """SELECT table_name, list(column_name) FROM duckdb_columns()
+           WHERE database_name = current_database() AND list_contains($names, table_name) GROUP BY table_name""",
+        {"names": list(ROLLUP_TABLES)}).fetchall())
+    stale = [table for table, ddl in ROLLUP_TABLES.items() if ddl_columns(ddl) - set(held.get(table, []))]
+    if not stale:
         return
     con.execute("BEGIN TRANSACTION")
-    for ddl in (CUSTOMER_MONTHS_DDL, CUSTOMER_TOTALS_DDL, CUSTOMER_SPANS_DDL, CUSTOMER_SCORES_DDL,
-                CUSTOMER_ORDER_FACTS_DDL, COLUMN_COUNTS_DDL, FILTER_VALUES_DDL):
-        con.execute(ddl)
+    for table in stale:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(ROLLUP_TABLES[table])
     rebuild(con)
     con.execute("COMMIT")
 
@@ -228,8 +260,9 @@ def mark_touched(con: duckdb.DuckDBPyConnection, kind: str, rows: str) -> None:
     `rows` is the FROM clause of the orders concerned, such as "FROM orders WHERE <about to be replaced>"."""
     con.execute("CREATE TEMP TABLE IF NOT EXISTS rollup_touched (customer_id VARCHAR, month DATE)")
     if kind == "orders" and not empty(con):   # empty rollups are built from every order (see refresh)
-        con.execute("INSERT INTO rollup_touched "
-                    f"SELECT DISTINCT customer_id, date_trunc('month', order_date)::DATE {rows}")
+        con.execute(f"""INSERT INTO rollup_touched  -- each month of those orders, and the month after it (active_before)
+                        SELECT DISTINCT customer_id, unnest([month, (month + INTERVAL 1 MONTH)::DATE])
+                        FROM (SELECT customer_id, date_trunc('month', order_date)::DATE AS month {rows})""")
 
 
 def empty(con: duckdb.DuckDBPyConnection) -> bool:
@@ -244,12 +277,13 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     everyone = empty(con)
     customers = "TRUE" if everyone else "customer_id IN (SELECT customer_id FROM rollup_touched)"
     if everyone:
-        con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched="TRUE"))
+        con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched="TRUE", kept="FALSE"))
     else:
         con.execute("DELETE FROM customer_months "
                     "WHERE (customer_id, month) IN (SELECT customer_id, month FROM rollup_touched)")
         first, last = con.execute("SELECT min(month), max(month) FROM rollup_touched").fetchall()[0]
-        con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched=TOUCHED_MONTHS), {"first": first, "last": last})
+        con.execute(CUSTOMER_MONTHS_OF_TOUCHED.format(touched=TOUCHED_MONTHS, kept=MONTHS_BEFORE_TOUCHED),
+                    {"first": first, "last": last})
     con.execute("DELETE FROM customer_totals WHERE customer_id IN (SELECT customer_id FROM rollup_touched)")
     con.execute(CUSTOMER_TOTALS_OF_TOUCHED.format(touched=customers))
     refresh_spans(con, customers)

@@ -36,27 +36,32 @@ def raw_tickets(con) -> pd.DataFrame:
 
 
 def expected_rollup(raw: pd.DataFrame) -> pd.DataFrame:
-    """customer_months worked out with pandas: per customer and month, orders, cents, first/second/last day."""
+    """customer_months worked out with pandas: per customer and month, orders, cents, first/second/last day, and
+    whether the customer has a row for the month before."""
     frame = raw.assign(day=pd.to_datetime(raw["order_date"]), cents=np.round(raw["amount"] * 100).astype(int))
     frame["month"] = frame["day"].dt.to_period("M").dt.to_timestamp()
     frame = frame.sort_values(["customer_id", "day"])
     grouped = frame.groupby(["customer_id", "month"])
     out = grouped.agg(orders=("day", "size"), cents=("cents", "sum"), first_day=("day", "min"), last_day=("day", "max"))
     out["second_day"] = grouped["day"].agg(lambda days: days.iloc[1] if len(days) > 1 else pd.NaT)
-    return out.reset_index().sort_values(["customer_id", "month"]).reset_index(drop=True)
+    out = out.reset_index()
+    held = set(zip(out["customer_id"], out["month"]))
+    out["active_before"] = [(c, m - pd.DateOffset(months=1)) in held for c, m in zip(out["customer_id"], out["month"])]
+    return out.sort_values(["customer_id", "month"]).reset_index(drop=True)
 
 
 def stored_rollup(con) -> pd.DataFrame:
     out = con.execute("""SELECT customer_id, month::TIMESTAMP AS month, orders, (revenue * 100)::BIGINT AS cents,
                                 first_day::TIMESTAMP AS first_day, last_day::TIMESTAMP AS last_day,
-                                second_day::TIMESTAMP AS second_day
+                                second_day::TIMESTAMP AS second_day, active_before
                          FROM customer_months ORDER BY customer_id, month""").df()
     return out
 
 
 def expected_spans(raw: pd.DataFrame) -> pd.DataFrame:
     """customer_spans worked out with pandas: the 12 full months before the latest order's month (or up to it, on
-    a month end) and the two 12-month spans before, per customer with an order in one: orders and cents."""
+    a month end) and the two 12-month spans before, per customer with an order in one: orders, cents, and whether it
+    has an order in the span before (None in the oldest)."""
     frame = raw.assign(day=pd.to_datetime(raw["order_date"]), cents=np.round(raw["amount"] * 100).astype(int))
     latest = frame["day"].max()
     end = latest if latest.is_month_end else latest.replace(day=1) - pd.Timedelta(days=1)
@@ -67,13 +72,17 @@ def expected_spans(raw: pd.DataFrame) -> pd.DataFrame:
         inside = frame[frame["day"].between(span_start, span_end)]
         grouped = inside.groupby("customer_id").agg(orders=("day", "size"), cents=("cents", "sum")).reset_index()
         parts.append(grouped.assign(span_start=span_start, span_end=span_end))
-    out = pd.concat(parts)[["span_start", "span_end", "customer_id", "orders", "cents"]]
+    for later, earlier in zip(parts, parts[1:]):
+        later["active_before"] = later["customer_id"].isin(earlier["customer_id"]).astype("boolean")
+    parts[-1]["active_before"] = pd.NA
+    out = pd.concat(parts)[["span_start", "span_end", "customer_id", "orders", "cents", "active_before"]]
+    out["active_before"] = out["active_before"].astype("boolean")
     return out.sort_values(["span_start", "customer_id"]).reset_index(drop=True)
 
 
 def stored_spans(con) -> pd.DataFrame:
     return con.execute("""SELECT span_start::TIMESTAMP AS span_start, span_end::TIMESTAMP AS span_end, customer_id,
-                                 orders, (revenue * 100)::BIGINT AS cents
+                                 orders, (revenue * 100)::BIGINT AS cents, active_before
                           FROM customer_spans ORDER BY span_start, customer_id""").df()
 
 
@@ -177,6 +186,22 @@ def test_a_store_made_before_a_rollup_existed_gets_it_built_when_opened(tmp_path
         con.execute(f"DROP TABLE {table}")
     with session(path) as con:
         pd.testing.assert_frame_equal(con.execute(f"SELECT * FROM {table} ORDER BY customer_id").df(), built)
+
+
+@pytest.mark.parametrize("table, order", [("customer_months", "customer_id, month"),
+                                          ("customer_spans", "span_start, customer_id")])
+def test_a_store_made_before_a_rollup_column_existed_gets_the_rollup_rebuilt_when_opened(tmp_path, batches, table,
+                                                                                       order):
+    """A rollup table without a column it has now (made by an older version) is built again on opening, with the
+    rows an import builds."""
+    path = tmp_path / "store.duckdb"
+    with session(path) as con:
+        import_files(con, "orders", [batches[0]], user=BENCH_USER)
+        built = con.execute(f"SELECT * FROM {table} ORDER BY {order}").df()
+        assert built["active_before"].any() and not built["active_before"].all()
+        con.execute(f"ALTER TABLE {table} DROP COLUMN active_before")
+    with session(path) as con:
+        pd.testing.assert_frame_equal(con.execute(f"SELECT * FROM {table} ORDER BY {order}").df(), built)
 
 
 def test_the_rollups_kept_at_the_latest_date_are_rebuilt_only_when_orders_change(tmp_path, batches, monkeypatch):

@@ -18,20 +18,24 @@ from ..settings import get_settings
 from .scope import anchor, frame, plural, ratio, rows
 
 WINDOW_CUSTOMERS = """
-window_customers AS MATERIALIZED (  -- per window and customer: orders and revenue in the window, and whether active in the previous one
+window_customers AS MATERIALIZED (  -- per window and customer: orders and revenue in the window, and whether active in the
+                                    -- previous one (orders 0: active only there)
     SELECT w.w, o.customer_id,
            count(*) FILTER (WHERE o.order_date >= w.w_start) AS orders,
            sum(o.amount) FILTER (WHERE o.order_date >= w.w_start) AS revenue,
            bool_or(o.order_date < w.w_start) AS was_active
     FROM windows w JOIN orders_in_scope o ON o.order_date BETWEEN w.w_prev_start AND w.w_end
     GROUP BY w.w, o.customer_id
+),
+window_previous AS (  -- per window with any: the customers active in the previous one
+    SELECT w, count(*) FILTER (WHERE was_active) AS previous_active FROM window_customers GROUP BY w
 )
 """
 
 WINDOW_CUSTOMERS_BY_MONTH = """
 window_customers AS MATERIALIZED (  -- the same from whole months (every window and previous window spans whole months)
-    SELECT w.w, m.customer_id,      -- a window the spans do not hold (with its previous one): its customers'
-                                    -- months, grouped
+    SELECT w.w, m.customer_id,      -- a window the spans do not hold: its and its previous one's customers' months,
+                                    -- grouped
            coalesce(sum(m.orders) FILTER (WHERE m.month >= w.w_start), 0) AS orders,
            sum(m.revenue) FILTER (WHERE m.month >= w.w_start) AS revenue,
            bool_or(m.month < w.w_start) AS was_active
@@ -40,24 +44,26 @@ window_customers AS MATERIALIZED (  -- the same from whole months (every window 
     JOIN customer_months_in_scope m USING (month)   -- an equality join on the month: a small hash table
     GROUP BY w.w, m.customer_id
     UNION ALL
-    SELECT w, customer_id, coalesce(now.orders, 0), now.revenue, before.customer_id IS NOT NULL
-    FROM (  -- a window the spans hold (a calendar month, or the rollup's span), with its previous one: each customer's
-            -- row of the window's span (nothing to group), beside its row of the previous one's
-        SELECT w.w, s.customer_id, s.orders, s.revenue
-        FROM windows w JOIN customer_spans_in_scope s ON s.span_start = w.w_start AND s.span_end = w.w_end
-        WHERE w.w_spanned
-    ) now FULL JOIN (
-        SELECT w.w, s.customer_id
-        FROM windows w JOIN customer_spans_in_scope s ON s.span_start = w.w_prev_start AND s.span_end = w.w_start - 1
-        WHERE w.w_spanned
-    ) before USING (w, customer_id)
+    SELECT w.w, s.customer_id, s.orders, s.revenue, s.active_before   -- a window the spans hold (a calendar month, or
+    FROM windows w JOIN customer_spans_in_scope s                     -- the rollup's span): its customers' rows of the
+      ON s.span_start = w.w_start AND s.span_end = w.w_end            -- span, each saying whether the customer was
+    WHERE w.w_spanned                                                 -- active in the span before (nothing to group)
+),
+window_previous AS (  -- per window with any: the customers active in the previous one (a window the spans hold: the
+                      -- rows of its previous span)
+    SELECT w, count(*) FILTER (WHERE was_active) AS previous_active
+    FROM window_customers WHERE w IN (SELECT w FROM windows WHERE NOT w_spanned) GROUP BY w
+    UNION ALL
+    SELECT w.w, count(*)
+    FROM windows w JOIN customer_spans_in_scope s ON s.span_start = w.w_prev_start AND s.span_end = w.w_start - 1
+    WHERE w.w_spanned GROUP BY w.w
 )
 """
 
 
 def window_customers(periods: list[Period]) -> str:
-    """The `window_customers` CTE for these windows: from the customer-month rollup when every window spans
-    whole months (the rollup then holds exactly the same orders), else from the orders."""
+    """The `window_customers` and `window_previous` CTEs for these windows: from the customer-month rollup when every
+    window spans whole months (the rollup then holds exactly the same orders), else from the orders."""
     return WINDOW_CUSTOMERS_BY_MONTH if all(p.whole_months for p in periods) else WINDOW_CUSTOMERS
 
 
@@ -74,21 +80,20 @@ first_orders AS (  -- per window: customers whose first order falls in it, and t
     FROM windows w LEFT JOIN buyers b ON b.first_order BETWEEN w.w_start AND w.w_end
     GROUP BY w.w
 ),
-window_activity AS (  -- per window: active customers, orders, revenue, and the previous window's customers kept or lost
+window_activity AS (  -- per window: active customers, orders, revenue, and the previous window's customers kept
     SELECT w.w,
            count(c.customer_id) FILTER (WHERE c.orders > 0) AS active,
            coalesce(sum(c.orders), 0)::BIGINT AS orders,
            coalesce(sum(c.revenue), 0)::DOUBLE AS revenue,
-           count(c.customer_id) FILTER (WHERE c.was_active) AS previous_active,
-           count(c.customer_id) FILTER (WHERE c.was_active AND c.orders > 0) AS retained,
-           count(c.customer_id) FILTER (WHERE c.was_active AND c.orders = 0) AS churned
+           count(c.customer_id) FILTER (WHERE c.was_active AND c.orders > 0) AS retained
     FROM windows w LEFT JOIN window_customers c ON c.w = w.w
     GROUP BY w.w
 ),
-activity AS (
+activity AS (  -- churned: the previous window's customers not kept
     SELECT a.w, a.active, f.new, a.active - f.new AS returning, a.active - f.single_order AS repeat_active,
-           a.orders, a.revenue, a.previous_active, a.retained, a.churned
-    FROM window_activity a JOIN first_orders f USING (w)
+           a.orders, a.revenue, coalesce(p.previous_active, 0) AS previous_active, a.retained,
+           coalesce(p.previous_active, 0) - a.retained AS churned
+    FROM window_activity a JOIN first_orders f USING (w) LEFT JOIN window_previous p USING (w)
 )
 """
 

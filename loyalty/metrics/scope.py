@@ -18,9 +18,12 @@ way. The rollups kept at the latest order date (`held_at_latest`) answer only as
 `dated_orders` (per customer and day: orders, revenue) likewise reads the customer months, each dated its
 first day, when the rollups answer and the period spans whole months: a filter on whole months of the
 period and the one before then holds the same orders as on the order dates.
-`customer_spans_in_scope` holds each customer's orders and revenue per span of whole months: every calendar
-month, and, when the rollups answer as they are, the spans of the `customer_spans` rollup (the default
-period and the two before it). `period_customers` (each customer's figures in the period and the previous
+`customer_spans_in_scope` holds each customer's orders and revenue per span of whole months, and whether it has
+an order in the span of the same length before (`active_before`): every calendar month, and, when the rollups answer
+as they are, the spans of the `customer_spans` rollup (the default period and the two before it). Computed from the
+orders (an order filter), the months do not say who was active the month before (a window over every customer's
+months made every filtered page slower: DuckDB materializes the months for each query that reads them twice), so a
+windowed query then groups a calendar month with the month before like any other window (`spans_hold`). `period_customers` (each customer's figures in the period and the previous
 one) pairs two spans' rows when both are held (`spans_hold`), and groups `dated_orders` otherwise;
 `period_revenue` (each customer's net revenue in the period, for the 80/20 curve) likewise takes the period's
 span rows or groups `dated_orders`.
@@ -56,7 +59,8 @@ buyers AS (  -- one row per customer with an order in scope: totals up to the as
 ),
 {GAPS_JOINED},
 customer_months_in_scope AS (  -- per customer and month: orders, revenue, quantity, first, second and last order day
-    SELECT customer_id, {MONTH_FIGURES} FROM orders_in_scope GROUP BY customer_id, month
+                               -- (active_before unknown: no window reads these months as spans, see `spans_hold`)
+    SELECT customer_id, {MONTH_FIGURES}, NULL::BOOLEAN AS active_before FROM orders_in_scope GROUP BY customer_id, month
 )"""
 
 BUYERS_FROM_ROLLUPS = """
@@ -69,7 +73,8 @@ buyers_and_gaps AS (  -- the same with each one's median number of days between 
     FROM customer_totals WHERE {customers}
 ),
 customer_months_in_scope AS NOT MATERIALIZED (  -- per customer and month: orders, revenue, quantity, first, second and
-                                                 -- last order day (each reader scans only its months)
+                                                 -- last order day, whether an order in the month before (each reader
+                                                 -- scans only its months)
     SELECT * FROM customer_months WHERE {customers}
 )"""
 
@@ -77,7 +82,9 @@ BUYERS_FROM_MONTHS = f"""
 customer_months_in_scope AS (  -- per customer and month: the rollup's months before the as-of date's month, that month from its orders
     SELECT * FROM customer_months WHERE month < date_trunc('month', $as_of) AND {{customers}}
     UNION ALL
-    SELECT customer_id, {MONTH_FIGURES}
+    SELECT customer_id, {MONTH_FIGURES},
+           customer_id IN (SELECT customer_id FROM customer_months   -- active_before: an order in the month before
+                           WHERE month = date_trunc('month', $as_of) - INTERVAL 1 MONTH)
     FROM orders_in_scope WHERE order_date >= date_trunc('month', $as_of) GROUP BY customer_id, month
 ),
 buyers AS (  -- one row per customer with an order in scope: totals up to the as-of date, from its months
@@ -94,11 +101,12 @@ def rollups_answer(period: Period, latest: date | None) -> str | None:
     return "totals" if latest is None or period.as_of >= latest else "months"
 
 
-def spans_hold(period: Period, held: set[tuple[date, date]]) -> bool:
+def spans_hold(period: Period, held: set[tuple[date, date]], months: bool = True) -> bool:
     """Whether `customer_spans_in_scope` holds every customer's figures for the period and for its previous
-    one: each is a calendar month or one of the rollup's spans (`held`, as (first day, last day))."""
+    one: each is one of the rollup's spans (`held`, as (first day, last day)) or a calendar month, when the months
+    come from the rollup (`months`: computed from the orders, they do not say who was active the month before)."""
     def one(p: Period) -> bool:
-        return p.whole_months and (p.end == month_end(p.start) or (p.start, p.end) in held)
+        return p.whole_months and ((months and p.end == month_end(p.start)) or (p.start, p.end) in held)
     return one(period) and one(period.previous())
 
 
@@ -114,8 +122,10 @@ dated_orders AS NOT MATERIALIZED (  -- the same per customer and month, dated it
 
 CUSTOMER_SPANS = """
 customer_spans_in_scope AS NOT MATERIALIZED (  -- per span of whole months (span_start, span_end) and customer with an order
-                                                -- in it: orders and revenue; each calendar month, and the rollup's spans
-    SELECT month AS span_start, last_day(month) AS span_end, customer_id, orders, revenue FROM customer_months_in_scope
+                                                -- in it: orders, revenue, whether an order in the span before (of the
+                                                -- same length); each calendar month, and the rollup's spans
+    SELECT month AS span_start, last_day(month) AS span_end, customer_id, orders, revenue, active_before
+    FROM customer_months_in_scope
     {stored}
 )"""
 
@@ -186,8 +196,8 @@ def scope_sql(filters: Filters, rollups: str | None = None, by_month: bool = Fal
     buyers = {None: BUYERS_FROM_ORDERS, "totals": BUYERS_FROM_ROLLUPS.format(customers=in_scope),
               "months": BUYERS_FROM_MONTHS.format(customers=in_scope)}[rollups]
     dated = DATED_MONTHS if by_month else DATED_ORDERS
-    stored = (f"UNION ALL SELECT span_start, span_end, customer_id, orders, revenue FROM customer_spans WHERE {in_scope}"
-              if rollups == "totals" else "")
+    stored = ("UNION ALL SELECT span_start, span_end, customer_id, orders, revenue, active_before FROM customer_spans "
+              f"WHERE {in_scope}" if rollups == "totals" else "")
     period_customers = PERIOD_CUSTOMERS_FROM_SPANS if spanned else PERIOD_CUSTOMERS_FROM_DAYS
     period_revenue = PERIOD_REVENUE_FROM_SPANS if spanned else PERIOD_REVENUE_FROM_DAYS
     return f"""
@@ -236,11 +246,11 @@ windows AS (  -- the periods a windowed query computes at once: w, w_start, w_en
 """
 
 
-def window_rows(periods: list[Period], held: set[tuple[date, date]]) -> list[dict]:
+def window_rows(periods: list[Period], held: set[tuple[date, date]], months: bool = True) -> list[dict]:
     """The $windows parameter for a list of periods (window w is periods[w]); each window's previous
     period starts at w_prev_start and ends the day before w_start; w_spanned: `spans_hold` for it."""
     return [{"w": i, "w_start": p.start, "w_end": p.end, "w_as_of": p.as_of, "w_prev_start": p.previous().start,
-             "w_spanned": spans_hold(p, held)}
+             "w_spanned": spans_hold(p, held, months)}
             for i, p in enumerate(periods)]
 
 
@@ -251,9 +261,10 @@ def anchor(periods: list[Period]) -> Period:
 
 
 def params(period: Period, windows: list[Period] | None = None, held: set[tuple[date, date]] = frozenset(),
-           **extra) -> dict:
+           months: bool = True, **extra) -> dict:
     """The named parameters of the scope for a period (its previous period's first and last day included) and
-    the windows, when a query computes several (`held`: the rollup's spans the query may read), plus a query's own.
+    the windows, when a query computes several (`held`, `months`: the spans the query may read, see `spans_hold`),
+    plus a query's own.
 
     A window counts the orders in scope (up to the period's as-of date) between its first and last day;
     its own as-of date may not fall before the last of those (the windowed queries read a customer's
@@ -265,7 +276,7 @@ def params(period: Period, windows: list[Period] | None = None, held: set[tuple[
                              f"and the query's as-of date {period.as_of}")
     previous = period.previous()
     return {**period.params(), "prev_start": previous.start, "prev_end": previous.end,
-            "order_filtered": period.filters.on_orders, "windows": window_rows(windows, held), **extra}
+            "order_filtered": period.filters.on_orders, "windows": window_rows(windows, held, months), **extra}
 
 
 def plural(count: str, one: str = "", many: str = "s") -> str:
@@ -333,7 +344,7 @@ def prepared(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: 
     held = set(spans(latest)) if rollups == "totals" else set()
     by_month = rollups is not None and period.whole_months
     text = statement(sql, period.filters, rollups, by_month, spanned=by_month and spans_hold(period, held))
-    return text, bound(text, params(period, windows, held, **extra))
+    return text, bound(text, params(period, windows, held, months=rollups is not None, **extra))
 
 
 def frame(con: duckdb.DuckDBPyConnection, sql: str, period: Period, windows: list[Period] | None = None,

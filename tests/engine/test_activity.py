@@ -89,6 +89,21 @@ def test_region_filter_selects_customers_and_channel_filter_selects_orders(store
     assert (both["active"], both["revenue"]) == (1, 20.0)
 
 
+def test_a_channel_filter_keeps_a_month_s_customers_by_their_orders_in_that_channel_alone(store, add, mk):
+    """Retention month by month under a channel filter: A ordered by web in January and March but by email in
+    February, so by web A was not active in February and is not kept in March; B, by web in January and February,
+    is kept in February and lost in March."""
+    add("orders", [mk.order("A", "2024-01-10", 10, channel="web"), mk.order("A", "2024-02-10", 10, channel="email"),
+                   mk.order("A", "2024-03-10", 10, channel="web"), mk.order("B", "2024-01-12", 10, channel="web"),
+                   mk.order("B", "2024-02-12", 10, channel="web")])
+    months = [Period(date(2024, 2, 1), date(2024, 2, 29), date(2024, 2, 29)),
+              Period(date(2024, 3, 1), date(2024, 3, 31), date(2024, 3, 31))]
+    web = [Period(p.start, p.end, p.as_of, Filters(channels=("web",))) for p in months]
+    kept = ("active", "previous_active", "retained", "churned")
+    assert [tuple(m[k] for k in kept) for m in activity_by_window(store, web)] == [(1, 2, 1, 1), (1, 1, 0, 1)]
+    assert [tuple(m[k] for k in kept) for m in activity_by_window(store, months)] == [(2, 2, 2, 0), (1, 2, 1, 1)]
+
+
 def test_windows_agree_with_single_periods(store, refunds):
     periods = [Q1, Q1.previous(), Period(date(2024, 2, 1), date(2024, 2, 29), date(2024, 2, 29)),
                Period(date(2030, 1, 1), date(2030, 1, 31), date(2030, 1, 31))]
