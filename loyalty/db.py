@@ -301,9 +301,11 @@ BOOKKEEPING_DDL = (
 )
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """The names of the database's tables (one query: every connection asks on opening)."""
-    return {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """The database's tables, each with its column names (one query: every connection asks on opening)."""
+    return {name: set(columns) for name, columns in con.execute(
+        """SELECT table_name, list(column_name) FROM duckdb_columns() WHERE database_name = current_database()
+           GROUP BY table_name""").fetchall()}
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -321,7 +323,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("COMMIT")
     if "orders_versions" in tables:
         _history_from_versions(con)
-    ensure_rollups(con)
+    ensure_rollups(con, tables)
 
 
 def _history_from_versions(con: duckdb.DuckDBPyConnection) -> None:

@@ -229,14 +229,10 @@ def ddl_columns(ddl: str) -> set[str]:
     return set(re.findall(r'^ +"?(\w+)"? [A-Z]', ddl, re.MULTILINE))
 
 
-def ensure_rollups(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_rollups(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]]) -> None:
     """Create the rollup tables when missing or made without a column they have now (a database made before then
-    gets them built from its orders)."""
-    held = dict(con.execute(
-        """SELECT table_name, list(column_name) FROM duckdb_columns()
-           WHERE database_name = current_database() AND list_contains($names, table_name) GROUP BY table_name""",
-        {"names": list(ROLLUP_TABLES)}).fetchall())
-    stale = [table for table, ddl in ROLLUP_TABLES.items() if ddl_columns(ddl) - set(held.get(table, []))]
+    gets them built from its orders). `tables`: the database's tables with their columns."""
+    stale = [table for table, ddl in ROLLUP_TABLES.items() if ddl_columns(ddl) - tables.get(table, set())]
     if not stale:
         return
     con.execute("BEGIN TRANSACTION")
