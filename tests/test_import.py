@@ -10,12 +10,14 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from loyalty import importer
 from loyalty.access import LOCAL_USER
 from loyalty.db import StoreBusy, connect
 from loyalty.importer import FileRejected, UndoRefused, import_files, undo_batch
+from loyalty.schema import SPECS
 from loyalty.store_summary import filter_options
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -220,8 +222,8 @@ def test_a_crash_mid_write_leaves_the_previous_state(con, write, monkeypatch):
 
     def failing_write(connection, table, batch_id, keyed):
         connection.execute(f"INSERT INTO {table.kind}_history SELECT * FROM {table.kind}")
-        connection.execute(f"INSERT INTO {table.kind} SELECT key, * EXCLUDE (key, _line, _replaces, _reason), ? FROM stage_records",
-                           [batch_id])
+        connection.execute(f"INSERT INTO {table.kind} BY NAME SELECT key AS {table.key}, "
+                           "* EXCLUDE (key, _line, _replaces, _reason), ? AS batch_id FROM stage_records", [batch_id])
         real_execute_count["n"] += 1
         raise RuntimeError("power cut")
 
@@ -230,6 +232,15 @@ def test_a_crash_mid_write_leaves_the_previous_state(con, write, monkeypatch):
         import_files(con, "orders", [write("feb_mar.csv", FEB_MAR)], user=LOCAL_USER)
     assert real_execute_count["n"] == 1
     assert state(con) == before
+
+
+def test_the_preview_shows_every_stored_column_of_the_first_records(con, write):
+    """A file with three columns: its records as they will be stored, the columns it lacks empty."""
+    summary = import_files(con, "orders", [write("jan_feb.csv", JAN_FEB)], dry_run=True, user=LOCAL_USER)[0]
+    assert [list(r) for r in summary.preview] == [[c.name for c in SPECS["orders"].stored_columns]] * 3
+    first = summary.preview[0]
+    assert (first["customer_id"], str(first["order_date"])[:10], float(first["amount"])) == ("c1", "2024-01-10", 10.0)
+    assert all(pd.isna(first[c]) for c in ("order_id", "quantity", "channel", "status"))
 
 
 def test_dry_run_reports_and_writes_nothing(con, write):
