@@ -23,10 +23,10 @@ an order in the span of the same length before (`active_before`): every calendar
 as they are, the spans of the `customer_spans` rollup (the default period and the two before it). Computed from the
 orders (an order filter), the months do not say who was active the month before (a window over every customer's
 months made every filtered page slower: DuckDB materializes the months for each query that reads them twice), so a
-windowed query then groups a calendar month with the month before like any other window (`spans_hold`). `period_customers` (each customer's figures in the period and the previous
-one) pairs two spans' rows when both are held (`spans_hold`), and groups `dated_orders` otherwise;
-`period_revenue` (each customer's net revenue in the period, for the 80/20 curve) likewise takes the period's
-span rows or groups `dated_orders`.
+windowed query then groups a calendar month with the month before like any other window (`spans_hold`).
+`period_customers` (each customer's figures in the period and the previous one) pairs two spans' rows when both are
+held (`spans_hold`), and groups `dated_orders` otherwise; `period_revenue` (each customer's net revenue in the
+period, for the 80/20 curve) likewise takes the period's span rows or groups `dated_orders`.
 """
 from __future__ import annotations
 
