@@ -54,8 +54,9 @@ CONCENTRATION = """
 ranked AS (  -- the active customers by period revenue, largest first, with the revenue of the customers up to each
     SELECT row_number() OVER larger_first AS rank, sum(revenue) OVER larger_first AS running,
            count(*) OVER () AS customers, sum(revenue) OVER () AS total
-    FROM window_revenue
-    WINDOW larger_first AS (ORDER BY revenue DESC ROWS UNBOUNDED PRECEDING)
+    FROM window_revenue   -- sorted by revenue as a DOUBLE: the same order (distinct cents stay distinct below ten
+                          -- trillion), sorted in about 60% of the time of the 16-byte DECIMAL (10M orders: 45 -> 28 ms)
+    WINDOW larger_first AS (ORDER BY revenue::DOUBLE DESC ROWS UNBOUNDED PRECEDING)
 )
 SELECT 'curve' AS part, 0.0 AS customer_share, 0.0 AS revenue_share
 UNION ALL
