@@ -56,6 +56,18 @@ def test_reimport_changes_nothing(con, write):
     assert revenue(con) == Decimal("60.00")
 
 
+def test_a_record_changed_only_in_a_column_it_alone_holds_counts_as_updated(con, write):
+    """The comparison covers every column a record holds: a changed channel or product is an update, and the
+    columns no record holds a value in change nothing."""
+    header = "order_id,customer,date,amount,channel,product\n"
+    import_files(con, "orders", [write("a.csv", header + "O1,c1,2024-01-10,10.00,web,Bolt\nO2,c2,2024-01-20,20.00,"
+                                                  "email,Nut\nO3,c3,2024-01-25,30.00,web,Nut\n")], user=LOCAL_USER)
+    again = import_files(con, "orders", [write("b.csv", header + "O1,c1,2024-01-10,10.00,phone,Bolt\nO2,c2,2024-01-20,"
+                                                       "20.00,email,Screw\nO3,c3,2024-01-25,30.00,web,Nut\n")],
+                         user=LOCAL_USER)[0]
+    assert (again.inserted, again.updated, again.unchanged) == (0, 2, 1)
+
+
 def test_overlapping_exports_do_not_double_count(con, write):
     import_files(con, "orders", [write("jan_feb.csv", JAN_FEB)], user=LOCAL_USER)
     second = import_files(con, "orders", [write("feb_mar.csv", FEB_MAR)], user=LOCAL_USER)[0]
