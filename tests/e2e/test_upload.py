@@ -2,24 +2,11 @@
 see the scorecard change."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import duckdb
+from ..helpers import stored
 
 CSV = "Order #,Cust ID,Order Date,Total\nW-1,0042,2024-01-05,$100.00\nW-2,0042,01/31/2024,\"1,250.00\"\nW-3,0007,2024-01-20,oops\n"
-
-
-def read_when_free(db: Path, patience: float = 30) -> duckdb.DuckDBPyConnection:
-    """A read-only connection from this (another) process, once the app lets go of the file."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            return duckdb.connect(str(db), read_only=True)
-        except duckdb.IOException:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def test_upload_through_the_browser(app_server, page, shoot, tmp_path):
@@ -42,12 +29,9 @@ def test_upload_through_the_browser(app_server, page, shoot, tmp_path):
     page.get_by_role("button", name="Download rejected rows (1) as CSV").wait_for()
     shoot(page, "data_after_upload")
 
-    con = read_when_free(db)   # the app holds the file a few seconds after its run (loyalty.db.hold_open)
-    try:
-        assert con.execute("SELECT order_key, amount::VARCHAR FROM orders ORDER BY 1").fetchall() == [
-            ("W-1", "100.00"), ("W-2", "1250.00")]
-    finally:
-        con.close()
+    # opened as the product opens it, waiting while the app holds the file after its run (loyalty.db.hold_open)
+    assert stored(db, "SELECT order_key, amount::VARCHAR FROM orders ORDER BY 1") == [
+        ("W-1", "100.00"), ("W-2", "1250.00")]
 
     # The scorecard now shows the imported month: the period is the 12 months to 31 Jan 2024.
     page.get_by_role("link", name="Executive scorecard").click()
