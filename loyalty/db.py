@@ -20,7 +20,7 @@ from typing import Callable, Iterator, Sequence, TypeVar
 
 import duckdb
 
-from .rollups import ensure_rollups
+from .rollups import ensure_rollups, stale_rollups
 from .schema import KINDS, SPECS
 
 DEFAULT_DB = Path(__file__).resolve().parent.parent / "data" / "loyalty.duckdb"
@@ -311,35 +311,41 @@ def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every table that is missing. The current rows of a kind live in `<kind>` (each with the batch
     that brought it); the versions later batches replaced live in `<kind>_history`: together they are
-    every version of every batch still in force, which is what makes any batch undoable."""
-    tables = _tables(con)
-    if "import_batches" not in tables:
-        con.execute("BEGIN TRANSACTION")
-        for statement in BOOKKEEPING_DDL:
-            con.execute(statement)
-        for kind in KINDS:
-            con.execute(_table_ddl(kind, kind))
-            con.execute(_table_ddl(kind, f"{kind}_history"))
-        con.execute("COMMIT")
-    if "orders_versions" in tables:
-        _history_from_versions(con)
-    ensure_rollups(con, tables)
+    every version of every batch still in force, which is what makes any batch undoable.
+
+    A store that needs anything (new, or made by an older version) gets it in one write transaction, looked at
+    again inside it: two threads of this process opening it at once would otherwise both write the same tables,
+    and one fail on DuckDB's write-write conflict."""
+    if _complete(_tables(con)):
+        return
+    with write_transaction(con):
+        tables = _tables(con)   # as another thread may have just left them
+        if "import_batches" not in tables:
+            for statement in BOOKKEEPING_DDL:
+                con.execute(statement)
+            for kind in KINDS:
+                con.execute(_table_ddl(kind, kind))
+                con.execute(_table_ddl(kind, f"{kind}_history"))
+        if "orders_versions" in tables:
+            _history_from_versions(con)
+        ensure_rollups(con, _tables(con))
+
+
+def _complete(tables: dict[str, set[str]]) -> bool:
+    """Whether a database has every table as this version makes it."""
+    return "import_batches" in tables and "orders_versions" not in tables and not stale_rollups(tables)
 
 
 def _history_from_versions(con: duckdb.DuckDBPyConnection) -> None:
     """A database made before `<kind>_history` kept every version, current ones too, in `<kind>_versions`:
-    keep the versions that are not current as the history and drop the copy of the current ones (one
-    transaction)."""
-    with write_transaction(con):
-        if "orders_versions" not in _tables(con):  # another thread of this process has just done it
-            return
-        for kind in KINDS:
-            key = SPECS[kind].key
-            con.execute(_table_ddl(kind, f"{kind}_history"))
-            con.execute(f"""INSERT INTO {kind}_history
-                            SELECT v.* FROM {kind}_versions v
-                            ANTI JOIN {kind} c ON c.{key} = v.{key} AND c.batch_id = v.batch_id""")
-            con.execute(f"DROP TABLE {kind}_versions")
+    keep the versions that are not current as the history and drop the copy of the current ones."""
+    for kind in KINDS:
+        key = SPECS[kind].key
+        con.execute(_table_ddl(kind, f"{kind}_history"))
+        con.execute(f"""INSERT INTO {kind}_history
+                        SELECT v.* FROM {kind}_versions v
+                        ANTI JOIN {kind} c ON c.{key} = v.{key} AND c.batch_id = v.batch_id""")
+        con.execute(f"DROP TABLE {kind}_versions")
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None):

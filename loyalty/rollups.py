@@ -229,18 +229,22 @@ def ddl_columns(ddl: str) -> set[str]:
     return set(re.findall(r'^ +"?(\w+)"? [A-Z]', ddl, re.MULTILINE))
 
 
+def stale_rollups(tables: dict[str, set[str]]) -> list[str]:
+    """The rollup tables missing from a database or made without a column they have now. `tables`: the database's
+    tables with their columns."""
+    return [table for table, ddl in ROLLUP_TABLES.items() if ddl_columns(ddl) - tables.get(table, set())]
+
+
 def ensure_rollups(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]]) -> None:
-    """Create the rollup tables when missing or made without a column they have now (a database made before then
-    gets them built from its orders). `tables`: the database's tables with their columns."""
-    stale = [table for table, ddl in ROLLUP_TABLES.items() if ddl_columns(ddl) - tables.get(table, set())]
+    """Create the stale rollup tables anew (a database made before then gets them built from its orders), in the
+    caller's transaction."""
+    stale = stale_rollups(tables)
     if not stale:
         return
-    con.execute("BEGIN TRANSACTION")
     for table in stale:
         con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(ROLLUP_TABLES[table])
     rebuild(con)
-    con.execute("COMMIT")
 
 
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:

@@ -253,6 +253,62 @@ def test_many_sessions_opening_and_closing_at_once(db):
     assert failures == []
 
 
+def open_at_once(path: Path) -> list[str]:
+    """Two threads (as two app users' first page loads) open the database at the same moment; what failed."""
+    failures: list[str] = []
+    start = threading.Barrier(2, timeout=30)
+
+    def open_and_read() -> None:
+        start.wait()
+        try:
+            with session(path) as con:
+                con.execute("SELECT count(*) FROM customer_months").fetchall()
+        except Exception as exc:  # collected: the caller's assertion names it
+            failures.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=open_and_read) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return failures
+
+
+@pytest.fixture
+def rebuilds(monkeypatch) -> list[str]:
+    """Each time the rollups are built from the orders, noted."""
+    from loyalty import rollups
+
+    built: list[str] = []
+    monkeypatch.setattr(rollups, "rebuild", lambda con, real=rollups.rebuild: (built.append("rebuilt"), real(con)))
+    return built
+
+
+def test_two_sessions_opening_a_new_database_at_once_both_get_it(tmp_path, rebuilds):
+    """Both threads would create the tables: the second waits for the first and finds them made."""
+    for attempt in range(3):
+        path = tmp_path / f"new{attempt}.duckdb"
+        assert open_at_once(path) == []
+        assert len(rebuilds) == attempt + 1
+        with session(path) as con:
+            assert con.execute("SELECT count(*) FROM import_batches").fetchall() == [(0,)]
+
+
+def test_two_sessions_opening_a_database_whose_rollups_need_rebuilding_at_once_both_get_it(db, rebuilds):
+    """A store made by an older version (here: customer_months without a column it has now) is brought up to date
+    by whichever thread opens it first; the other finds it done."""
+    with session(db) as con:
+        built = con.execute("SELECT * FROM customer_months ORDER BY customer_id, month").fetchall()
+    assert len(built) == 2
+    for attempt in range(3):
+        with session(db) as con:
+            con.execute("ALTER TABLE customer_months DROP COLUMN active_before")
+        assert open_at_once(db) == []
+        assert len(rebuilds) == attempt + 1   # once: the second thread found it done
+        with session(db) as con:
+            assert con.execute("SELECT * FROM customer_months ORDER BY customer_id, month").fetchall() == built
+
+
 # ---------------------------------------------------------------------------------- held file
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)"
