@@ -146,11 +146,11 @@ MONTH_FIGURES = """date_trunc('month', order_date)::DATE AS month, count(*) AS o
        sum(quantity) AS quantity, min(order_date) AS first_day, min(order_date, 2)[2] AS second_day,
        max(order_date) AS last_day"""
 
-# Per customer with 2 or more orders in {orders}: the median number of days between consecutive orders.
+# Per customer with 2 or more orders in {orders}: the median number of days between consecutive orders. (Kept by
+# count(*): DuckDB evaluated a filter on len(days) with its own list_sort, ~0.2 s more over 10M orders.)
 MEDIAN_GAPS = """SELECT customer_id,
        list_median(list_transform(range(1, len(days)), lambda i: date_diff('day', days[i], days[i + 1]))) AS median_gap
-FROM (SELECT customer_id, list_sort(list(order_date)) AS days FROM {orders} GROUP BY customer_id)
-WHERE len(days) >= 2"""
+FROM (SELECT customer_id, list_sort(list(order_date)) AS days FROM {orders} GROUP BY customer_id HAVING count(*) >= 2)"""
 
 # A customer's totals over its customer-month rows (grouped by customer_id): the second order is the first
 # month's second order, else the next month's first.
