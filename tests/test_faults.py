@@ -233,45 +233,44 @@ def test_a_second_session_beyond_the_wait_is_refused_clearly(db, tmp_path, monke
     assert counts == {"orders": 12, "orders_history": 0, "import_batches": 2, "rejected_rows": 0}
 
 
-def test_many_sessions_opening_and_closing_at_once(db):
-    """The app serves each browser session in its own thread, each opening the file for one operation."""
+def failures_in_threads(count: int, work) -> list[str]:
+    """Run `work()` in `count` threads started at the same moment (as the app serves each browser session in its
+    own thread); what each failure said."""
     failures: list[str] = []
+    start = threading.Barrier(count, timeout=30)
 
-    def browse() -> None:
-        for _ in range(60):
-            try:
-                with session(db) as con:
-                    assert con.execute("SELECT count(*) FROM orders").fetchall() == [(2,)]
-            except Exception as exc:  # collected: the assertion below names it
-                failures.append(f"{type(exc).__name__}: {exc}")
-
-    threads = [threading.Thread(target=browse) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert failures == []
-
-
-def open_at_once(path: Path) -> list[str]:
-    """Two threads (as two app users' first page loads) open the database at the same moment; what failed."""
-    failures: list[str] = []
-    start = threading.Barrier(2, timeout=30)
-
-    def open_and_read() -> None:
+    def run() -> None:
         start.wait()
         try:
-            with session(path) as con:
-                con.execute("SELECT count(*) FROM customer_months").fetchall()
+            work()
         except Exception as exc:  # collected: the caller's assertion names it
             failures.append(f"{type(exc).__name__}: {exc}")
 
-    threads = [threading.Thread(target=open_and_read) for _ in range(2)]
+    threads = [threading.Thread(target=run) for _ in range(count)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
     return failures
+
+
+def test_many_sessions_opening_and_closing_at_once(db):
+    """Eight sessions each open the file for one operation, 60 times."""
+    def browse() -> None:
+        for _ in range(60):
+            with session(db) as con:
+                assert con.execute("SELECT count(*) FROM orders").fetchall() == [(2,)]
+
+    assert failures_in_threads(8, browse) == []
+
+
+def open_at_once(path: Path) -> list[str]:
+    """Two threads (as two app users' first page loads) open the database at the same moment; what failed."""
+    def open_and_read() -> None:
+        with session(path) as con:
+            con.execute("SELECT count(*) FROM customer_months").fetchall()
+
+    return failures_in_threads(2, open_and_read)
 
 
 @pytest.fixture
