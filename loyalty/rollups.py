@@ -24,6 +24,11 @@ customer_order_facts: per customer with an order, what its disloyalty signals ta
 order date (`loyalty.metrics.signals.ORDER_FACTS`: totals, median gap, the last 12 months' orders): rebuilt whole
 after the others too, as the latest order date sets the 12 months.
 
+customer_stage_cells: per customer with an order, its cell bits for the funnel's dates at the latest order date
+(`loyalty.metrics.stages.store_stage_cells`): which of the day ranges cut by those dates' last 4 quarters overlap one
+of its months' span from first to last order; rebuilt whole after the others too, as the latest order date sets the
+dates.
+
 column_counts: per canonical column ("tickets.csat"), how many values the current rows hold: what tells
 a figure whether its inputs are there (`metrics.scope.Inputs`) without counting millions of rows each time.
 
@@ -120,6 +125,13 @@ CREATE TABLE IF NOT EXISTS customer_order_facts (
 )
 """
 
+CUSTOMER_STAGE_CELLS_DDL = """
+CREATE TABLE IF NOT EXISTS customer_stage_cells (
+    customer_id VARCHAR NOT NULL,
+    cells BIGINT NOT NULL         -- one bit per cell of the funnel's dates (`metrics.stages.snapshot_params`)
+)
+"""
+
 COLUMN_COUNTS_DDL = """
 CREATE TABLE IF NOT EXISTS column_counts (
     name VARCHAR NOT NULL,        -- kind.column, as "orders.quantity"
@@ -137,8 +149,8 @@ FILTER_COLUMNS = {"regions": ("customers", "region"), "industries": ("customers"
 
 ROLLUP_TABLES = {"customer_months": CUSTOMER_MONTHS_DDL, "customer_totals": CUSTOMER_TOTALS_DDL,
                  "customer_spans": CUSTOMER_SPANS_DDL, "customer_scores": CUSTOMER_SCORES_DDL,
-                 "customer_order_facts": CUSTOMER_ORDER_FACTS_DDL, "column_counts": COLUMN_COUNTS_DDL,
-                 "filter_values": FILTER_VALUES_DDL}
+                 "customer_order_facts": CUSTOMER_ORDER_FACTS_DDL, "customer_stage_cells": CUSTOMER_STAGE_CELLS_DDL,
+                 "column_counts": COLUMN_COUNTS_DDL, "filter_values": FILTER_VALUES_DDL}
 
 # The figures of one customer-month, over orders grouped by customer_id and month (the engine computes
 # the same from its orders in scope when the rollups do not answer).
@@ -294,8 +306,10 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     if orders_changed:   # the rollups kept at the latest date read the orders' rollups alone
         from .metrics.scores_rollup import store_scores   # the engine's own queries, which read the rollups above
         from .metrics.signals import store_order_facts
+        from .metrics.stages import store_stage_cells
         store_scores(con)
         store_order_facts(con)
+        store_stage_cells(con)
 
 
 def refresh_spans(con: duckdb.DuckDBPyConnection, touched: str) -> None:

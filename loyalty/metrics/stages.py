@@ -12,7 +12,10 @@ history). Known customers are the customers with an order in scope by the date, 
 no order filter is set (see `loyalty.period`).
 
 One query computes the stages at any list of dates (`_staged`): the as-of date for the counts
-and the funnel, the month ends for the history and the transitions, so they always agree.
+and the funnel, the month ends for the history and the transitions, so they always agree. At the latest order
+date without a filter, each customer's cell bits (which of its months hold an order in which part of the dates'
+quarters, see `snapshot_params`) are read from `customer_stage_cells`, kept at import for the funnel's dates
+(`funnel_dates`), when the dates asked for are among them.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import duckdb
 import pandas as pd
 
 from ..period import Period, last_quarters, month_ends
-from .scope import Inputs, Unavailable, frame
+from .scope import Inputs, Unavailable, frame, held_at_latest, store_at_latest
 
 STAGES = ["Prospect", "First-time", "Repeat", "Client", "Advocate"]
 
@@ -33,10 +36,12 @@ referral_lists AS (  -- per referrer: the dates of its referrals
 )
 """
 
-ORDER_CELLS = """
+SNAPSHOTS = """
 snapshots AS (  -- snap: a date; i: its position among them; q1..q4: bit masks of the cells making up its last 4 quarters
     SELECT unnest($snapshots, recursive := true)
-),
+)"""
+
+COMPUTED_CELLS = """
 cells AS (SELECT unnest($cells, recursive := true)),   -- cell, cell_start, cell_end: disjoint day ranges (see snapshot_params)
 month_cells AS (  -- each cell beside every calendar month it touches
     SELECT unnest(generate_series(date_trunc('month', cell_start), date_trunc('month', cell_end),
@@ -48,8 +53,14 @@ customer_cells AS (  -- per customer: one bit per cell that overlaps one of its 
     FROM customer_months_in_scope m JOIN month_cells c   -- an equality join on the month, then the overlap
       ON c.month = m.month AND c.cell_start <= m.last_day AND c.cell_end >= m.first_day
     GROUP BY m.customer_id
-),
-""" + REFERRAL_LISTS
+)"""
+
+KEPT_CELLS = """
+customer_cells AS (  -- the same, kept at the latest order date for the cells of `funnel_dates` (`customer_stage_cells`)
+    SELECT customer_id, cells FROM customer_stage_cells
+)"""
+
+ORDER_CELLS = SNAPSHOTS + "," + COMPUTED_CELLS + "," + REFERRAL_LISTS
 
 
 def quarters_with_orders(cells: str, snapshot: str) -> str:
@@ -62,7 +73,7 @@ def referrals_by(referred_on: str, day: str) -> str:
     return f"coalesce(len(list_filter({referred_on}, lambda d: d <= {day})), 0)"
 
 
-SNAPSHOT_FACTS = ORDER_CELLS + f""",
+SNAPSHOT_FACTS = f"""
 customer_facts AS (  -- per customer in scope: the facts that do not depend on the date
     SELECT k.customer_id, k.since, k.first_order, k.second_order, coalesce(m.cells, 0) AS cells, r.referred_on,
            k.maintenance, k.reference
@@ -148,8 +159,10 @@ staged_at AS NOT MATERIALIZED (  -- per date and known customer (or group): the 
 """
 
 
-def snapshot_params(dates: list[date]) -> dict:
-    """The $snapshots and $cells parameters for a list of dates.
+def snapshot_params(dates: list[date], cut_by: list[date] | None = None) -> dict:
+    """The $snapshots and $cells parameters for a list of dates, the cells cut by the last 4 quarters of `cut_by`
+    (by default the dates themselves; a list holding them all: the masks then use the finer cells of that list, as
+    `customer_stage_cells` keeps them for `funnel_dates`).
 
     The last 4 quarters of every date are cut into disjoint day ranges (cells: the date ranges between
     all their boundaries); each customer gets bits for the cells it ordered in (as below), and each date's
@@ -161,7 +174,7 @@ def snapshot_params(dates: list[date]) -> dict:
     part holds an order exactly when it overlaps that span (it then holds the first order or the last),
     however many boundaries cut the month. A cell inside a month may get a bit without an order, but every
     quarter holding that cell also holds the part of the month that has the first or the last order."""
-    quarters = {d: last_quarters(d) for d in dates}
+    quarters = {d: last_quarters(d) for d in {*dates, *(cut_by or [])}}
     bounds = sorted({start for qs in quarters.values() for start, _ in qs}
                     | {end + timedelta(days=1) for qs in quarters.values() for _, end in qs})
     if len(bounds) > 63:
@@ -185,9 +198,28 @@ def _staged(con: duckdb.DuckDBPyConnection, period: Period, dates: list[date], s
     customers alike (who, customers)."""
     dates = sorted(set(dates))
     anchor = max([period, *[Period(d, d, d, period.filters) for d in dates]], key=lambda p: p.as_of)
+    kept = funnel_dates(anchor.as_of) if held_at_latest(con, anchor) else []
+    if not set(dates) <= set(kept):
+        kept = []
+    cells = SNAPSHOTS + "," + (KEPT_CELLS if kept else COMPUTED_CELLS) + "," + REFERRAL_LISTS
     facts = FACTS_BY_GROUP if by_group else FACTS_BY_CUSTOMER
-    return frame(con, SNAPSHOT_FACTS + "," + facts + "," + STAGED + select, anchor, **snapshot_params(dates),
-                 stages=STAGES, **extra)
+    return frame(con, cells + "," + SNAPSHOT_FACTS + "," + facts + "," + STAGED + select, anchor,
+                 **snapshot_params(dates, kept), stages=STAGES, **extra)
+
+
+def funnel_dates(as_of: date, months: int = 12) -> list[date]:
+    """The dates the funnel computes the stages at (`stage_overview`): the last `months` + 1 month ends up to the
+    as-of date, and the as-of date."""
+    return sorted({*month_ends(as_of, months + 1), as_of})
+
+
+def store_stage_cells(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute `customer_stage_cells`: every customer's cell bits for `funnel_dates` at the latest order date,
+    without a filter (what the funnel, the stage history and a customer's stages at those dates read instead of
+    grouping every customer's months of the two years before; 10M orders: the funnel's stage statement ~160 ->
+    ~100 ms)."""
+    store_at_latest(con, "customer_stage_cells", COMPUTED_CELLS + " SELECT customer_id, cells FROM customer_cells",
+                    lambda latest: snapshot_params(funnel_dates(latest)))
 
 
 def customer_stages(con: duckdb.DuckDBPyConnection, period: Period) -> pd.DataFrame:
@@ -272,7 +304,7 @@ def stage_overview(con: duckdb.DuckDBPyConnection, period: Period, months: int =
     `months` + 1 month ends) from one computation of the stages at all those dates."""
     ends = month_ends(period.as_of, months + 1)
     before, after = ends[0], ends[-1]
-    table = _staged(con, period, sorted({*ends, period.as_of}), "," + STAGE_COUNTS + "," + STAGE_MOVES + """
+    table = _staged(con, period, funnel_dates(period.as_of, months), "," + STAGE_COUNTS + "," + STAGE_MOVES + """
         SELECT 'counts' AS part, month_end, NULL AS stage_before, stage, customers, position FROM stage_counts
         UNION ALL
         SELECT 'moves', NULL, stage_before, stage_after, customers, NULL FROM stage_moves
