@@ -328,7 +328,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(_table_ddl(kind, f"{kind}_history"))
         if "orders_versions" in tables:
             _history_from_versions(con)
-        ensure_rollups(con, _tables(con))
+        ensure_rollups(con, tables)   # (the steps above make no rollup table)
 
 
 def _complete(tables: dict[str, set[str]]) -> bool:

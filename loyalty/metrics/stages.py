@@ -201,9 +201,9 @@ def _staged(con: duckdb.DuckDBPyConnection, period: Period, dates: list[date], s
     kept = funnel_dates(anchor.as_of) if held_at_latest(con, anchor) else []
     if not set(dates) <= set(kept):
         kept = []
-    cells = SNAPSHOTS + "," + (KEPT_CELLS if kept else COMPUTED_CELLS) + "," + REFERRAL_LISTS
+    order_cells = SNAPSHOTS + "," + (KEPT_CELLS if kept else COMPUTED_CELLS) + "," + REFERRAL_LISTS
     facts = FACTS_BY_GROUP if by_group else FACTS_BY_CUSTOMER
-    return frame(con, cells + "," + SNAPSHOT_FACTS + "," + facts + "," + STAGED + select, anchor,
+    return frame(con, order_cells + "," + SNAPSHOT_FACTS + "," + facts + "," + STAGED + select, anchor,
                  **snapshot_params(dates, kept), stages=STAGES, **extra)
 
 
