@@ -70,17 +70,21 @@ _WRITER = threading.Lock()
 _ATTACHING = threading.Lock()
 
 
+WRITING = "Another import or undo is running in this app: try again when it has finished."
+UPDATING = "Another session of this app is bringing the database up to date: try again in a moment."
+
+
 @contextmanager
-def write_transaction(con: duckdb.DuckDBPyConnection, commit: bool = True) -> Iterator[None]:
+def write_transaction(con: duckdb.DuckDBPyConnection, commit: bool = True, busy: str = WRITING) -> Iterator[None]:
     """An import's or undo's transaction, one at a time in this process: COMMIT when the block ends
     (ROLLBACK instead when `commit` is false, as for a dry run), ROLLBACK when it raises.
 
     Connections of one process share the database, and DuckDB lets their transactions run side by side:
     two imports of the same new keys would each see them absent and both insert them. So a second writer
-    waits `lock_wait()` seconds for the first, then raises StoreBusy. (Processes are kept apart by the
-    file lock.)"""
+    waits `lock_wait()` seconds for the first, then raises StoreBusy saying `busy`. (Processes are kept apart by
+    the file lock.)"""
     if not _WRITER.acquire(timeout=lock_wait()):
-        raise StoreBusy("Another import or undo is running in this app: try again when it has finished.")
+        raise StoreBusy(busy)
     try:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -318,7 +322,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     and one fail on DuckDB's write-write conflict."""
     if _complete(_tables(con)):
         return
-    with write_transaction(con):
+    with write_transaction(con, busy=UPDATING):
         tables = _tables(con)   # as another thread may have just left them
         if "import_batches" not in tables:
             for statement in BOOKKEEPING_DDL:

@@ -308,6 +308,43 @@ def test_two_sessions_opening_a_database_whose_rollups_need_rebuilding_at_once_b
             assert con.execute("SELECT * FROM customer_months ORDER BY customer_id, month").fetchall() == built
 
 
+def test_a_session_waiting_beyond_the_wait_for_another_to_bring_the_database_up_to_date_is_told_so(db, rebuilds,
+                                                                                                   monkeypatch):
+    from loyalty import rollups
+
+    monkeypatch.setenv("LOYALTY_LOCK_WAIT", "0.2")
+    stalled, release = threading.Event(), threading.Event()
+    counted = rollups.rebuild   # (the fixture's, which notes each rebuild)
+
+    def rebuild_and_hold(con) -> None:
+        counted(con)
+        stalled.set()
+        release.wait(30)
+
+    monkeypatch.setattr(rollups, "rebuild", rebuild_and_hold)
+    with session(db) as con:
+        con.execute("ALTER TABLE customer_months DROP COLUMN active_before")
+
+    def open_it() -> None:
+        with session(db):
+            pass
+
+    holder = threading.Thread(target=open_it)
+    holder.start()
+    try:
+        assert stalled.wait(30)
+        with pytest.raises(StoreBusy) as caught, session(db):
+            pass
+        assert str(caught.value) == ("Another session of this app is bringing the database up to date: try again "
+                                     "in a moment.")
+    finally:
+        release.set()
+        holder.join(30)
+    with session(db) as con:   # brought up to date by the first session alone
+        assert con.execute("SELECT count(active_before) FROM customer_months").fetchall() == [(2,)]
+    assert rebuilds == ["rebuilt"]
+
+
 # ---------------------------------------------------------------------------------- held file
 
 HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)"
