@@ -429,10 +429,9 @@ def _build_records(con: duckdb.DuckDBPyConnection, table: TableSpec, mapping: di
     return shape
 
 
-def _compare(con: duckdb.DuckDBPyConnection, table: TableSpec) -> dict[str, int]:
-    """How many records are new, changed or already stored as they are (a column stage_records leaves out is empty
-    in the stored records too)."""
-    cols = _recorded(con, table)
+def _compare(con: duckdb.DuckDBPyConnection, table: TableSpec, cols: list[str]) -> dict[str, int]:
+    """How many records are new, changed or already stored as they are, by the columns stage_records holds (`cols`:
+    a column it leaves out is empty in the stored records too)."""
     new = "row(" + ", ".join(f"r.{c}" for c in cols) + ")"
     old = "row(" + ", ".join(f"e.{c}" for c in cols) + ")"
     rows = con.execute(
@@ -555,7 +554,8 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
     if records == 0:
         raise FileRejected(_rejection_sentence(name, staged.rows_read, counts))
     step(0.75, f"Comparing {records:,} records with the database")
-    outcome = _compare(con, table)
+    recorded = _recorded(con, table)
+    outcome = _compare(con, table, recorded)
     summary = BatchSummary(
         kind=kind, file_name=name, batch_id=None, rows_read=staged.rows_read,
         accepted=staged.rows_read - rejected, rejected=rejected, records=records, **outcome,
@@ -564,7 +564,6 @@ def _import_one(con: duckdb.DuckDBPyConnection, kind: str, path: Path, override:
         sha256=file_sha256(path),
     )
     summary.notes = _notes(con, table, staged, summary, shape.rolled_up(table))
-    recorded = _recorded(con, table)
     every_column = ", ".join(c.name if c.name in recorded else f"CAST(NULL AS {c.sql_type}) AS {c.name}"
                              for c in table.stored_columns)
     summary.preview = con.execute(

@@ -241,10 +241,13 @@ def ddl_columns(ddl: str) -> set[str]:
     return set(re.findall(r'^ +"?(\w+)"? [A-Z]', ddl, re.MULTILINE))
 
 
+ROLLUP_COLUMNS = {table: ddl_columns(ddl) for table, ddl in ROLLUP_TABLES.items()}
+
+
 def stale_rollups(tables: dict[str, set[str]]) -> list[str]:
     """The rollup tables missing from a database or made without a column they have now. `tables`: the database's
-    tables with their columns."""
-    return [table for table, ddl in ROLLUP_TABLES.items() if ddl_columns(ddl) - tables.get(table, set())]
+    tables with their columns (every connection asks on opening: the DDL is read once, into ROLLUP_COLUMNS)."""
+    return [table for table, columns in ROLLUP_COLUMNS.items() if columns - tables.get(table, set())]
 
 
 def ensure_rollups(con: duckdb.DuckDBPyConnection, tables: dict[str, set[str]]) -> None:
